@@ -1,0 +1,1 @@
+"""Spatial analysis: attribution, coverage, water quality, compliance and the river network."""

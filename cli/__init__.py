@@ -1,0 +1,1 @@
+"""The ``cqgis`` command line: one module per subcommand, like rasterio's ``rio``."""

@@ -1,0 +1,46 @@
+"""The ``cqgis`` command group: loads subcommands on demand and maps errors to exit codes."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from cqgis import __version__
+from cqgis.errors import CqgisError
+
+#: Subcommand name -> "module:attribute" under cqgis.cli. Modules are imported
+#: only when their command runs, so `cqgis --version` does not load geopandas.
+COMMANDS = {
+    "convert": "convert:convert",
+    "validate": "validate:validate",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands live in their own modules, imported lazily."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        module = importlib.import_module(f"cqgis.cli.{module_name}")
+        return getattr(module, attribute)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except CqgisError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="cqgis")
+def cli() -> None:
+    """GIS analysis and maps for Chongqing's 14th Five-Year energy-saving plan."""

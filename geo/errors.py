@@ -1,0 +1,15 @@
+"""Errors raised by the geo package: bad coordinate systems and unreadable or unwritable files."""
+
+from cqgis.errors import CqgisError, UsageError
+
+
+class CRSError(UsageError):
+    """A coordinate system name or code that cannot be used."""
+
+
+class ReadError(CqgisError):
+    """A file that cannot be read: missing, unknown format, or content that does not fit."""
+
+
+class WriteError(CqgisError):
+    """An output that cannot be written; nothing is left behind."""

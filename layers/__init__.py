@@ -1,0 +1,1 @@
+"""Thematic layers: schemas, the embedded reference data and loaders for users' files."""

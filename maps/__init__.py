@@ -1,0 +1,1 @@
+"""Maps: interactive folium maps, static exports and the atlas."""
