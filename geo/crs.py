@@ -68,13 +68,15 @@ _ALIASES = {
 #: Convergence target of the iterative inverses, in degrees (~1 mm).
 INVERSE_TOLERANCE = 1e-9
 _MAX_ITERATIONS = 30
-_CHUNK = 1 << 15
+_CHUNK = 1 << 14
 
 # Constants of the published GCJ-02 formula (Krasovsky 1940 ellipsoid).
 _GCJ_A = 6378245.0
 _GCJ_EE = 0.00669342162296594323
 # BD-09 rotates and scales GCJ-02 about the origin with this angular factor.
 _BD_X_PI = np.pi * 3000.0 / 180.0
+_SIN_35 = float(np.sin(np.radians(35.0)))
+_COS_35 = float(np.cos(np.radians(35.0)))
 
 #: The rectangle taken as "China" by the offset conventions.
 CHINA_BOUNDS = (72.004, 0.8293, 137.8347, 55.8271)
@@ -140,53 +142,73 @@ def in_china(lon: Array, lat: Array) -> Array:
     return (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
 
 
-def _harmonics(angle: Array) -> dict[int, Array]:
-    """Return ``{k: sin(k * angle)}`` for the multiples the GCJ-02 formula uses.
+def _double(s: Array, c: Array) -> tuple[Array, Array]:
+    return 2.0 * s * c, 1.0 - 2.0 * s * s
 
-    numpy's sine costs ~40 multiplications, and the formula needs ten of
-    them per point; all its arguments are multiples of pi/60 times the
-    shifted coordinate, so one sin/cos pair and double/triple-angle
-    identities give them all (rounding grows only to ~1e-13).
-    """
-    s1, c1 = np.sin(angle), np.cos(angle)
-    s2, c2 = 2.0 * s1 * c1, 1.0 - 2.0 * s1 * s1
-    s4, c4 = 2.0 * s2 * c2, 1.0 - 2.0 * s2 * s2
-    s5, c5 = s4 * c1 + c4 * s1, c4 * c1 - s4 * s1
-    s10, c10 = 2.0 * s5 * c5, 1.0 - 2.0 * s5 * s5
-    s20, c20 = 2.0 * s10 * c10, 1.0 - 2.0 * s10 * s10
-    s60, c60 = s20 * (3.0 - 4.0 * s20 * s20), c20 * (4.0 * c20 * c20 - 3.0)
-    s120 = 2.0 * s60 * c60
-    s360 = s120 * (3.0 - 4.0 * s120 * s120)
-    return {2: s2, 5: s5, 20: s20, 60: s60, 120: s120, 360: s360}
+
+def _triple(s: Array, c: Array) -> tuple[Array, Array]:
+    return s * (3.0 - 4.0 * s * s), c * (4.0 * c * c - 3.0)
+
+
+def _add(s1: Array, c1: Array, s2: Array, c2: Array) -> tuple[Array, Array]:
+    return s1 * c2 + c1 * s2, c1 * c2 - s1 * s2
+
+
+def _base(angle: Array) -> tuple[Array, Array]:
+    # Callers keep |angle| < pi/2, where the cosine is the positive root.
+    s = np.sin(angle)
+    return s, np.sqrt(1.0 - s * s)
 
 
 def _gcj_offset(lon: Array, lat: Array) -> tuple[Array, Array]:
-    """Return the GCJ-02 offset (dlon, dlat) in degrees at WGS84 points."""
+    """Return the GCJ-02 offset (dlon, dlat) in degrees at WGS84 points.
+
+    numpy's sine costs as much as ~40 multiplications and the published
+    formula takes twelve of them per point. Its arguments are multiples of
+    pi*x/120 (x = lon - 105) and pi*y/180 (y = lat - 35), so one sine per
+    axis and double/triple-angle identities yield them all, and sin(lat)
+    follows from the y angle; rounding grows only to ~1e-13.
+    """
     x = lon - 105.0
     y = lat - 35.0
-    # sx[k] = sin(k * pi * x / 60): sx[60] = sin(pi x), sx[5] = sin(pi x / 12), ...
-    sx = _harmonics(x * (np.pi / 60.0))
-    sy = _harmonics(y * (np.pi / 60.0))
-    shared = (
-        0.1 * x * y
-        + (40.0 / 3.0) * (sx[360] + sx[120])
-    )
+    # a = pi x / 120: the formula wants sin of 4a, 10a, 40a, 120a, 240a, 720a.
+    s1, c1 = _base(x * (np.pi / 120.0))
+    s2, c2 = _double(s1, c1)
+    s4, c4 = _double(s2, c2)
+    s5, c5 = _add(s4, c4, s1, c1)
+    s10, c10 = _double(s5, c5)
+    s20, c20 = _double(s10, c10)
+    s40, c40 = _double(s20, c20)
+    s120, c120 = _triple(s40, c40)
+    s240, c240 = _double(s120, c120)
+    s720 = _triple(s240, c240)[0]
+    # b = pi y / 180: the formula wants sin of 6b, 15b, 60b, 180b.
+    t1, d1 = _base(y * (np.pi / 180.0))
+    t3, d3 = _triple(t1, d1)
+    t6, d6 = _double(t3, d3)
+    t12, d12 = _double(t6, d6)
+    t15, d15 = _add(t12, d12, t3, d3)
+    t30, d30 = _double(t15, d15)
+    t60, d60 = _double(t30, d30)
+    t180 = _triple(t60, d60)[0]
+
+    shared = 0.1 * x * y + (40.0 / 3.0) * (s720 + s240)
     root = np.sqrt(np.abs(x))
     dlat = (
         -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.2 * root + shared
-        + (40.0 / 3.0) * sy[60] + (80.0 / 3.0) * sy[20]
-        + (320.0 / 3.0) * sy[5] + (640.0 / 3.0) * sy[2]
+        + (40.0 / 3.0) * t180 + (80.0 / 3.0) * t60
+        + (320.0 / 3.0) * t15 + (640.0 / 3.0) * t6
     )
     dlon = (
         300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * root + shared
-        + (40.0 / 3.0) * sx[60] + (80.0 / 3.0) * sx[20]
-        + 100.0 * sx[5] + 200.0 * sx[2]
+        + (40.0 / 3.0) * s120 + (80.0 / 3.0) * s40
+        + 100.0 * s10 + 200.0 * s4
     )
     # The formula gives metres on the Krasovsky ellipsoid; turn them into degrees.
-    sin_lat = np.sin(np.radians(lat))
+    sin_lat = _SIN_35 * d1 + _COS_35 * t1
+    cos_lat = _COS_35 * d1 - _SIN_35 * t1
     magic = 1.0 - _GCJ_EE * sin_lat * sin_lat
     sqrt_magic = np.sqrt(magic)
-    cos_lat = np.sqrt(1.0 - sin_lat * sin_lat)  # latitudes are within +-90
     dlat *= (180.0 / np.pi) * magic * sqrt_magic / (_GCJ_A * (1.0 - _GCJ_EE))
     dlon *= (180.0 / np.pi) * sqrt_magic / (_GCJ_A * cos_lat)
     return dlon, dlat
