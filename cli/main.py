@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Mapping
 
 import click
 
@@ -19,18 +20,33 @@ COMMANDS = {
 
 
 class LazyGroup(click.Group):
-    """A click group whose subcommands live in their own modules, imported lazily."""
+    """A click group whose subcommands live in their own modules, imported on use.
+
+    Parameters
+    ----------
+    lazy_commands : Mapping[str, str]
+        Subcommand name -> ``"module:attribute"``, the module relative to
+        ``cqgis.cli`` (``"analyze.coverage:coverage"`` for a nested group).
+    """
+
+    def __init__(self, *args, lazy_commands: Mapping[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(self.lazy_commands)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = COMMANDS.get(name)
+        target = self.lazy_commands.get(name)
         if target is None:
             return None
         module_name, attribute = target.split(":")
         module = importlib.import_module(f"cqgis.cli.{module_name}")
         return getattr(module, attribute)
+
+
+class MainGroup(LazyGroup):
+    """The top-level group: a :class:`CqgisError` becomes one line and its exit code."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -40,7 +56,11 @@ class LazyGroup(click.Group):
             sys.exit(exc.exit_code)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=MainGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, "--version", prog_name="cqgis")
 def cli() -> None:
     """GIS analysis and maps for Chongqing's 14th Five-Year energy-saving plan."""
