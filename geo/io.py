@@ -1,0 +1,803 @@
+"""File I/O: read vector layers and point tables into WGS84 GeoDataFrames and write them atomically.
+
+Reading
+    :func:`read` picks the reader from the extension (see :data:`FORMATS`).
+    :func:`read_vector` reads GeoPackage, Shapefile (also zipped), GeoJSON,
+    FlatGeobuf and GeoParquet; :func:`read_table` reads CSV/TXT and Excel
+    tables of points. Both return a frame in EPSG:4326, converted with
+    :func:`cqgis.geo.crs.to_wgs84` from the CRS the user names (``gcj02``,
+    ``bd09``, ``cgcs2000``, an EPSG code) or, for vector files, from the
+    file's own label.
+
+Text encodings
+    Shapefiles from Chinese desktop GIS are often GBK without a ``.cpg``
+    file; when the ``.cpg`` is missing the DBF's field names and text values
+    are tried as strict UTF-8, then GB18030 (a superset of GBK), and the
+    first that decodes is handed to GDAL. A ``.cpg`` always wins. CSV files
+    are tried as UTF-8 (with or without BOM), then GB18030.
+
+Tables
+    Coordinate columns are found by name, case-insensitively (:data:`LON_NAMES`,
+    :data:`LAT_NAMES`) unless named explicitly. The returned frame keeps every
+    column of the table in its order; the two coordinate columns are
+    rewritten to hold the WGS84 longitude and latitude of the geometry, so a
+    frame never carries two disagreeing positions. The frame remembers them
+    in ``frame.attrs[COORDINATE_COLUMNS]`` and :func:`write` refreshes them
+    from the geometry, so a table written back has exactly its columns.
+
+Writing
+    :func:`write` writes to a hidden temporary file beside the target and
+    renames it over the target only when complete: a failed write leaves
+    neither a partial target nor the temporary file, and an existing target
+    is untouched. Tables (CSV as UTF-8 with BOM so that Excel shows Chinese
+    correctly, XLSX) get the points' coordinates in the remembered columns,
+    or ``lon``/``lat`` appended; any other geometry is written as a ``wkt``
+    column.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import secrets
+import shutil
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from io import StringIO
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+from typing import TYPE_CHECKING, BinaryIO, Literal
+
+from cqgis.geo.errors import CRSError, ReadError, WriteError
+
+# numpy, pandas, shapely, geopandas, pyogrio and fiona are imported inside the
+# functions that use them: the CLI builds its help text from FORMATS, and
+# `cqgis --help` must not pay a second for loading GDAL.
+if TYPE_CHECKING:
+    import fiona.model
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import pyproj
+
+FormatKind = Literal["gdal", "zipped", "parquet", "csv", "excel"]
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """A file format cqgis handles: how it is read and whether it is written.
+
+    Parameters
+    ----------
+    label : str
+        Name shown to users.
+    kind : {"gdal", "zipped", "parquet", "csv", "excel"}
+        Which reader and writer handle it.
+    driver : str or None
+        GDAL driver for the ``gdal`` and ``zipped`` kinds, pandas engine
+        for ``excel``.
+    writable : bool
+        Whether :func:`write` produces it.
+    multilayer : bool
+        Whether one file holds several layers, so that writing one layer
+        keeps the others.
+    """
+
+    label: str
+    kind: FormatKind
+    driver: str | None = None
+    writable: bool = True
+    multilayer: bool = False
+
+    @property
+    def is_table(self) -> bool:
+        """True for CSV and Excel tables of points."""
+        return self.kind in ("csv", "excel")
+
+
+_SHAPEFILE = "ESRI Shapefile"
+_GEOJSON = FileFormat("GeoJSON", "gdal", "GeoJSON")
+_GEOPARQUET = FileFormat("GeoParquet", "parquet")
+
+#: Every extension cqgis knows, lower case, mapped to its format. Shapefiles
+#: are not written: several files cannot be replaced atomically.
+FORMATS: Mapping[str, FileFormat] = MappingProxyType({
+    ".gpkg": FileFormat("GeoPackage", "gdal", "GPKG", multilayer=True),
+    ".shp": FileFormat("Shapefile", "gdal", _SHAPEFILE, writable=False),
+    ".zip": FileFormat("zipped Shapefile", "zipped", _SHAPEFILE, writable=False),
+    ".geojson": _GEOJSON,
+    ".json": _GEOJSON,
+    ".fgb": FileFormat("FlatGeobuf", "gdal", "FlatGeobuf"),
+    ".parquet": _GEOPARQUET,
+    ".geoparquet": _GEOPARQUET,
+    ".csv": FileFormat("CSV", "csv"),
+    ".txt": FileFormat("text table", "csv", writable=False),
+    ".xlsx": FileFormat("Excel", "excel", "openpyxl"),
+    ".xls": FileFormat("Excel 97-2003", "excel", "xlrd", writable=False),
+})
+
+#: Extensions :func:`read` accepts.
+READ_EXTENSIONS: tuple[str, ...] = tuple(FORMATS)
+#: Extensions :func:`write` produces.
+WRITE_EXTENSIONS: tuple[str, ...] = tuple(ext for ext, fmt in FORMATS.items() if fmt.writable)
+
+#: Column names taken as longitude and latitude, in order of preference
+#: (compared case-insensitively, surrounding spaces ignored).
+LON_NAMES = ("lon", "lng", "long", "longitude", "经度", "东经", "x")
+LAT_NAMES = ("lat", "latitude", "纬度", "北纬", "y")
+
+#: Key of ``frame.attrs`` naming a table's (longitude, latitude) columns.
+COORDINATE_COLUMNS = "cqgis.coordinate_columns"
+#: Columns that get a point layer's coordinates in a table that has none.
+DEFAULT_COORDINATE_COLUMNS = ("lon", "lat")
+#: Column that gets non-point geometries as WKT in a table.
+WKT_COLUMN = "wkt"
+
+# Encodings tried, strictly and in order, for text without a declared one.
+_CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+_DBF_ENCODINGS = ("utf-8", "gb18030")
+# Enough records to meet the text of any realistic attribute table while
+# keeping the guess cheap for DBFs of hundreds of megabytes.
+_ENCODING_SAMPLE_BYTES = 8 << 20
+_DBF_TEXT_FIELD = ord("C")
+_DBF_HEADER_END = 0x0D
+
+
+def read(
+    path: str | os.PathLike,
+    *,
+    layer: str | None = None,
+    crs: str | int | pyproj.CRS | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read any file cqgis understands into a WGS84 GeoDataFrame, chosen by extension.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file with one of :data:`READ_EXTENSIONS`.
+    layer : str, optional
+        Layer of a GeoPackage or of a zip holding several shapefiles, or
+        sheet of an Excel workbook.
+    crs : str, int or pyproj.CRS, optional
+        What the coordinates are (see :func:`read_vector`); default: the
+        file's own CRS for vector files, WGS84 for tables.
+    lon, lat : str, optional
+        Coordinate columns of a table (see :func:`read_table`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The data in EPSG:4326.
+
+    Raises
+    ------
+    ReadError
+        Missing file, unknown extension, unreadable content, or
+        ``lon``/``lat`` given for a vector file.
+    CRSError
+        Unknown ``crs``, or a vector file without a CRS and no ``crs``.
+    """
+    path = _existing(path)
+    fmt = _read_format(path)
+    if fmt.is_table:
+        return read_table(path, lon=lon, lat=lat, crs="wgs84" if crs is None else crs, sheet=layer)
+    if lon is not None or lat is not None:
+        msg = f"{path.name} is a {fmt.label} file: --lon/--lat apply only to CSV and Excel tables"
+        raise ReadError(msg)
+    return read_vector(path, layer=layer, crs=crs)
+
+
+def read_vector(
+    path: str | os.PathLike,
+    layer: str | None = None,
+    crs: str | int | pyproj.CRS | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a vector file into a GeoDataFrame in EPSG:4326.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        GeoPackage, Shapefile, zipped Shapefile (read through GDAL's
+        ``/vsizip/``), GeoJSON, FlatGeobuf or GeoParquet.
+    layer : str, optional
+        Layer to read; required when the file holds more than one.
+    crs : str, int or pyproj.CRS, optional
+        What the coordinates really are: ``wgs84``, ``cgcs2000``, ``gcj02``,
+        ``bd09`` or an EPSG code. Overrides the file's label (GCJ-02 data
+        always comes labelled EPSG:4326). Default: the file's own CRS.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer in EPSG:4326.
+
+    Raises
+    ------
+    ReadError
+        Missing or unreadable file, unknown or ambiguous layer, a layer
+        without geometry.
+    CRSError
+        When the file has no CRS and ``crs`` is not given, or ``crs`` is unknown.
+    """
+    import geopandas as gpd
+    import pyogrio
+
+    path = _existing(path)
+    fmt = _vector_format(path)
+    if fmt.kind == "parquet":
+        with _reading(path, ValueError, OSError):
+            frame = gpd.read_parquet(path)
+    else:
+        source, name, encoding = _gdal_source(path, fmt, layer)
+        with _reading(path, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+            frame = pyogrio.read_dataframe(source, layer=name, encoding=encoding)
+    if not isinstance(frame, gpd.GeoDataFrame):
+        msg = f"{path.name}: the layer has no geometry; read attribute tables with read_table"
+        raise ReadError(msg)
+    return _georeference(frame, crs, path)
+
+
+def list_layers(path: str | os.PathLike) -> list[str]:
+    """List the layers of a vector file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any vector file; a zip's layers are the shapefiles it holds, named
+        by their stems, and a GeoParquet file has one layer named after it.
+
+    Returns
+    -------
+    list of str
+        Layer names in the file's order.
+    """
+    import fiona
+
+    path = _existing(path)
+    fmt = _vector_format(path)
+    if fmt.kind == "parquet":
+        return [path.stem]
+    if fmt.kind == "zipped":
+        with _open_zip(path) as archive:
+            return list(_zip_shapefiles(path, archive.namelist()))
+    with _reading(path, fiona.errors.DriverError):
+        return list(fiona.listlayers(path))
+
+
+def iter_features(
+    path: str | os.PathLike, layer: str | None = None
+) -> Iterator[fiona.model.Feature]:
+    """Stream a vector file's features one at a time with fiona, for files too large to load.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Any vector file GDAL reads (not GeoParquet); the file is checked
+        and its layer chosen before the first feature is asked for.
+    layer : str, optional
+        Layer to stream; required when the file holds more than one.
+
+    Returns
+    -------
+    iterator of fiona.model.Feature
+        The features as stored: geometry in the file's own CRS, text
+        decoded as by :func:`read_vector` (GBK shapefiles without ``.cpg``
+        included). The file is closed when the iterator is exhausted or
+        closed.
+    """
+    import fiona
+
+    path = _existing(path)
+    fmt = _vector_format(path)
+    if fmt.kind == "parquet":
+        msg = f"{path.name}: GeoParquet is not streamed feature by feature; read it with read_vector"
+        raise ReadError(msg)
+    source, name, encoding = _gdal_source(path, fmt, layer)
+
+    def stream() -> Iterator[fiona.model.Feature]:
+        with _reading(path, fiona.errors.DriverError), fiona.open(
+            source, layer=name, encoding=encoding
+        ) as features:
+            yield from features
+
+    return stream()
+
+
+def read_table(
+    path: str | os.PathLike,
+    lon: str | None = None,
+    lat: str | None = None,
+    crs: str | int | pyproj.CRS = "wgs84",
+    sheet: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a CSV or Excel table of points into a GeoDataFrame in EPSG:4326.
+
+    The header is the first row, so the first data row is row 2, as the user
+    sees it in Excel; rows with every cell blank are skipped.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.csv`` or ``.txt`` (comma- or tab-separated; UTF-8, UTF-8 with BOM
+        or GBK/GB18030), ``.xlsx`` (``.xls`` only if ``xlrd`` is installed).
+    lon, lat : str, optional
+        Coordinate columns; default: the first column whose name is one of
+        :data:`LON_NAMES` / :data:`LAT_NAMES`, case-insensitively.
+    crs : str, int or pyproj.CRS
+        What the coordinates are: ``wgs84`` (default), ``cgcs2000``,
+        ``gcj02``, ``bd09`` or an EPSG code (e.g. projected x/y in metres).
+    sheet : str, optional
+        Worksheet of an Excel file; default: the first.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Every column of the table in its order, the coordinate columns
+        rewritten to the WGS84 longitude and latitude, plus the point
+        geometry; ``attrs[COORDINATE_COLUMNS]`` names the coordinate columns.
+
+    Raises
+    ------
+    ReadError
+        Missing or undecodable file, no coordinate columns, or a cell that
+        is not a usable coordinate (named by row, column and value).
+    """
+    import geopandas as gpd
+
+    from cqgis.geo import crs as crs_module
+
+    path = _existing(path)
+    fmt = _read_format(path)
+    if not fmt.is_table:
+        msg = f"{path.name} is a {fmt.label} file, not a table: read it with read_vector"
+        raise ReadError(msg)
+    if fmt.kind == "excel":
+        data = _read_excel(path, fmt, sheet)
+    elif sheet is not None:
+        msg = f"{path.name} is a CSV table and has no sheets; sheets exist only in Excel workbooks"
+        raise ReadError(msg)
+    else:
+        data = _read_csv(path)
+    # Label rows as the spreadsheet numbers them, before blank rows go.
+    data.index = range(2, len(data) + 2)
+    data = data.dropna(how="all")
+    lon_column = _find_column(data.columns, lon, LON_NAMES, "longitude", path)
+    lat_column = _find_column(data.columns, lat, LAT_NAMES, "latitude", path)
+    parsed = crs_module.parse_crs(crs)
+    degrees = isinstance(parsed, str) or parsed.is_geographic
+    x = _coordinate_values(data, lon_column, "longitude", 180.0 if degrees else None, path)
+    y = _coordinate_values(data, lat_column, "latitude", 90.0 if degrees else None, path)
+    points = gpd.GeoDataFrame(data.reset_index(drop=True), geometry=gpd.points_from_xy(x, y))
+    frame = _point_columns(crs_module.to_wgs84(points, crs), (lon_column, lat_column))
+    frame.attrs[COORDINATE_COLUMNS] = (lon_column, lat_column)
+    return frame
+
+
+def write(
+    frame: gpd.GeoDataFrame, path: str | os.PathLike, layer: str | None = None
+) -> Path:
+    """Write a GeoDataFrame atomically, in the format the extension names.
+
+    The frame is written as it is (no reprojection): convert it first with
+    :func:`cqgis.geo.crs.from_wgs84` if it must be in another system.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The data.
+    path : str or os.PathLike
+        Target with one of :data:`WRITE_EXTENSIONS`: GeoPackage, GeoJSON,
+        FlatGeobuf, GeoParquet, CSV (UTF-8 with BOM) or XLSX. In CSV and
+        XLSX a point layer's coordinates go into its remembered coordinate
+        columns (:data:`COORDINATE_COLUMNS`) or into ``lon``/``lat``; other
+        geometries go into a ``wkt`` column.
+    layer : str, optional
+        Layer name (GeoPackage, GeoJSON) or sheet name (XLSX); default: the
+        target's stem (``Sheet1`` for XLSX). Writing a named layer into an
+        existing GeoPackage replaces that layer and keeps the others;
+        without ``layer`` the whole file is replaced.
+
+    Returns
+    -------
+    pathlib.Path
+        The target.
+
+    Raises
+    ------
+    WriteError
+        Unsupported extension, missing folder, or any failure while
+        writing; no partial target and no temporary file are left, and an
+        existing target is unchanged.
+    """
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None or not fmt.writable:
+        msg = f"cannot write {path.name}: cqgis writes {', '.join(WRITE_EXTENSIONS)}"
+        raise WriteError(msg)
+    if not path.parent.is_dir():
+        msg = f"cannot write {path}: folder {path.parent} does not exist"
+        raise WriteError(msg)
+    if path.is_dir():
+        msg = f"cannot write {path}: it is a folder"
+        raise WriteError(msg)
+    # Same folder, so the final rename stays on one file system and is atomic.
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    try:
+        if fmt.multilayer and layer is not None and path.exists():
+            shutil.copyfile(path, temp)
+        _WRITERS[fmt.kind](frame, temp, path, fmt, layer)
+        os.replace(temp, path)
+    except BaseException as exc:
+        for leftover in temp.parent.glob(glob.escape(temp.name) + "*"):
+            leftover.unlink(missing_ok=True)
+        if not isinstance(exc, Exception):
+            raise
+        msg = f"cannot write {path}: {_one_line(exc)}"
+        raise WriteError(msg) from exc
+    return path
+
+
+def _write_gdal(
+    frame: gpd.GeoDataFrame, temp: Path, target: Path, fmt: FileFormat, layer: str | None
+) -> None:
+    import pyogrio
+
+    pyogrio.write_dataframe(
+        _refresh_point_columns(frame), temp, driver=fmt.driver, layer=layer or target.stem
+    )
+
+
+def _write_parquet(
+    frame: gpd.GeoDataFrame, temp: Path, target: Path, fmt: FileFormat, layer: str | None
+) -> None:
+    _refresh_point_columns(frame).to_parquet(temp)
+
+
+def _write_csv(
+    frame: gpd.GeoDataFrame, temp: Path, target: Path, fmt: FileFormat, layer: str | None
+) -> None:
+    # The BOM makes Excel on Chinese Windows open UTF-8 as UTF-8, not GBK.
+    _as_table(frame).to_csv(temp, index=False, encoding="utf-8-sig")
+
+
+def _write_excel(
+    frame: gpd.GeoDataFrame, temp: Path, target: Path, fmt: FileFormat, layer: str | None
+) -> None:
+    _as_table(frame).to_excel(temp, index=False, sheet_name=layer or "Sheet1", engine=fmt.driver)
+
+
+_WRITERS: Mapping[str, Callable[[gpd.GeoDataFrame, Path, Path, FileFormat, str | None], None]] = (
+    MappingProxyType({
+        "gdal": _write_gdal,
+        "parquet": _write_parquet,
+        "csv": _write_csv,
+        "excel": _write_excel,
+    })
+)
+
+
+def _existing(path: str | os.PathLike) -> Path:
+    path = Path(path)
+    if not path.exists():
+        msg = f"{path}: no such file"
+        raise ReadError(msg)
+    if path.is_dir():
+        msg = f"{path} is a folder; name a file in it"
+        raise ReadError(msg)
+    return path
+
+
+def _read_format(path: Path) -> FileFormat:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        kind = f"{path.suffix!r} files" if path.suffix else "files without an extension"
+        msg = (
+            f"cannot read {path.name}: cqgis does not read {kind}; "
+            f"it reads {', '.join(READ_EXTENSIONS)}"
+        )
+        raise ReadError(msg)
+    return fmt
+
+
+def _vector_format(path: Path) -> FileFormat:
+    fmt = _read_format(path)
+    if fmt.is_table:
+        msg = f"{path.name} is a {fmt.label} table, not a vector file: read it with read_table"
+        raise ReadError(msg)
+    return fmt
+
+
+def _one_line(exc: BaseException) -> str:
+    # GDAL messages can span lines; the CLI promises one.
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+@contextmanager
+def _reading(path: Path, *failures: type[BaseException]) -> Iterator[None]:
+    """Turn a library's complaint about a malformed file into a ReadError naming the file."""
+    try:
+        yield
+    except failures as exc:
+        msg = f"cannot read {path}: {_one_line(exc)}"
+        raise ReadError(msg) from exc
+
+
+def _choose_layer(path: Path, layers: Sequence[str], layer: str | None) -> str:
+    if layer is not None and layer in layers:
+        return layer
+    if layer is None and len(layers) == 1:
+        return layers[0]
+    if not layers:
+        msg = f"{path.name} holds no layers"
+    elif layer is None:
+        listed = ", ".join(layers)
+        msg = f"{path.name} holds {len(layers)} layers ({listed}): choose one with --layer"
+    else:
+        msg = f"{path.name} has no layer {layer!r}; its layers are: {', '.join(layers)}"
+    raise ReadError(msg)
+
+
+def _gdal_source(
+    path: Path, fmt: FileFormat, layer: str | None
+) -> tuple[str, str | None, str | None]:
+    """Return what GDAL should open for a layer: (source, layer name, text encoding)."""
+    if fmt.kind == "zipped":
+        with _open_zip(path) as archive:
+            members = _zip_shapefiles(path, archive.namelist())
+            member = members[_choose_layer(path, list(members), layer)]
+            base = member[: -len(".shp")].lower()
+            sidecars = {
+                "." + name.rsplit(".", 1)[1].lower(): partial(archive.open, name)
+                for name in archive.namelist()
+                if name.lower().rsplit(".", 1)[0] == base
+            }
+            encoding = _sidecar_encoding(sidecars)
+        return f"/vsizip/{path.resolve()}/{member}", None, encoding
+    name = _choose_layer(path, list_layers(path), layer)
+    encoding = None
+    if fmt.driver == _SHAPEFILE:
+        sidecars = {
+            sibling.suffix.lower(): partial(sibling.open, "rb")
+            for sibling in path.parent.glob(glob.escape(path.stem) + ".*")
+        }
+        encoding = _sidecar_encoding(sidecars)
+    return str(path), name, encoding
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        msg = f"cannot read {path}: not a valid zip file ({_one_line(exc)})"
+        raise ReadError(msg) from exc
+
+
+def _zip_shapefiles(path: Path, names: Sequence[str]) -> dict[str, str]:
+    """Map the stem of every shapefile in a zip to its member name."""
+    shapefiles = {
+        PurePosixPath(name).stem: name
+        for name in names
+        if name.lower().endswith(".shp") and not name.startswith("__MACOSX/")
+    }
+    if not shapefiles:
+        msg = f"{path.name} holds no shapefile (.shp)"
+        raise ReadError(msg)
+    return shapefiles
+
+
+def _sidecar_encoding(sidecars: Mapping[str, Callable[[], BinaryIO]]) -> str | None:
+    """Choose the encoding to hand GDAL for a shapefile, given openers of its files by extension.
+
+    None lets GDAL decide: it reads the ``.cpg`` when there is one.
+    """
+    if ".cpg" in sidecars or ".dbf" not in sidecars:
+        return None
+    with sidecars[".dbf"]() as stream:
+        return _dbf_text_encoding(stream)
+
+
+def _dbf_text_encoding(stream: BinaryIO) -> str | None:
+    """Guess the encoding of a DBF's field names and text fields, or None for plain ASCII.
+
+    Reads the header and up to :data:`_ENCODING_SAMPLE_BYTES` of records;
+    the bytes of the character (``C``) fields are gathered with one mask
+    over the record layout and decoded strictly as UTF-8, then GB18030.
+    """
+    import numpy as np
+
+    header = stream.read(32)
+    if len(header) < 32:
+        return None
+    n_records = int.from_bytes(header[4:8], "little")
+    header_size = int.from_bytes(header[8:10], "little")
+    record_size = int.from_bytes(header[10:12], "little")
+    descriptors = np.frombuffer(stream.read(max(header_size - 32, 0)), dtype=np.uint8)
+    fields = descriptors[: descriptors.size // 32 * 32].reshape(-1, 32)
+    end = np.flatnonzero(fields[:, 0] == _DBF_HEADER_END)
+    fields = fields[: end[0] if end.size else len(fields)]
+    sizes = fields[:, 16].astype(np.intp)
+    # Each record is a deletion flag followed by the fields at their widths.
+    text_bytes = np.concatenate([[False], np.repeat(fields[:, 11] == _DBF_TEXT_FIELD, sizes)])
+    if record_size == 0 or text_bytes.size != record_size:
+        return None
+    count = min(n_records, _ENCODING_SAMPLE_BYTES // record_size)
+    raw = np.frombuffer(stream.read(count * record_size), dtype=np.uint8)
+    records = raw[: raw.size // record_size * record_size].reshape(-1, record_size)
+    sample = fields[:, :11].tobytes() + records[:, text_bytes].tobytes()
+    if sample.isascii():
+        return None
+    decoded = _first_decoding(sample, _DBF_ENCODINGS)
+    return decoded[0] if decoded else None
+
+
+def _first_decoding(raw: bytes, encodings: Sequence[str]) -> tuple[str, str] | None:
+    """Return (encoding, text) for the first encoding that decodes ``raw`` strictly."""
+    for encoding in encodings:
+        try:
+            return encoding, raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _georeference(
+    frame: gpd.GeoDataFrame, crs: str | int | pyproj.CRS | None, path: Path
+) -> gpd.GeoDataFrame:
+    from cqgis.geo import crs as crs_module
+
+    if crs is None and frame.crs is None:
+        msg = (
+            f"{path.name} has no coordinate system: say what its coordinates are with "
+            f"--crs (wgs84, cgcs2000, gcj02, bd09 or an EPSG code such as 4545)"
+        )
+        raise CRSError(msg)
+    return crs_module.to_wgs84(frame, crs)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    decoded = _first_decoding(path.read_bytes(), _CSV_ENCODINGS)
+    if decoded is None:
+        msg = (
+            f"cannot read {path.name}: it is neither UTF-8 nor GBK/GB18030 text; "
+            f"save it as UTF-8 CSV"
+        )
+        raise ReadError(msg)
+    text = decoded[1]
+    first_line = text.split("\n", 1)[0]
+    # Excel's "text (tab delimited)" export uses tabs; everything else commas.
+    separator = "\t" if "\t" in first_line else ","
+    with _reading(path, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return pd.read_csv(StringIO(text), sep=separator, skip_blank_lines=False)
+
+
+def _read_excel(path: Path, fmt: FileFormat, sheet: str | None) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        book = pd.ExcelFile(path, engine=fmt.driver)
+    except ImportError as exc:
+        msg = (
+            f"cannot read {path.name}: {fmt.label} workbooks need the {fmt.driver} package, "
+            f"which is not installed; save the workbook as .xlsx"
+        )
+        raise ReadError(msg) from exc
+    except (ValueError, OSError, zipfile.BadZipFile, KeyError) as exc:
+        msg = f"cannot read {path.name}: not a valid Excel workbook ({_one_line(exc)})"
+        raise ReadError(msg) from exc
+    with book:
+        name = _choose_sheet(path, book.sheet_names, sheet)
+        return pd.read_excel(book, sheet_name=name)
+
+
+def _choose_sheet(path: Path, sheets: Sequence[str], sheet: str | None) -> str:
+    if sheet is None:
+        return sheets[0]
+    if sheet not in sheets:
+        msg = f"{path.name} has no sheet {sheet!r}; its sheets are: {', '.join(sheets)}"
+        raise ReadError(msg)
+    return sheet
+
+
+def _find_column(
+    columns: Sequence, explicit: str | None, names: Sequence[str], what: str, path: Path
+) -> str:
+    """Return the column of one coordinate: the one asked for, or the first with a usual name."""
+    if explicit is not None and explicit in columns:
+        return explicit
+    by_key: dict[str, str] = {}
+    for column in columns:
+        by_key.setdefault(str(column).strip().lower(), column)
+    wanted = names if explicit is None else (explicit,)
+    for name in wanted:
+        key = name.strip().lower()
+        if key in by_key:
+            return by_key[key]
+    listed = ", ".join(str(column) for column in columns)
+    option = "--lon" if what == "longitude" else "--lat"
+    if explicit is not None:
+        msg = f"{path.name} has no column {explicit!r} for the {what}; its columns are: {listed}"
+    else:
+        msg = (
+            f"{path.name}: no {what} column found; name one {', '.join(names)} or pass "
+            f"{option} NAME (columns: {listed})"
+        )
+    raise ReadError(msg)
+
+
+def _coordinate_values(
+    data: pd.DataFrame, column: str, what: str, limit: float | None, path: Path
+) -> np.ndarray:
+    """Parse a coordinate column as floats; raise at the first cell that is no usable coordinate."""
+    import numpy as np
+    import pandas as pd
+
+    raw = data[column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    finite = np.isfinite(values)
+    usable = finite & (np.abs(values) <= limit) if limit is not None else finite
+    if usable.all():
+        return values
+    bad = np.flatnonzero(~usable)
+    row = data.index[bad[0]]
+    value = raw.iloc[bad[0]]
+    if finite[bad[0]]:
+        expected = f"a {what} in degrees between -{limit:g} and {limit:g}"
+        hint = "; for projected coordinates give their EPSG code with --crs"
+        got = str(value)
+    else:
+        expected = "a number"
+        hint = ""
+        blank = pd.isna(value) or (isinstance(value, str) and not value.strip())
+        got = "a blank cell" if blank else repr(value) if isinstance(value, str) else str(value)
+    others = len(bad) - 1
+    cells = "cell" if others == 1 else "cells"
+    more = f" ({others} more bad {cells} in this column)" if others else ""
+    msg = f"{path.name} row {row}, column {column}: expected {expected}, got {got}{more}{hint}"
+    raise ReadError(msg)
+
+
+def _point_columns(frame: gpd.GeoDataFrame, names: tuple[str, str]) -> gpd.GeoDataFrame | None:
+    """Return a copy of ``frame`` whose columns ``names`` hold its points' x and y.
+
+    Columns that exist keep their place, missing ones are appended; empty
+    geometries give NaN. None when some geometry is not a point.
+    """
+    import numpy as np
+    import shapely
+
+    geometries = np.asarray(frame.geometry.array)
+    kinds = shapely.get_type_id(geometries)
+    # -1 is a missing geometry: a blank position, not a different shape.
+    if np.any((kinds != -1) & (kinds != shapely.GeometryType.POINT)):
+        return None
+    out = frame.copy()
+    out[names[0]] = shapely.get_x(geometries)
+    out[names[1]] = shapely.get_y(geometries)
+    return out
+
+
+def _refresh_point_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Bring a table's remembered coordinate columns in line with the geometry being written."""
+    names = frame.attrs.get(COORDINATE_COLUMNS)
+    refreshed = _point_columns(frame, names) if names else None
+    return frame if refreshed is None else refreshed
+
+
+def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Turn a GeoDataFrame into a plain table: coordinate columns for points, WKT otherwise."""
+    import pandas as pd
+    import shapely
+
+    names = frame.attrs.get(COORDINATE_COLUMNS, DEFAULT_COORDINATE_COLUMNS)
+    table = _point_columns(frame, names)
+    if table is None:
+        table = frame.copy()
+        table[WKT_COLUMN] = shapely.to_wkt(frame.geometry.array, rounding_precision=-1)
+    return pd.DataFrame(table.drop(columns=frame.geometry.name))
