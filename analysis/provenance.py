@@ -1,0 +1,55 @@
+"""Provenance of analysis results: the weakest precision and the sources of the inputs behind each row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+
+#: From strongest to weakest; a result is only as good as its weakest input.
+PRECISIONS = ("exact", "approximate", "schematic", "synthetic")
+_RANK = {name: rank for rank, name in enumerate(PRECISIONS)}
+
+
+def weakest(precisions: Iterable[str]) -> str:
+    """Return the weakest precision among ``precisions`` (``exact`` when there are none).
+
+    Unknown values (a user file without a precision column) count as
+    ``approximate``: nothing says they are exact.
+    """
+    ranks = [_RANK.get(p, _RANK["approximate"]) for p in precisions if isinstance(p, str)]
+    return PRECISIONS[max(ranks, default=0)]
+
+
+def join_sources(sources: Iterable[str]) -> str:
+    """Join the distinct sources of a group's inputs, in first-seen order, with '；'."""
+    seen = dict.fromkeys(s for s in sources if isinstance(s, str) and s)
+    return "；".join(seen)
+
+
+def summarise(frame: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
+    """Per group of ``frame``, the weakest ``precision`` and the joined ``source``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows with ``precision`` and ``source`` columns (either may be absent).
+    by : str or list of str
+        Grouping columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the groups, with columns ``precision`` and ``source``.
+    """
+    provenance = frame.assign(
+        precision=frame["precision"] if "precision" in frame else "approximate",
+        source=frame["source"] if "source" in frame else "",
+    )
+    grouped = provenance.groupby(by, sort=True, dropna=False)
+    return pd.DataFrame(
+        {
+            "precision": grouped["precision"].agg(weakest),
+            "source": grouped["source"].agg(join_sources),
+        }
+    )
