@@ -1,0 +1,11 @@
+"""Errors raised by the analysis package: inputs and reference layers an analysis cannot use."""
+
+from cqgis.errors import CqgisError
+
+
+class AnalysisError(CqgisError):
+    """An analysis that cannot run on the data it was given."""
+
+
+class AttributionError(AnalysisError):
+    """A layer that cannot be attributed: no CRS, clashing columns, an unusable reference layer."""
