@@ -218,15 +218,17 @@ def _only_in_china(
     func: Callable[[Array, Array], tuple[Array, Array]], lon: Array, lat: Array
 ) -> tuple[Array, Array]:
     """Apply ``func`` to the points inside China and copy the others unchanged."""
-    lon = np.array(lon, dtype=float, copy=True)
-    lat = np.array(lat, dtype=float, copy=True)
+    shape = np.shape(lon)
+    # Flat copies, so scalars and n-d arrays index alike; the shape is restored below.
+    lon = np.array(lon, dtype=float).reshape(-1)
+    lat = np.array(lat, dtype=float).reshape(-1)
     inside = np.flatnonzero(in_china(lon, lat))
     # Chunks small enough for the temporaries to stay in the CPU cache make
     # the many element-wise steps of the formula about twice as fast.
     for start in range(0, inside.size, _CHUNK):
         index = inside[start : start + _CHUNK]
         lon[index], lat[index] = func(lon[index], lat[index])
-    return lon, lat
+    return lon.reshape(shape), lat.reshape(shape)
 
 
 def _gcj_forward(lon: Array, lat: Array) -> tuple[Array, Array]:

@@ -308,6 +308,73 @@ def iter_features(
     return stream()
 
 
+def read_rows(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFrame:
+    """Read a CSV or Excel table as it is, its rows labelled as the spreadsheet numbers them.
+
+    The header is row 1, so the first data row is labelled 2; rows with every
+    cell blank are dropped (their numbers are skipped, not reused).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.csv``/``.txt`` or Excel file (see :func:`read_table`).
+    sheet : str, optional
+        Worksheet of an Excel file; default: the first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The cells, untouched: no coordinate is parsed or converted.
+
+    Raises
+    ------
+    ReadError
+        Missing, undecodable or non-table file, or an unknown sheet.
+    """
+    path = _existing(path)
+    fmt = _read_format(path)
+    if not fmt.is_table:
+        msg = f"{path.name} is a {fmt.label} file, not a table: read it with read_vector"
+        raise ReadError(msg)
+    if fmt.kind == "excel":
+        data = _read_excel(path, fmt, sheet)
+    elif sheet is not None:
+        msg = f"{path.name} is a CSV table and has no sheets; sheets exist only in Excel workbooks"
+        raise ReadError(msg)
+    else:
+        data = _read_csv(path)
+    # Label rows as the spreadsheet numbers them, before blank rows go.
+    data.index = range(2, len(data) + 2)
+    return data.dropna(how="all")
+
+
+def find_coordinate_columns(
+    columns: Sequence, path: str | os.PathLike, lon: str | None = None, lat: str | None = None
+) -> tuple[str, str]:
+    """Return a table's longitude and latitude columns: the ones named, or found by usual name.
+
+    Parameters
+    ----------
+    columns : sequence
+        The table's column names.
+    path : str or os.PathLike
+        The file, named in the error message.
+    lon, lat : str, optional
+        Explicit column names; default: the first column named one of
+        :data:`LON_NAMES` / :data:`LAT_NAMES`, case-insensitively.
+
+    Raises
+    ------
+    ReadError
+        When a coordinate column is not there; the message lists the columns.
+    """
+    path = Path(path)
+    return (
+        _find_column(columns, lon, LON_NAMES, "longitude", path),
+        _find_column(columns, lat, LAT_NAMES, "latitude", path),
+    )
+
+
 def read_table(
     path: str | os.PathLike,
     lon: str | None = None,
@@ -352,22 +419,8 @@ def read_table(
     from cqgis.geo import crs as crs_module
 
     path = _existing(path)
-    fmt = _read_format(path)
-    if not fmt.is_table:
-        msg = f"{path.name} is a {fmt.label} file, not a table: read it with read_vector"
-        raise ReadError(msg)
-    if fmt.kind == "excel":
-        data = _read_excel(path, fmt, sheet)
-    elif sheet is not None:
-        msg = f"{path.name} is a CSV table and has no sheets; sheets exist only in Excel workbooks"
-        raise ReadError(msg)
-    else:
-        data = _read_csv(path)
-    # Label rows as the spreadsheet numbers them, before blank rows go.
-    data.index = range(2, len(data) + 2)
-    data = data.dropna(how="all")
-    lon_column = _find_column(data.columns, lon, LON_NAMES, "longitude", path)
-    lat_column = _find_column(data.columns, lat, LAT_NAMES, "latitude", path)
+    data = read_rows(path, sheet=sheet)
+    lon_column, lat_column = find_coordinate_columns(data.columns, path, lon=lon, lat=lat)
     parsed = crs_module.parse_crs(crs)
     degrees = isinstance(parsed, str) or parsed.is_geographic
     x = _coordinate_values(data, lon_column, "longitude", 180.0 if degrees else None, path)

@@ -177,3 +177,14 @@ def test_metric_crs_scale_error_below_0_1_percent(kind):
 def test_metric_crs_rejects_unknown_kind():
     with pytest.raises(CRSError):
         crs.metric_crs("volume")
+
+
+def test_scalars_and_2d_arrays_keep_their_shape():
+    lon, lat = crs.gcj02_to_wgs84(106.55, 29.56)
+    assert np.shape(lon) == () and np.shape(lat) == ()
+    grid_lon, grid_lat = crs.wgs84_to_gcj02(np.full((2, 3), 106.55), np.full((2, 3), 29.56))
+    assert grid_lon.shape == (2, 3)
+    back_lon, back_lat = crs.gcj02_to_wgs84(grid_lon, grid_lat)
+    np.testing.assert_allclose(back_lon, 106.55, atol=1e-8)
+    # A scalar converts exactly as the same point inside an array does.
+    assert float(lon) == crs.gcj02_to_wgs84(np.full(3, 106.55), np.full(3, 29.56))[0][1]

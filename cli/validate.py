@@ -1,0 +1,51 @@
+"""`cqgis validate`: report what is wrong with a file, row by row; exit 0 clean, 1 problems, 2 unusable."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from cqgis.errors import UsageError
+
+
+@click.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option(
+    "--crs",
+    metavar="CRS",
+    help="What INPUT's coordinates are: wgs84, cgcs2000, gcj02, bd09 or an EPSG code. "
+    "Default: the file's own CRS (tables: wgs84).",
+)
+@click.option("--layer", help="Layer of a GeoPackage or zip, or sheet of an Excel workbook.")
+@click.option("--lon", help="Longitude column of a table (default: found by name).")
+@click.option("--lat", help="Latitude column of a table (default: found by name).")
+@click.option("--id", "id_column", metavar="COLUMN", help="Column whose values must be unique (default: id, code, 编号 ...).")
+@click.option("--limit", default=50, show_default=True, help="Problem lines to print.")
+def validate(
+    input_path: Path,
+    crs: str | None,
+    layer: str | None,
+    lon: str | None,
+    lat: str | None,
+    id_column: str | None,
+    limit: int,
+) -> None:
+    """Check INPUT and print every problem with its row and column.
+
+    Rows are numbered as in the spreadsheet (header = row 1) for CSV and
+    Excel, from 1 for vector files. Exit status: 0 when nothing is wrong,
+    1 when problems were found, 2 when INPUT cannot be read at all or an
+    option is wrong.
+    """
+    from cqgis.geo import validate as validation
+    from cqgis.geo.errors import ReadError
+
+    try:
+        report = validation.validate_file(input_path, crs=crs, layer=layer, lon=lon, lat=lat, id_column=id_column)
+    except ReadError as exc:
+        # Nothing could be checked: that is a usage error, not a finding.
+        raise UsageError(str(exc)) from exc
+    click.echo(report.format(limit=limit))
+    sys.exit(0 if report.ok else 1)
