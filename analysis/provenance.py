@@ -6,8 +6,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-#: From strongest to weakest; a result is only as good as its weakest input.
-PRECISIONS = ("exact", "approximate", "schematic", "synthetic")
+from cqgis.config import PRECISIONS
+
+# A result is only as good as its weakest input.
 _RANK = {name: rank for rank, name in enumerate(PRECISIONS)}
 
 

@@ -22,6 +22,25 @@ from cqgis.errors import UsageError
 @click.option("--lon", help="Longitude column of a table (default: found by name).")
 @click.option("--lat", help="Latitude column of a table (default: found by name).")
 @click.option("--id", "id_column", metavar="COLUMN", help="Column whose values must be unique (default: id, code, 编号 ...).")
+@click.option(
+    "--as",
+    "as_layer",
+    metavar="LAYER",
+    help="Check INPUT as a replacement for this layer: its headers are mapped to the "
+    "layer's fields and every row is checked against the layer's schema.",
+)
+@click.option(
+    "--map",
+    "pairs",
+    multiple=True,
+    metavar="HEADER=FIELD",
+    help="With --as: map a header to a field, e.g. --map 断面名称=name (repeatable).",
+)
+@click.option(
+    "--map-file",
+    type=click.Path(path_type=Path),
+    help="With --as: a YAML file of 'header: field' pairs.",
+)
 @click.option("--limit", default=50, show_default=True, help="Problem lines to print.")
 def validate(
     input_path: Path,
@@ -30,6 +49,9 @@ def validate(
     lon: str | None,
     lat: str | None,
     id_column: str | None,
+    as_layer: str | None,
+    pairs: tuple[str, ...],
+    map_file: Path | None,
     limit: int,
 ) -> None:
     """Check INPUT and print every problem with its row and column.
@@ -42,10 +64,27 @@ def validate(
     from cqgis.geo import validate as validation
     from cqgis.geo.errors import ReadError
 
+    if (pairs or map_file) and as_layer is None:
+        raise UsageError("--map and --map-file need --as LAYER")
     try:
-        report = validation.validate_file(input_path, crs=crs, layer=layer, lon=lon, lat=lat, id_column=id_column)
+        if as_layer is None:
+            report = validation.validate_file(
+                input_path, crs=crs, layer=layer, lon=lon, lat=lat, id_column=id_column
+            )
+        else:
+            report = _as_layer(input_path, as_layer, pairs, map_file, crs, layer, lon, lat)
     except ReadError as exc:
         # Nothing could be checked: that is a usage error, not a finding.
         raise UsageError(str(exc)) from exc
     click.echo(report.format(limit=limit))
     sys.exit(0 if report.ok else 1)
+
+
+def _as_layer(path, name, pairs, map_file, crs, sheet, lon, lat):
+    from cqgis.layers import catalog, user
+
+    layer = catalog.module(name)
+    mapping = user.read_mapping(map_file, layer=name) if map_file else {}
+    mapping.update(user.parse_pairs(pairs))
+    deps = {dependency: catalog.load(dependency) for dependency in layer.DEPENDS}
+    return user.load(path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat)

@@ -36,6 +36,12 @@ CHONGQING_BOUNDS = (105.2, 28.1, 110.3, 32.3)
 EXPECTED_REGION = (97.0, 24.5, 114.5, 35.0)
 
 
+#: Precision of a feature, strongest first: ``exact`` as published, ``approximate``
+#: (e.g. geocoded from a town seat), ``schematic`` (drawn to show a relation, not a
+#: position) and ``synthetic`` (invented for the demo; maps say 示例数据).
+PRECISIONS = ("exact", "approximate", "schematic", "synthetic")
+
+
 def _default_cache_dir() -> Path:
     override = os.environ.get("CQGIS_CACHE_DIR")
     if override:
@@ -52,11 +58,23 @@ class Settings:
     cache_dir : Path
         Where built layers are cached (``CQGIS_CACHE_DIR`` overrides the
         platform's user cache directory).
+    data_dir : Path or None
+        A folder of the user's own files, one per layer, named after the
+        layer (``sections.xlsx``, ``h2_stations.shp`` ...), with an optional
+        ``columns.yaml`` mapping their headers; a file there replaces that
+        layer's embedded default.
     """
 
     cache_dir: Path = field(default_factory=_default_cache_dir)
+    data_dir: Path | None = None
 
 
-def settings() -> Settings:
-    """Return the settings for this process, read from the environment."""
-    return Settings()
+def settings(data_dir: Path | None = None) -> Settings:
+    """Return the settings for this process, read from the environment.
+
+    Parameters
+    ----------
+    data_dir : Path, optional
+        The user's data folder (see :class:`Settings`).
+    """
+    return Settings(data_dir=data_dir)

@@ -40,6 +40,7 @@ KINDS = {
     "outside_region": "coordinates outside the expected region",
     "empty_geometry": "an empty geometry",
     "invalid_geometry": "an invalid geometry, repaired with make_valid",
+    "wrong_geometry_type": "a geometry of another type than the layer holds",
     "duplicate_id": "an id used by more than one row",
     "missing_value": "a blank cell in a required column",
     "not_numeric": "a value that is not a number in a numeric column",
@@ -101,12 +102,15 @@ class Report:
     frame : geopandas.GeoDataFrame
         The data in EPSG:4326 with invalid geometries repaired; rows whose
         coordinates could not be used have no geometry.
+    row_numbers : numpy.ndarray
+        The number the user knows each row of ``frame`` by.
     """
 
     name: str
     rows: int
     problems: list[Problem] = field(default_factory=list)
     frame: gpd.GeoDataFrame | None = None
+    row_numbers: np.ndarray | None = None
 
     @property
     def ok(self) -> bool:
@@ -184,7 +188,7 @@ def validate(
     invalid = ~shapely.is_valid(geometries) & ~shapely.is_missing(geometries)
     geometries[invalid] = shapely.make_valid(geometries[invalid])
     repaired[frame.geometry.name] = gpd.GeoSeries(geometries, index=frame.index, crs=frame.crs)
-    return Report(name=name, rows=len(frame), problems=_ordered(problems), frame=repaired)
+    return Report(name=name, rows=len(frame), problems=ordered(problems), frame=repaired, row_numbers=rows)
 
 
 def validate_file(
@@ -237,11 +241,12 @@ def validate_file(
     report = validate(frame, name=name, row_numbers=table.index.to_numpy(), **rules)
     # A table's missing points come from its cells, already reported cell by cell.
     found = [p for p in report.problems if p.kind != "null_geometry"]
-    report.problems = _ordered(cell_problems + found)
+    report.problems = ordered(cell_problems + found)
     return report
 
 
-def _ordered(problems: list[Problem]) -> list[Problem]:
+def ordered(problems: list[Problem]) -> list[Problem]:
+    """Sort problems as reports list them: by kind (as in :data:`KINDS`), then row."""
     order = {kind: i for i, kind in enumerate(KINDS)}
     return sorted(problems, key=lambda p: (order[p.kind], -1 if p.row is None else p.row))
 

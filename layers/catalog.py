@@ -1,0 +1,205 @@
+"""The layer catalogue: every layer by name, built on first use and cached as GeoParquet.
+
+A layer is a module in :mod:`cqgis.layers` with
+
+``SCHEMA``
+    its :class:`~cqgis.layers.schema.Schema`;
+``SOURCE_PACKAGES``
+    the installed distributions its data comes from (their versions key the cache);
+``DEPENDS``
+    names of the layers its build needs;
+``DATA_FILES``
+    (optional) files under ``layers/data`` it reads (their bytes key the cache);
+``build(deps)``
+    returning the layer from a mapping of the built dependencies.
+
+The cache file's name holds a digest of the cqgis version, the layer module's
+source, its data files, the versions of its source packages and the digests
+of its dependencies, so any change to any of them rebuilds it; nothing needs
+invalidating by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+import inspect
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
+
+import geopandas as gpd
+import pandas as pd
+
+from cqgis import __version__
+from cqgis.config import Settings, settings as default_settings
+from cqgis.errors import UsageError
+from cqgis.layers.errors import LayerError, UnknownLayerError
+from cqgis.layers.schema import Schema
+
+#: Layer name -> module under cqgis.layers, in the order `cqgis layers list` shows.
+LAYERS = {
+    "districts": "districts",
+    "neighbors": "neighbors",
+    "border": "border",
+    "functional_zones": "functional_zones",
+    "rivers": "rivers",
+    "basins": "basins",
+    "sections": "sections",
+    "measurements": "measurements",
+    "h2_zones": "h2_zones",
+    "h2_stations": "h2_stations",
+    "parks": "parks",
+    "rural_settlements": "rural_settlements",
+    "rural_sewage": "rural_sewage",
+    "targets": "targets",
+}
+
+DATA_DIR = Path(__file__).with_name("data")
+
+#: Name of the optional header mapping in a user's data folder.
+COLUMNS_FILE = "columns.yaml"
+
+
+def names() -> list[str]:
+    """Return the names of every layer, in catalogue order."""
+    return list(LAYERS)
+
+
+def module(name: str) -> ModuleType:
+    """Return the module that defines layer ``name``.
+
+    Raises
+    ------
+    UnknownLayerError
+        When the catalogue has no such layer.
+    """
+    if name not in LAYERS:
+        msg = f"unknown layer '{name}'; layers: {', '.join(LAYERS)}"
+        raise UnknownLayerError(msg)
+    return importlib.import_module(f"cqgis.layers.{LAYERS[name]}")
+
+
+def schema(name: str) -> Schema:
+    """Return the schema of layer ``name``."""
+    return module(name).SCHEMA
+
+
+def cache_key(name: str) -> str:
+    """Return the digest that names layer ``name``'s cache file."""
+    layer = module(name)
+    digest = hashlib.sha256()
+    digest.update(f"cqgis {__version__}\n".encode())
+    digest.update(inspect.getsource(layer).encode())
+    for data_file in getattr(layer, "DATA_FILES", ()):
+        digest.update((DATA_DIR / data_file).read_bytes())
+    for package in layer.SOURCE_PACKAGES:
+        digest.update(f"{package} {importlib.metadata.version(package)}\n".encode())
+    for dependency in layer.DEPENDS:
+        digest.update(f"{dependency} {cache_key(dependency)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def cache_path(name: str, settings: Settings | None = None) -> Path:
+    """Return where layer ``name`` is cached for the current sources."""
+    settings = settings or default_settings()
+    return settings.cache_dir / "layers" / f"{name}-{cache_key(name)}.parquet"
+
+
+def load(name: str, settings: Settings | None = None, rebuild: bool = False) -> gpd.GeoDataFrame:
+    """Return layer ``name``, from the cache when it is current, else built and cached.
+
+    Parameters
+    ----------
+    name : str
+        Layer name, one of :func:`names`.
+    settings : Settings, optional
+        Where the cache lives; default: :func:`cqgis.config.settings`.
+    rebuild : bool
+        Build the layer (not its dependencies) even when a current cache exists.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or pandas.DataFrame
+        The layer in EPSG:4326 (a DataFrame for a table layer).
+    """
+    settings = settings or default_settings()
+    user_file = find_user_file(name, settings)
+    if user_file is not None:
+        return _load_user(name, user_file, settings)
+    path = cache_path(name, settings)
+    if path.exists() and not rebuild:
+        return _read_cached(name, path)
+    layer = module(name)
+    deps = {dependency: load(dependency, settings) for dependency in layer.DEPENDS}
+    frame = layer.build(deps)
+    frame = layer.SCHEMA.conform(frame)
+    _write_cache(frame, path)
+    return frame
+
+
+def find_user_file(name: str, settings: Settings) -> Path | None:
+    """Return the user's file for layer ``name`` in ``settings.data_dir``, if there is one.
+
+    Raises
+    ------
+    UsageError
+        When the folder holds several files for the layer.
+    """
+    from cqgis.geo.io import READ_EXTENSIONS
+
+    if settings.data_dir is None:
+        return None
+    found = sorted(
+        p for p in Path(settings.data_dir).glob(f"{name}.*") if p.suffix.lower() in READ_EXTENSIONS
+    )
+    if len(found) > 1:
+        msg = f"{settings.data_dir} holds several files for layer '{name}': {', '.join(p.name for p in found)}; keep one"
+        raise UsageError(msg)
+    return found[0] if found else None
+
+
+def _load_user(name: str, path: Path, settings: Settings) -> gpd.GeoDataFrame | pd.DataFrame:
+    from cqgis.layers import user
+
+    layer = module(name)
+    columns = Path(settings.data_dir) / COLUMNS_FILE
+    mapping = user.read_mapping(columns, layer=name) if columns.exists() else None
+    # Derived fields need the dependencies, which may themselves be user files.
+    deps = {dependency: load(dependency, settings) for dependency in layer.DEPENDS}
+    report = user.load(path, layer, mapping=mapping, deps=deps)
+    if not report.ok:
+        msg = f"layer '{name}' from {report.format(limit=10)}"
+        raise LayerError(msg)
+    return report.frame
+
+
+def build_all(settings: Settings | None = None, names_: Iterable[str] | None = None) -> dict:
+    """Rebuild the given layers (default: all) and return them by name."""
+    return {name: load(name, settings, rebuild=True) for name in (names_ or names())}
+
+
+def _read_cached(name: str, path: Path) -> gpd.GeoDataFrame | pd.DataFrame:
+    if schema(name).geometry_type is None:
+        return pd.read_parquet(path)
+    return gpd.read_parquet(path)
+
+
+def _write_cache(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Older caches of this layer are stale once a new one is written.
+    stem = path.name.rsplit("-", 1)[0]
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        frame.to_parquet(temp)
+        os.replace(temp, path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        msg = f"cannot cache layer at {path}: {exc}"
+        raise LayerError(msg) from exc
+    for old in path.parent.glob(f"{stem}-*.parquet"):
+        if old != path:
+            old.unlink(missing_ok=True)

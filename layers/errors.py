@@ -1,0 +1,13 @@
+"""Errors raised by the layers package."""
+
+from __future__ import annotations
+
+from cqgis.errors import CqgisError, UsageError
+
+
+class LayerError(CqgisError):
+    """A layer's data does not match its schema, or a layer cannot be built."""
+
+
+class UnknownLayerError(UsageError):
+    """A layer name that the catalogue does not hold."""

@@ -1,0 +1,205 @@
+"""Users' files as layers: map their headers to a layer's fields, validate row by row, conform.
+
+A user's file (anything :func:`cqgis.geo.io.read` reads) replaces the
+embedded default of one layer; the two are never mixed. Headers are matched
+to the layer's fields in this order: the explicit mapping (``--map 断面名称=name``
+or a YAML file of ``header: field`` pairs), then the field's own name, then
+its built-in aliases (``断面名称``, ``经度`` ...), all ignoring case and
+surrounding spaces. Columns that match no field are dropped.
+
+A file without provenance columns gets ``source`` = the file's name and
+``precision`` = ``approximate``: nothing in it says its positions are exact;
+add a ``precision`` column to say otherwise. Fields the layer derives
+(a district from a spatial join) are computed by the layer's ``complete``
+function when it has one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+
+import geopandas as gpd
+import yaml
+
+from cqgis.errors import UsageError
+from cqgis.geo import validate as validation
+from cqgis.layers.schema import Schema
+
+#: Precision given to a user's features when the file does not say.
+DEFAULT_PRECISION = "approximate"
+
+
+def parse_pairs(pairs: Sequence[str]) -> dict[str, str]:
+    """Parse ``HEADER=field`` pairs given on the command line.
+
+    Raises
+    ------
+    UsageError
+        When a pair has no ``=`` or an empty side.
+    """
+    mapping = {}
+    for pair in pairs:
+        header, sep, target = pair.partition("=")
+        if not sep or not header.strip() or not target.strip():
+            msg = f"--map expects HEADER=field, e.g. 断面名称=name; got '{pair}'"
+            raise UsageError(msg)
+        mapping[header.strip()] = target.strip()
+    return mapping
+
+
+def read_mapping(path: str | os.PathLike, layer: str | None = None) -> dict[str, str]:
+    """Read a YAML mapping of ``header: field`` pairs.
+
+    The file holds either the pairs themselves or, when ``layer`` is given,
+    a section per layer (``sections: {断面名称: name}``); a file with layer
+    sections but none for ``layer`` gives an empty mapping.
+
+    Raises
+    ------
+    UsageError
+        When the file is missing, is not YAML, or is not a mapping of strings;
+        the message gives the line.
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        msg = f"cannot read column mapping {path}: {exc.strerror}"
+        raise UsageError(msg) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        msg = f"column mapping {path.name}{where}: not valid YAML ({getattr(exc, 'problem', exc)})"
+        raise UsageError(msg) from exc
+    data = data or {}
+    if layer is not None and isinstance(data, dict) and any(isinstance(v, dict) for v in data.values()):
+        data = data.get(layer) or {}
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        msg = f"column mapping {path.name}: expected 'header: field' pairs, e.g. 断面名称: name"
+        raise UsageError(msg)
+    return {str(k).strip(): v.strip() for k, v in data.items()}
+
+
+def header_mapping(schema: Schema, columns: Sequence, explicit: Mapping[str, str] | None = None) -> dict:
+    """Return {file header: field name} for the headers that match a field of ``schema``.
+
+    Raises
+    ------
+    UsageError
+        When the explicit mapping names a header the file lacks or a field
+        the layer lacks.
+    """
+    explicit = dict(explicit or {})
+    fields = set(schema.columns)
+    unknown_fields = sorted(set(explicit.values()) - fields)
+    if unknown_fields:
+        msg = (
+            f"layer '{schema.name}' has no field {', '.join(unknown_fields)}; "
+            f"its fields: {', '.join(schema.columns)}"
+        )
+        raise UsageError(msg)
+    by_key = {str(c).strip().lower(): c for c in reversed(list(columns))}
+    missing = [h for h in explicit if h.strip().lower() not in by_key]
+    if missing:
+        msg = f"--map names header {', '.join(missing)}, which the file does not have; its headers: {', '.join(map(str, columns))}"
+        raise UsageError(msg)
+    mapping = {by_key[h.strip().lower()]: f for h, f in explicit.items()}
+    for f in schema.fields:
+        if f.name in mapping.values():
+            continue
+        for name in (f.name, *f.aliases):
+            header = by_key.get(name.strip().lower())
+            if header is not None and header not in mapping:
+                mapping[header] = f.name
+                break
+    return mapping
+
+
+def load(
+    path: str | os.PathLike,
+    layer: ModuleType,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    deps: Mapping[str, gpd.GeoDataFrame] | None = None,
+    crs: str | None = None,
+    sheet: str | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+) -> validation.Report:
+    """Read a user's file as ``layer`` and validate it against the layer's schema.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    layer : module
+        The layer module (``cqgis.layers.sections`` ...), with ``SCHEMA`` and
+        optionally ``complete(frame, deps)``.
+    mapping : mapping of str to str, optional
+        Explicit {header: field} pairs; they win over names and aliases.
+    deps : mapping, optional
+        Built layers ``complete`` needs (``districts``); without them derived
+        fields stay empty and are not checked.
+    crs, sheet, lon, lat : str, optional
+        As for :func:`cqgis.geo.validate.validate_file`.
+
+    Returns
+    -------
+    cqgis.geo.validate.Report
+        Every problem, by row; when there is none, ``frame`` is the layer
+        conformed to its schema.
+    """
+    schema: Schema = layer.SCHEMA
+    table_like = schema.geometry_type is None
+    report = validation.validate_file(path, crs=crs, layer=sheet, lon=lon, lat=lat) if not table_like else _table_report(path, sheet)
+    headers = header_mapping(schema, report.frame.columns, mapping)
+    frame = report.frame.rename(columns=headers)
+    frame = frame[[c for c in frame.columns if c in schema.columns or c == "geometry"]]
+    if "source" not in frame.columns:
+        frame = frame.assign(source=f"用户文件 {Path(path).name}")
+    if "precision" not in frame.columns:
+        frame = frame.assign(precision=DEFAULT_PRECISION)
+    if not table_like:
+        frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=report.frame.crs)
+    rules = schema.rules()
+    report.problems = validation.ordered(
+        report.problems + validation.check_attributes(frame, report.row_numbers, **rules)
+    )
+    if not table_like and not report.problems:
+        report.problems = _geometry_type_problems(schema, frame, report.row_numbers)
+    if report.problems:
+        report.frame = frame
+        return report
+    complete = getattr(layer, "complete", None)
+    if complete is not None and deps is not None:
+        frame = complete(frame, deps)
+    report.frame = schema.conform(frame)
+    return report
+
+
+def _table_report(path: str | os.PathLike, sheet: str | None) -> validation.Report:
+    """Read a table layer's file (no coordinates) into a report with spreadsheet row numbers."""
+    from cqgis.geo import io
+
+    table = io.read_rows(path, sheet=sheet)
+    return validation.Report(
+        name=Path(path).name,
+        rows=len(table),
+        frame=table.reset_index(drop=True),
+        row_numbers=table.index.to_numpy(),
+    )
+
+
+def _geometry_type_problems(schema: Schema, frame: gpd.GeoDataFrame, rows) -> list[validation.Problem]:
+    kinds = frame.geometry.geom_type.fillna("")
+    wanted = {schema.geometry_type, f"Multi{schema.geometry_type}", ""}
+    return [
+        validation.Problem(
+            "wrong_geometry_type", int(rows[i]), None, kind, f"expected a {schema.geometry_type}, got a {kind}"
+        )
+        for i, kind in enumerate(kinds)
+        if kind not in wanted
+    ]
