@@ -472,6 +472,59 @@ def write(
     if fmt is None or not fmt.writable:
         msg = f"cannot write {path.name}: cqgis writes {', '.join(WRITE_EXTENSIONS)}"
         raise WriteError(msg)
+    with atomic(path) as temp:
+        if fmt.multilayer and layer is not None and path.exists():
+            shutil.copyfile(path, temp)
+        _WRITERS[fmt.kind](frame, temp, path, fmt, layer)
+    return path
+
+
+def write_sheets(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike) -> Path:
+    """Write several tables as the sheets of one XLSX workbook, atomically.
+
+    Parameters
+    ----------
+    sheets : mapping of str to DataFrame
+        Sheet name (at most 31 characters, as Excel allows) -> table; a
+        GeoDataFrame's geometry becomes coordinate or WKT columns as in
+        :func:`write`.
+    path : str or os.PathLike
+        An ``.xlsx`` target.
+
+    Raises
+    ------
+    WriteError
+        Not an ``.xlsx`` target, a missing folder, or any failure while
+        writing; nothing is left behind.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        msg = f"cannot write {path.name}: a workbook of several sheets must be .xlsx"
+        raise WriteError(msg)
+    with atomic(path) as temp, pd.ExcelWriter(temp, engine="openpyxl") as book:
+        for name, table in sheets.items():
+            if "geometry" in table:
+                table = _as_table(table)
+            table.to_excel(book, sheet_name=name[:31], index=False)
+    return path
+
+
+@contextmanager
+def atomic(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``, renamed over it when the block succeeds.
+
+    On any failure, Ctrl-C included, the temporary file (and any file the
+    writer added beside it) is removed and ``path`` is left as it was; an
+    ordinary exception becomes :class:`WriteError`.
+
+    Raises
+    ------
+    WriteError
+        Missing folder, ``path`` is a folder, or the block failed.
+    """
+    path = Path(path)
     if not path.parent.is_dir():
         msg = f"cannot write {path}: folder {path.parent} does not exist"
         raise WriteError(msg)
@@ -481,18 +534,15 @@ def write(
     # Same folder, so the final rename stays on one file system and is atomic.
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
-        if fmt.multilayer and layer is not None and path.exists():
-            shutil.copyfile(path, temp)
-        _WRITERS[fmt.kind](frame, temp, path, fmt, layer)
+        yield temp
         os.replace(temp, path)
     except BaseException as exc:
         for leftover in temp.parent.glob(glob.escape(temp.name) + "*"):
             leftover.unlink(missing_ok=True)
-        if not isinstance(exc, Exception):
+        if not isinstance(exc, Exception) or isinstance(exc, WriteError):
             raise
         msg = f"cannot write {path}: {_one_line(exc)}"
         raise WriteError(msg) from exc
-    return path
 
 
 def _write_gdal(

@@ -456,3 +456,18 @@ def test_interrupted_write_cleans_up_and_is_not_swallowed(tmp_path, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         io.write(_points(), tmp_path / "out.geojson")
     assert os.listdir(tmp_path) == []
+
+
+def test_write_sheets_writes_every_sheet_atomically(tmp_path):
+    target = tmp_path / "结果.xlsx"
+    io.write_sheets({"区县": pd.DataFrame({"名称": ["万州区"], "值": [1.5]}), "全市": pd.DataFrame({"n": [38]})}, target)
+    book = pd.read_excel(target, sheet_name=None)
+    assert list(book) == ["区县", "全市"]
+    assert book["区县"]["名称"].tolist() == ["万州区"]
+    # A sheet name Excel forbids fails the whole workbook after a good sheet; the old file stays.
+    with pytest.raises(WriteError):
+        io.write_sheets({"好": pd.DataFrame({"x": [1]}), "坏/名": pd.DataFrame({"x": [2]})}, target)
+    assert list(pd.read_excel(target, sheet_name=None)) == ["区县", "全市"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["结果.xlsx"]
+    with pytest.raises(WriteError, match="must be .xlsx"):
+        io.write_sheets({"a": pd.DataFrame()}, tmp_path / "x.csv")
