@@ -115,3 +115,55 @@ def priority_untreated(settlements: pd.DataFrame) -> pd.DataFrame:
     chosen = settlements[priority_mask(settlements) & ~treated]
     size = [c for c in ("households", "residents") if c in chosen]
     return chosen.sort_values(["adcode", *size], ascending=[True] + [False] * len(size))
+
+
+#: Chinese headers of the rates table, for reports.
+RATE_LABELS = {
+    "adcode": "区划代码",
+    "district": "区县",
+    "settlements": "集聚点数",
+    "treated": "已治理数",
+    "rate_count": "治理率(%)",
+    "rate_households": "按户数加权治理率(%)",
+    "rate_residents": "按人口加权治理率(%)",
+    "target": "目标(%)",
+    "gap": "差距(百分点)",
+    "meets_target": "是否达标",
+    "priority_untreated": "重点未治理集聚点数",
+    "precision": "精度",
+    "source": "来源",
+}
+
+
+def plan_target(targets: pd.DataFrame) -> float:
+    """Return the plan's rural sewage treatment target (percent) from the ``targets`` layer.
+
+    Raises
+    ------
+    AnalysisError
+        When the table has no 农村生活污水治理率 row.
+    """
+    rows = targets[targets["indicator"].astype(str).str.contains("农村生活污水治理率")]
+    if rows.empty:
+        msg = "the targets table has no 农村生活污水治理率 row"
+        raise AnalysisError(msg)
+    return float(rows["value"].iloc[0])
+
+
+#: Id of the plan's rural sewage target in the ``targets`` layer.
+TARGET_ID = "rural_sewage_treatment_rate"
+
+
+def as_indicators(rates: pd.DataFrame) -> pd.DataFrame:
+    """Return the treatment rates as rows of an indicator table, for the compliance analysis."""
+    city = rates["district"].eq(CITY)
+    return pd.DataFrame(
+        {
+            "target_id": TARGET_ID,
+            "adcode": rates["adcode"].where(~city, pd.NA),
+            "district": rates["district"],
+            "value": rates["rate_count"],
+            "precision": rates["precision"],
+            "source": rates["source"],
+        }
+    )

@@ -14,8 +14,11 @@ from cqgis.errors import CqgisError
 #: Subcommand name -> "module:attribute" under cqgis.cli. Modules are imported
 #: only when their command runs, so `cqgis --version` does not load geopandas.
 COMMANDS = {
+    "analyze": "analyze:analyze",
     "convert": "convert:convert",
+    "layers": "layers:layers",
     "validate": "validate:validate",
+    "demo": "demo:demo",
 }
 
 

@@ -13,8 +13,9 @@ A layer is a module in :mod:`cqgis.layers` with
 ``build(deps)``
     returning the layer from a mapping of the built dependencies.
 
-The cache file's name holds a digest of the cqgis version, the layer module's
-source, its data files, the versions of its source packages and the digests
+The cache file's name holds a digest of the cqgis version, the source of
+every module layers are built with (the ``geo`` and ``layers`` packages and
+the configuration, since a change in a shared helper changes layers), its data files, the versions of its source packages and the digests
 of its dependencies, so any change to any of them rebuilds it; nothing needs
 invalidating by hand.
 """
@@ -24,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.metadata
-import inspect
 import os
 import secrets
 from collections.abc import Iterable
@@ -56,6 +56,7 @@ LAYERS = {
     "rural_settlements": "rural_settlements",
     "rural_sewage": "rural_sewage",
     "targets": "targets",
+    "indicators": "indicators",
 }
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -93,7 +94,7 @@ def cache_key(name: str) -> str:
     layer = module(name)
     digest = hashlib.sha256()
     digest.update(f"cqgis {__version__}\n".encode())
-    digest.update(inspect.getsource(layer).encode())
+    digest.update(_code_digest())
     for data_file in getattr(layer, "DATA_FILES", ()):
         digest.update((DATA_DIR / data_file).read_bytes())
     for package in layer.SOURCE_PACKAGES:
@@ -101,6 +102,17 @@ def cache_key(name: str) -> str:
     for dependency in layer.DEPENDS:
         digest.update(f"{dependency} {cache_key(dependency)}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def _code_digest() -> bytes:
+    """Digest of the code layers are built with: every module of cqgis.geo and cqgis.layers, and the config."""
+    from cqgis import config, geo
+
+    files = sorted(Path(geo.__file__).parent.glob("*.py")) + sorted(Path(__file__).parent.glob("*.py"))
+    digest = hashlib.sha256()
+    for path in [*files, Path(config.__file__)]:
+        digest.update(path.read_bytes())
+    return digest.digest()
 
 
 def cache_path(name: str, settings: Settings | None = None) -> Path:
@@ -129,7 +141,7 @@ def load(name: str, settings: Settings | None = None, rebuild: bool = False) -> 
     settings = settings or default_settings()
     user_file = find_user_file(name, settings)
     if user_file is not None:
-        return _load_user(name, user_file, settings)
+        return load_file(name, user_file, settings)
     path = cache_path(name, settings)
     if path.exists() and not rebuild:
         return _read_cached(name, path)
@@ -162,12 +174,36 @@ def find_user_file(name: str, settings: Settings) -> Path | None:
     return found[0] if found else None
 
 
-def _load_user(name: str, path: Path, settings: Settings) -> gpd.GeoDataFrame | pd.DataFrame:
+def load_file(
+    name: str, path: str | os.PathLike, settings: Settings | None = None, mapping: dict | None = None
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Load a user's file as layer ``name``, validated against its schema.
+
+    Parameters
+    ----------
+    name : str
+        The layer the file stands in for.
+    path : str or os.PathLike
+        Any file :func:`cqgis.geo.io.read` reads.
+    settings : Settings, optional
+        Where dependencies come from; its data folder's ``columns.yaml``
+        maps headers unless ``mapping`` is given.
+    mapping : dict, optional
+        Explicit {header: field} pairs.
+
+    Raises
+    ------
+    LayerError
+        When the file breaks the layer's schema; the message lists the
+        problems by row and column.
+    """
     from cqgis.layers import user
 
+    settings = settings or default_settings()
     layer = module(name)
-    columns = Path(settings.data_dir) / COLUMNS_FILE
-    mapping = user.read_mapping(columns, layer=name) if columns.exists() else None
+    if mapping is None and settings.data_dir is not None:
+        columns = Path(settings.data_dir) / COLUMNS_FILE
+        mapping = user.read_mapping(columns, layer=name) if columns.exists() else None
     # Derived fields need the dependencies, which may themselves be user files.
     deps = {dependency: load(dependency, settings) for dependency in layer.DEPENDS}
     report = user.load(path, layer, mapping=mapping, deps=deps)

@@ -70,3 +70,44 @@ def test_weighted_rate_empty_without_weights(settlements):
 def test_missing_column_is_a_clear_error(settlements):
     with pytest.raises(AnalysisError, match="has_sewage_treatment"):
         rural_sewage.treatment_rates(settlements.drop(columns=["has_sewage_treatment"]), 40)
+
+
+def test_cli_on_a_survey_file(tmp_path, districts):
+    from click.testing import CliRunner
+
+    from cqgis.cli import main
+
+    survey = tmp_path / "农村污水.csv"
+    # Two settlements in 万州区, one treated; one large untreated in 潼南区.
+    survey.write_text(
+        "名称,经度,纬度,户数,常住人口,是否治理\n"
+        "甲村,108.38,30.81,120,300,是\n"
+        "乙村,108.40,30.80,80,,否\n"
+        "丙村,105.84,30.19,260,700,否\n",
+        encoding="utf-8",
+    )
+    output = tmp_path / "治理率.xlsx"
+    result = CliRunner().invoke(main.cli, ["analyze", "rural-sewage", str(survey), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    book = pd.read_excel(output, sheet_name=None)
+    rates = book["区县治理率"].set_index("区县")
+    assert rates.loc["万州区", "治理率(%)"] == 50
+    assert rates.loc["潼南区", "治理率(%)"] == 0
+    assert rates.loc["全市", "治理率(%)"] == pytest.approx(100 / 3)
+    assert rates.loc["全市", "目标(%)"] == 40
+    assert list(book["重点未治理集聚点"]["name"]) == ["丙村"]
+    assert "synthetic" not in result.output
+
+
+def test_cli_rejects_a_survey_without_status(tmp_path):
+    from click.testing import CliRunner
+
+    from cqgis.cli import main
+
+    survey = tmp_path / "s.csv"
+    survey.write_text("名称,经度,纬度\n甲村,108.38,30.81\n", encoding="utf-8")
+    result = CliRunner().invoke(main.cli, ["analyze", "rural-sewage", str(survey), "-o", str(tmp_path / "o.xlsx")])
+    assert result.exit_code == 1
+    assert "required column 'has_sewage_treatment' is missing" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o.xlsx").exists()

@@ -1,0 +1,203 @@
+"""Plan compliance: each target of the plan against achieved values, city-wide and per district.
+
+Rules, by the target's comparator (see ``layers/data/TARGETS_README.md``):
+
+``≥`` and ``=``
+    达标 when the value reaches the figure (``=`` is the plan's bare
+    达到X: reaching X or more meets it).
+``≤``
+    达标 when the value stays at or below the figure.
+``下降``
+    the value is the achieved reduction in the target's unit; 达标 when it
+    is at least the planned reduction.
+``左右``
+    达标 when the value is within :data:`ABOUT_TOLERANCE` (relative) of the
+    figure, the plan's "about".
+
+A unit with no value is 无数据, never a failure. ``gap`` is value minus
+figure in the target's unit (for ``左右`` the same, signed), so a negative
+gap on a ``≥`` target is the shortfall.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from cqgis.analysis import provenance
+from cqgis.analysis.errors import AnalysisError
+
+MET, UNMET, NO_DATA = "达标", "未达标", "无数据"
+STATUSES = (MET, UNMET, NO_DATA)
+CITY = "全市"
+
+#: Relative tolerance of a 左右 ("about") target.
+ABOUT_TOLERANCE = 0.05
+
+#: Chinese headers of the results, for reports.
+LABELS = {
+    "target_id": "目标编号",
+    "indicator": "指标",
+    "section": "方案条目",
+    "scope": "范围",
+    "adcode": "区划代码",
+    "district": "区县",
+    "comparator": "比较方式",
+    "target": "目标值",
+    "unit": "单位",
+    "value": "实际值",
+    "gap": "差距",
+    "status": "状态",
+    "precision": "精度",
+    "source": "来源",
+}
+
+
+def resolve_targets(indicators: pd.DataFrame, targets: pd.DataFrame) -> pd.Series:
+    """Return the target id of each indicator row, from its ``target_id`` or its ``indicator`` wording.
+
+    Raises
+    ------
+    AnalysisError
+        When a row names no known target; the message gives the row (from 1).
+    """
+    ids = indicators.get("target_id", pd.Series(pd.NA, index=indicators.index)).astype("string")
+    by_name = pd.Series(targets["id"].to_numpy(), index=targets["indicator"].to_numpy())
+    by_name = by_name[~by_name.index.duplicated(keep=False)]
+    words = indicators.get("indicator", pd.Series(pd.NA, index=indicators.index)).astype("string").str.strip()
+    ids = ids.fillna(words.map(by_name).astype("string"))
+    unknown = ~ids.isin(targets["id"]).to_numpy()
+    if unknown.any():
+        row = int(np.flatnonzero(unknown)[0])
+        given = indicators.iloc[row].get("target_id")
+        given = given if isinstance(given, str) else indicators.iloc[row].get("indicator")
+        msg = (
+            f"indicators row {row + 1}: '{given}' is neither a target id nor the wording of a "
+            f"target (see `cqgis layers show targets`); {int(unknown.sum())} such rows"
+        )
+        raise AnalysisError(msg)
+    return ids
+
+
+def resolve_districts(indicators: pd.DataFrame, districts: pd.DataFrame) -> pd.Series:
+    """Return the adcode of each indicator row (empty for city-wide rows), from adcode or name.
+
+    Raises
+    ------
+    AnalysisError
+        When a district name or adcode is unknown.
+    """
+    names = pd.concat(
+        [
+            pd.Series(districts["adcode"].to_numpy(), index=districts["name"].to_numpy()),
+            pd.Series(districts["adcode"].to_numpy(), index=districts["short_name"].to_numpy()),
+        ]
+    )
+    names = names[~names.index.duplicated()]
+    adcode = indicators.get("adcode", pd.Series(pd.NA, index=indicators.index)).astype("string")
+    district = indicators.get("district", pd.Series(pd.NA, index=indicators.index)).astype("string").str.strip()
+    city = district.eq(CITY).fillna(False) | (adcode.isna() & district.isna())
+    adcode = adcode.fillna(district.map(names).astype("string"))
+    unknown = (~city & ~adcode.isin(districts["adcode"])).to_numpy()
+    if unknown.any():
+        row = int(np.flatnonzero(unknown)[0])
+        msg = f"indicators row {row + 1}: unknown district '{district.iloc[row]}' (adcode {adcode.iloc[row]})"
+        raise AnalysisError(msg)
+    return adcode.where(~city, pd.NA)
+
+
+def status(comparator: pd.Series, target: pd.Series, value: pd.Series) -> pd.Series:
+    """Return 达标 / 未达标 / 无数据 for each value against its target (rules in the module docstring)."""
+    comparator = comparator.to_numpy(dtype=object)
+    target = target.to_numpy(dtype=float)
+    value = pd.to_numeric(value, errors="coerce").to_numpy(dtype=float)
+    met = np.select(
+        [comparator == "≤", comparator == "左右"],
+        [value <= target, np.abs(value - target) <= ABOUT_TOLERANCE * np.abs(target)],
+        default=value >= target,
+    )
+    return pd.Series(np.where(np.isnan(value), NO_DATA, np.where(met, MET, UNMET)), dtype="string")
+
+
+def evaluate(targets: pd.DataFrame, indicators: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
+    """Evaluate every target city-wide and, for district-scope targets, in every district.
+
+    Parameters
+    ----------
+    targets : pandas.DataFrame
+        The ``targets`` layer.
+    indicators : pandas.DataFrame
+        Achieved values: ``target_id`` or ``indicator``; ``adcode`` or
+        ``district`` (empty or 全市 for the whole city); ``value``;
+        optionally ``year``, ``precision``, ``source``. With several years
+        for one unit, the latest counts.
+    districts : pandas.DataFrame
+        The ``districts`` layer (adcode, name, short_name).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per target and unit (全市 first, then districts by adcode):
+        the columns of :data:`LABELS`. Units without a value are 无数据.
+    """
+    values = indicators.assign(
+        target_id=resolve_targets(indicators, targets),
+        adcode=resolve_districts(indicators, districts),
+    )
+    if "year" in values:
+        values = values.sort_values("year", kind="stable")
+    values = values.drop_duplicates(["target_id", "adcode"], keep="last")
+
+    city = targets.assign(adcode=pd.NA, district=CITY)
+    local_targets = targets[targets["scope"] == "district"]
+    ordered = districts.sort_values("adcode")
+    local = local_targets.loc[local_targets.index.repeat(len(ordered))].assign(
+        adcode=np.tile(ordered["adcode"].to_numpy(), len(local_targets)),
+        district=np.tile(ordered["name"].to_numpy(), len(local_targets)),
+    )
+    units = pd.concat([city, local], ignore_index=True)
+    units["adcode"] = units["adcode"].astype("string")
+    values["adcode"] = values["adcode"].astype("string")
+    keep = ["target_id", "adcode", "value"] + [c for c in ("precision", "source") if c in values]
+    merged = units.rename(columns={"id": "target_id", "value": "target", "precision": "_p", "source": "_s"}).merge(
+        values[keep], on=["target_id", "adcode"], how="left"
+    )
+    merged["value"] = pd.to_numeric(merged["value"], errors="coerce")
+    merged["gap"] = merged["value"] - merged["target"]
+    merged["status"] = status(merged["comparator"], merged["target"], merged["value"]).to_numpy()
+    # A result is as precise as the weaker of the target and the value; rows without a value keep the target's.
+    missing = pd.Series(pd.NA, index=merged.index)
+    pairs = zip(merged["_p"], merged.get("precision", missing), merged["_s"], merged.get("source", missing))
+    merged["precision"], merged["source"] = zip(
+        *[(provenance.weakest([p1, p2]), provenance.join_sources([s1, s2])) for p1, p2, s1, s2 in pairs]
+    )
+    return merged[list(LABELS)].reset_index(drop=True)
+
+
+def summary(results: pd.DataFrame) -> pd.DataFrame:
+    """Count 达标 / 未达标 / 无数据 per target, over the districts for district-scope targets."""
+    counted = results[(results["scope"] != "district") | results["adcode"].notna()]
+    table = counted.pivot_table(
+        index=["target_id", "indicator"], columns="status", values="scope", aggfunc="size", fill_value=0
+    )
+    return table.reindex(columns=list(STATUSES), fill_value=0).reset_index()
+
+
+def district_map(results: pd.DataFrame, districts: gpd.GeoDataFrame, target_id: str) -> gpd.GeoDataFrame:
+    """Return the districts with the status of one district-scope target, for a compliance map.
+
+    Raises
+    ------
+    AnalysisError
+        When ``target_id`` is unknown or not assessed per district.
+    """
+    chosen = results[(results["target_id"] == target_id) & results["adcode"].notna()]
+    if chosen.empty:
+        local = sorted(results.loc[results["adcode"].notna(), "target_id"].unique())
+        msg = f"target '{target_id}' is not assessed per district; district targets: {', '.join(local)}"
+        raise AnalysisError(msg)
+    merged = districts[["adcode", "name", "geometry"]].merge(
+        chosen.drop(columns="district"), on="adcode", how="left"
+    )
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=districts.crs)

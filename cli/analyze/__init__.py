@@ -1,0 +1,19 @@
+"""`cqgis analyze`: the analyses, one module per subcommand."""
+
+from __future__ import annotations
+
+import click
+
+from cqgis.cli.main import LazyGroup
+
+#: Subcommand name -> "module:attribute" under cqgis.cli.
+COMMANDS = {
+    "compliance": "analyze.compliance:compliance",
+    "rural-sewage": "analyze.rural_sewage:rural_sewage",
+    "water-quality": "analyze.water_quality:water_quality",
+}
+
+
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS)
+def analyze() -> None:
+    """Spatial analyses for the plan: attribution, water quality, coverage, compliance ..."""

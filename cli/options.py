@@ -1,0 +1,39 @@
+"""Options and input handling shared by the subcommands: the user's data folder, layer-or-file inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of your own files, one per layer, named after the layer "
+    "(sections.xlsx, h2_stations.csv ...); each replaces that layer's embedded default.",
+)
+
+
+def load_input(value: str | None, layer: str, data_dir: Path | None = None):
+    """Return the data an analysis runs on: a layer, or a user's file standing in for it.
+
+    Parameters
+    ----------
+    value : str or None
+        None, ``default`` or a layer name: that layer (from ``data_dir``
+        when the folder holds a file for it); otherwise a path to a user's
+        file, loaded as ``layer`` and validated against its schema.
+    layer : str
+        The layer the input stands for.
+    data_dir : Path, optional
+        The user's data folder.
+    """
+    from cqgis.config import settings
+    from cqgis.layers import catalog
+
+    config = settings(data_dir=data_dir)
+    if value is None or value == "default":
+        return catalog.load(layer, config)
+    if value in catalog.names():
+        return catalog.load(value, config)
+    return catalog.load_file(layer, value, config)

@@ -1,0 +1,112 @@
+"""Layer `sections`: surface-water monitoring sections (水质监测断面) in and around Chongqing, from cited documents.
+
+Method
+------
+``layers/data/sections.csv`` holds one researched row per section: its name,
+river, control level, cross-border status and direction, target class and
+the document each fact comes from (column ``source``). No public table gives
+section coordinates, so each point is a GeoNames place near the section
+(column ``location_source``): the section's own town (precision
+``approximate``), a district or city seat, or the first Chongqing town on the
+river downstream of a section that lies in Sichuan (``schematic``).
+
+Empty cells stay empty: where no source states the 国控/市控 level or the
+target class, the layer does not guess one. ``target_class`` of the
+长江 main-stem sections is the 2012 water-function class of their reach
+(渝府发〔2012〕4号), which is what the sections are assessed against.
+
+The district is the Chongqing district whose polygon holds the point
+(:func:`cqgis.layers.districting.assign_districts`); a point within
+:data:`NEAREST_LIMIT_M` of a district (a town seat on a border river) takes
+the nearest one. Sections placed in Sichuan keep an empty district.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from cqgis import config
+from cqgis.layers.catalog import DATA_DIR
+from cqgis.layers.districting import assign_districts
+from cqgis.layers.errors import LayerError
+from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
+
+SOURCE_PACKAGES = ()
+DEPENDS = ("districts",)
+DATA_FILES = ("sections.csv",)
+
+#: How far outside every district a placed point may lie and still be assigned.
+NEAREST_LIMIT_M = 1000.0
+
+LEVELS = ("国控", "市控")
+DIRECTIONS = ("川入渝", "渝入川")
+CLASSES = ("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ")
+WATERBODIES = ("river", "lake-reservoir")
+
+#: Where the CSV writes how it placed the point, joined to the fact source.
+LOCATION_PREFIX = "位置："
+
+SCHEMA = Schema(
+    name="sections",
+    title_zh="地表水监测断面",
+    geometry_type="Point",
+    fields=(
+        Field("code", "str", description="cqgis section code, e.g. CQ-S001", aliases=("断面编码", "断面代码", "编码")),
+        Field("name", "str", description="section name, e.g. 朱沱", aliases=("断面名称", "断面")),
+        Field("river", "str", description="river or lake, e.g. 长江", aliases=("河流", "河流名称", "所在河流", "水体")),
+        Field("adcode", "str", required=False, description="Chongqing district adcode; empty outside Chongqing"),
+        Field("district", "str", required=False, description="Chongqing district name", aliases=("区县", "所在区县")),
+        Field("level", "str", required=False, allowed=LEVELS, description="国控 / 市控; empty when unknown", aliases=("级别", "断面级别")),
+        Field("cross_border", "bool", description="川渝 cross-border section", aliases=("是否跨界", "跨界")),
+        Field("direction", "str", required=False, allowed=DIRECTIONS, description="川入渝 / 渝入川 for cross-border sections", aliases=("流向", "跨界流向")),
+        Field("target_class", "str", required=False, allowed=CLASSES, description="target water-quality class Ⅰ..Ⅴ; empty when unknown", aliases=("水质目标", "目标类别", "考核目标")),
+        Field("waterbody", "str", allowed=WATERBODIES, description="river or lake-reservoir", aliases=("水体类型",)),
+        *PROVENANCE_FIELDS,
+    ),
+    description="Surface-water monitoring sections with their target class and cross-border direction.",
+)
+
+
+def read_table() -> pd.DataFrame:
+    """Read ``layers/data/sections.csv`` with every cell as text (empty cells as NA)."""
+    return pd.read_csv(DATA_DIR / "sections.csv", dtype=str, keep_default_na=False).replace("", pd.NA)
+
+
+def parse_bool(values: pd.Series, column: str) -> pd.Series:
+    """Read ``true``/``false`` (also 是/否, 1/0) as booleans.
+
+    Raises
+    ------
+    LayerError
+        When a cell is anything else; the message names the column and rows.
+    """
+    words = {"true": True, "false": False, "是": True, "否": False, "1": True, "0": False}
+    text = values.astype("string").str.strip().str.lower()
+    parsed = text.map(words)
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        rows = ", ".join(str(r) for r in np.flatnonzero(bad)[:10] + 2)
+        msg = f"sections.csv column '{column}': expected true/false, got '{values[bad].iloc[0]}' in row {rows}"
+        raise LayerError(msg)
+    return parsed.astype(bool)
+
+
+def _provenance(table: pd.DataFrame) -> pd.Series:
+    location = table["location_source"].fillna("")
+    return table["source"].str.cat(np.where(location.eq(""), "", "；" + LOCATION_PREFIX + location))
+
+
+def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Build the layer from ``sections.csv`` and the ``districts`` layer."""
+    table = read_table()
+    points = gpd.GeoDataFrame(
+        table.assign(cross_border=parse_bool(table["cross_border"], "cross_border"), source=_provenance(table)),
+        geometry=gpd.points_from_xy(table["lon"].astype(float), table["lat"].astype(float)),
+        crs=config.STORAGE_CRS,
+    )
+    assigned = assign_districts(points, deps["districts"], max_distance_m=NEAREST_LIMIT_M)
+    return SCHEMA.conform(assigned)

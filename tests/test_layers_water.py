@@ -1,0 +1,122 @@
+"""Tests of the `sections` and `measurements` layers: researched facts, provenance and the synthetic series."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from cqgis.analysis import water_quality as wq
+from cqgis.layers import measurements, sections
+from cqgis.layers.errors import LayerError
+
+
+@pytest.fixture(scope="module")
+def section_layer(districts):
+    """The sections layer built on the real districts layer."""
+    return sections.build({"districts": districts})
+
+
+@pytest.fixture(scope="module")
+def measurement_layer(section_layer):
+    """The synthetic measurements layer."""
+    return measurements.build({"sections": section_layer})
+
+
+@pytest.fixture(scope="module")
+def yearly(measurement_layer, section_layer):
+    """Annual assessment of the synthetic layer."""
+    return wq.classify(wq.tidy(measurement_layer), section_layer, "year")
+
+
+def test_zhutuo_facts(section_layer):
+    zhutuo = section_layer.set_index("name").loc["朱沱"]
+    assert zhutuo["river"] == "长江"
+    assert zhutuo["district"] == "永川区"
+    assert zhutuo["adcode"] == "500118"
+    assert zhutuo["target_class"] == "Ⅱ"
+    assert bool(zhutuo["cross_border"]) is True
+    assert zhutuo["direction"] == "川入渝"
+    assert "渝府发〔2012〕4号" in zhutuo["source"]
+    assert "GeoNames" in zhutuo["source"]
+
+
+def test_every_section_has_source_and_precision(section_layer):
+    assert section_layer["source"].str.len().gt(20).all()
+    assert section_layer["precision"].isin(["approximate", "schematic"]).all()
+    assert section_layer["code"].is_unique
+    assert section_layer.crs.to_epsg() == 4326
+
+
+def test_direction_only_on_cross_border_sections(section_layer):
+    directed = section_layer["direction"].notna()
+    assert section_layer.loc[directed, "cross_border"].all()
+    assert set(section_layer.loc[directed, "direction"]) == {"川入渝", "渝入川"}
+
+
+def test_sections_in_sichuan_keep_an_empty_district(section_layer):
+    outside = section_layer.set_index("name").loc[["胡市大桥", "大安"]]
+    assert outside["district"].isna().all()
+    assert section_layer.set_index("name").loc["鱼嘴", "district"] == "江北区"
+
+
+def test_spatial_join_with_a_small_district_frame():
+    box = gpd.GeoDataFrame(
+        {"adcode": ["500118"], "name": ["永川区"]}, geometry=[shapely.box(105.7, 28.9, 106.0, 29.2)], crs="EPSG:4326"
+    )
+    layer = sections.build({"districts": box})
+    assert set(layer.loc[layer["district"].notna(), "name"]) == {"朱沱", "松溉"}
+
+
+def test_bad_boolean_is_a_clean_error():
+    with pytest.raises(LayerError, match="cross_border.*'maybe'"):
+        sections.parse_bool(pd.Series(["true", "maybe"]), "cross_border")
+
+
+def test_measurements_all_synthetic_and_complete(measurement_layer, section_layer):
+    assert (measurement_layer["precision"] == "synthetic").all()
+    assert measurement_layer["source"].str.contains("示例数据（合成）").all()
+    assert measurement_layer["source"].str.contains(f"seed {measurements.SEED}").all()
+    per_section = measurement_layer.groupby("section_code")["month"].nunique()
+    assert set(per_section.index) == set(section_layer["code"])
+    assert (per_section == 36).all()
+    assert measurement_layer["month"].min() == "2023-01"
+    assert measurement_layer["month"].max() == "2025-12"
+    assert set(wq.standard().query("used_for_class_rivers")["code"]) >= set(measurement_layer["item"])
+
+
+def test_measurements_below_detection_and_blanks(measurement_layer):
+    below = measurement_layer[measurement_layer["below_detection"]]
+    assert len(below) > 0
+    assert below["value"].isna().all()
+    assert below["detection_limit"].notna().all()
+    unmeasured = measurement_layer["value"].isna() & ~measurement_layer["below_detection"]
+    assert 0 < unmeasured.mean() < 0.03
+
+
+def test_measurements_are_deterministic(section_layer):
+    first = measurements.generate(section_layer)
+    second = measurements.generate(section_layer)
+    pd.testing.assert_frame_equal(first, second)
+    assert not first.equals(measurements.generate(section_layer, seed=1))
+
+
+def test_synthetic_water_is_realistic(yearly):
+    main_stem = yearly[yearly["river"] == "长江"]
+    assert main_stem["class"].isin(["Ⅰ", "Ⅱ"]).mean() >= 0.7
+    tributaries = yearly[yearly["river"].isin(["琼江", "濑溪河", "大洪河", "铜钵河"])]
+    assert tributaries["class"].isin(["Ⅲ", "Ⅳ"]).mean() >= 0.7
+    pollutants = tributaries["main_pollutants"].str.cat(sep="、")
+    assert "总磷" in pollutants
+
+
+def test_some_sections_fail_their_target_in_some_year(yearly):
+    failing = yearly[yearly["meets_target"].eq(False)]
+    assert 0 < failing["section_code"].nunique() < yearly["target_class"].notna().sum() / 3
+    assert (failing["exceedances"] != "").all()
+    assert (yearly["precision"] == "synthetic").all()
+    rates = wq.compliance_rates(yearly, "year")
+    assert rates["compliance_rate"].between(50, 100).all()
+    assert np.isin(rates["year"], [2023, 2024, 2025]).all()
