@@ -37,3 +37,29 @@ def load_input(value: str | None, layer: str, data_dir: Path | None = None):
     if value in catalog.names():
         return catalog.load(value, config)
     return catalog.load_file(layer, value, config)
+
+
+def read_features(
+    spec: str, crs: str | None = None, layer: str | None = None, lon: str | None = None, lat: str | None = None
+):
+    """Return a file's features, or an embedded layer when ``spec`` names one and is no file.
+
+    Parameters
+    ----------
+    spec : str
+        A path to a vector file or point table, or a layer name of the catalogue.
+    crs, layer, lon, lat : str, optional
+        Passed to :func:`cqgis.geo.io.read` for a file.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The features in EPSG:4326.
+    """
+    from cqgis.geo import io
+    from cqgis.layers import catalog
+
+    path = Path(spec)
+    if path.exists() or spec not in catalog.LAYERS:
+        return io.read(path, crs=crs, layer=layer, lon=lon, lat=lat)
+    return catalog.load(spec)

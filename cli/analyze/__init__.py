@@ -8,6 +8,8 @@ from cqgis.cli.main import LazyGroup
 
 #: Subcommand name -> "module:attribute" under cqgis.cli.
 COMMANDS = {
+    "attribute": "analyze.attribute:attribute",
+    "coverage": "analyze.coverage:coverage",
     "compliance": "analyze.compliance:compliance",
     "rural-sewage": "analyze.rural_sewage:rural_sewage",
     "water-quality": "analyze.water_quality:water_quality",

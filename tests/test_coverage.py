@@ -1,0 +1,157 @@
+"""Tests for analysis.coverage: buffer areas, settlements, facility-zone links, distance raster and zonal statistics."""
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+from click.testing import CliRunner
+from rasterio.transform import Affine
+
+from cqgis.analysis import coverage as cov
+from cqgis.analysis.errors import AnalysisError
+from cqgis.cli.analyze.coverage import coverage as coverage_command
+from cqgis.geo import crs
+
+METRIC = crs.metric_crs("distance")
+# A point in the middle of Chongqing, in the metric CRS.
+X0, Y0 = 0.0, 0.0
+
+
+def _metric_frame(geometries, **columns):
+    frame = gpd.GeoDataFrame(columns, geometry=list(geometries), crs=METRIC)
+    return frame.to_crs("EPSG:4326")
+
+
+def _square(cx, cy, side):
+    return shapely.box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
+
+
+def test_one_facility_in_a_square_covers_pi_r_squared():
+    zones = _metric_frame([_square(X0, Y0, 10_000)], name=["甲"])
+    facilities = _metric_frame([shapely.Point(X0, Y0)], name=["站"])
+    result = cov.coverage(facilities, zones, 3000)
+    row = result.zones.iloc[0]
+    assert row["zone_km2"] == pytest.approx(100.0, rel=1e-6)
+    assert row["covered_km2"] == pytest.approx(np.pi * 9.0, rel=0.01)
+    assert row["covered_pct"] == pytest.approx(np.pi * 9.0, rel=0.01)
+    assert row["facilities"] == 1
+
+
+def test_settlements_and_links():
+    zones = _metric_frame(
+        [_square(X0, Y0, 10_000), _square(X0 + 10_000, Y0, 10_000)], name=["甲", "乙"]
+    )
+    facilities = _metric_frame([shapely.Point(X0 + 4000, Y0), shapely.Point(X0 + 30_000, Y0)], name=["站1", "站2"])
+    settlements = _metric_frame(
+        [shapely.Point(X0 + 3000, Y0), shapely.Point(X0 - 4000, Y0), shapely.Point(X0 + 5800, Y0)],
+        population=[100, 50, pd.NA],
+    )
+    result = cov.coverage(facilities, zones, 2000, settlements)
+    table = result.zones.set_index("name")
+    assert table["settlements"].tolist() == [2, 1]
+    assert table["settlements_covered"].tolist() == [1, 1]
+    assert table["population_covered"].tolist() == [100.0, 0.0]
+    assert table["facilities"].tolist() == [1, 1]
+    links = result.links
+    assert links["facility_name"].tolist() == ["站1", "站1"]
+    assert links["zone_name"].tolist() == ["甲", "乙"]
+    np.testing.assert_allclose(links["distance_m"], [0.0, 1000.0], atol=1e-6)
+
+
+def test_synthetic_facilities_make_synthetic_results():
+    zones = _metric_frame([_square(X0, Y0, 10_000)], name=["甲"], source=["区划"], precision=["exact"])
+    facilities = _metric_frame(
+        [shapely.Point(X0, Y0)], name=["站"], source=["示例数据"], precision=["synthetic"]
+    )
+    result = cov.coverage(facilities, zones, 3000)
+    assert result.zones["precision"].tolist() == ["synthetic"]
+    assert result.zones["source"].tolist() == ["区划；示例数据"]
+    assert result.links["precision"].tolist() == ["synthetic"]
+    real = cov.coverage(facilities.assign(precision="exact"), zones, 3000)
+    assert real.zones["precision"].tolist() == ["exact"]
+
+
+def test_distance_raster_equals_brute_force():
+    rng = np.random.default_rng(5)
+    facilities = gpd.GeoDataFrame(
+        geometry=shapely.points(rng.uniform([106.0, 29.0], [107.5, 30.2], (40, 2))), crs="EPSG:4326"
+    )
+    bounds = (106.2, 29.2, 107.2, 30.0)
+    distances, profile = cov.distance_raster(facilities, bounds=bounds, cell_m=700)
+    assert distances.shape == (profile["height"], profile["width"])
+    assert distances.shape[0] > cov.TILE_CELLS // 2
+    xs, ys = cov.cell_centres(profile)
+    points = facilities.to_crs(METRIC).geometry
+    fx, fy = points.x.to_numpy(), points.y.to_numpy()
+    brute = np.sqrt(((xs[None, :, None] - fx) ** 2 + (ys[:, None, None] - fy) ** 2).min(axis=2))
+    np.testing.assert_allclose(distances, brute, rtol=1e-6)
+    west, south, east, north = rasterio.transform.array_bounds(profile["height"], profile["width"], profile["transform"])
+    assert profile["crs"] == rasterio.crs.CRS.from_wkt(METRIC.to_wkt())
+    assert west % 700 == 0 and north % 700 == 0
+
+
+def test_distance_raster_writes_a_geotiff(tmp_path):
+    facilities = _metric_frame([shapely.Point(X0, Y0)])
+    path = tmp_path / "距离.tif"
+    distances, profile = cov.distance_raster(facilities, bounds=(107.6, 30.1, 107.9, 30.4), cell_m=1000, path=path)
+    with rasterio.open(path) as dataset:
+        np.testing.assert_array_equal(dataset.read(1), distances)
+        assert dataset.transform == profile["transform"]
+    assert [p.name for p in tmp_path.iterdir()] == ["距离.tif"]
+    with pytest.raises(AnalysisError, match="does not exist"):
+        cov.distance_raster(facilities, bounds=(107.6, 30.1, 107.9, 30.4), cell_m=1000, path=tmp_path / "无" / "x.tif")
+
+
+def test_zonal_stats_by_hand():
+    # 3 rows x 4 columns of 1 km cells; the zones are the left half and the right column.
+    raster = np.array([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]], dtype=np.float32) * 1000
+    profile = {"crs": rasterio.crs.CRS.from_wkt(METRIC.to_wkt()), "transform": Affine(1000, 0, 0, 0, -1000, 3000)}
+    zones = _metric_frame([shapely.box(0, 0, 2000, 3000), shapely.box(3000, 0, 4000, 3000), shapely.box(9e5, 0, 9.1e5, 1)])
+    stats = cov.zonal_stats(raster, profile, zones, radius_m=5500)
+    assert stats["cells"].tolist() == [6, 3, 0]
+    np.testing.assert_allclose(stats["mean_distance_m"][:2], [(1 + 2 + 5 + 6 + 9 + 10) / 6 * 1000, 8000])
+    np.testing.assert_allclose(stats["max_distance_m"][:2], [10_000, 12_000])
+    np.testing.assert_allclose(stats["within_pct"][:2], [100 * 3 / 6, 100 * 1 / 3])
+    assert stats.iloc[2, 1:].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("facilities", "radius", "message"),
+    [
+        ([shapely.Point(X0, Y0)], 0, "radius"),
+        ([shapely.LineString([(X0, Y0), (X0 + 1, Y0)])], 1000, "must hold points"),
+    ],
+)
+def test_unusable_inputs_raise_clear_errors(facilities, radius, message):
+    zones = _metric_frame([_square(X0, Y0, 10_000)])
+    with pytest.raises(AnalysisError, match=message):
+        cov.coverage(_metric_frame(facilities), zones, radius)
+
+
+def test_cli_writes_zones_links_and_raster(tmp_path):
+    zones = _metric_frame([_square(X0, Y0, 10_000), _square(X0 + 10_000, Y0, 10_000)], name=["甲", "乙"])
+    facilities = _metric_frame([shapely.Point(X0, Y0)], name=["站"], precision=["synthetic"], source=["示例"])
+    zones.to_file(tmp_path / "zones.gpkg")
+    facilities.to_file(tmp_path / "stations.geojson")
+    output = tmp_path / "覆盖.csv"
+    raster = tmp_path / "距离.tif"
+    result = CliRunner().invoke(
+        coverage_command,
+        [
+            "--facilities", str(tmp_path / "stations.geojson"),
+            "--zones", str(tmp_path / "zones.gpkg"),
+            "--radius", "3000",
+            "-o", str(output),
+            "--raster", str(raster),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(output, encoding="utf-8-sig")
+    assert table["covered_pct"].iloc[0] == pytest.approx(np.pi * 9, rel=0.01)
+    assert table["within_pct"].iloc[0] == pytest.approx(np.pi * 9, rel=0.05)
+    assert (table["precision"] == "synthetic").all()
+    links = pd.read_csv(tmp_path / "覆盖_links.csv", encoding="utf-8-sig")
+    assert links["zone_name"].tolist() == ["甲"]
+    assert raster.exists()
