@@ -148,6 +148,9 @@ def evaluate(targets: pd.DataFrame, indicators: pd.DataFrame, districts: pd.Data
     if "year" in values:
         values = values.sort_values("year", kind="stable")
     values = values.drop_duplicates(["target_id", "adcode"], keep="last")
+    # Nothing says a value without a stated precision is exact.
+    stated = values["precision"] if "precision" in values else pd.Series(pd.NA, index=values.index)
+    values = values.assign(precision=stated.fillna("approximate"))
 
     city = targets.assign(adcode=pd.NA, district=CITY)
     local_targets = targets[targets["scope"] == "district"]

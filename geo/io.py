@@ -472,6 +472,9 @@ def write(
     if fmt is None or not fmt.writable:
         msg = f"cannot write {path.name}: cqgis writes {', '.join(WRITE_EXTENSIONS)}"
         raise WriteError(msg)
+    if not _has_geometry(frame) and fmt.kind not in ("csv", "excel", "parquet"):
+        msg = f"cannot write {path.name}: a table without geometry goes to .csv, .xlsx or .parquet"
+        raise WriteError(msg)
     with atomic(path) as temp:
         if fmt.multilayer and layer is not None and path.exists():
             shutil.copyfile(path, temp)
@@ -888,9 +891,16 @@ def _point_columns(frame: gpd.GeoDataFrame, names: tuple[str, str]) -> gpd.GeoDa
 
 def _refresh_point_columns(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Bring a table's remembered coordinate columns in line with the geometry being written."""
+    if not _has_geometry(frame):
+        return frame
     names = frame.attrs.get(COORDINATE_COLUMNS)
     refreshed = _point_columns(frame, names) if names else None
     return frame if refreshed is None else refreshed
+
+
+def _has_geometry(frame: pd.DataFrame) -> bool:
+    """Whether ``frame`` is a GeoDataFrame with an active geometry column."""
+    return getattr(frame, "_geometry_column_name", None) in frame.columns
 
 
 def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -898,6 +908,8 @@ def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     import pandas as pd
     import shapely
 
+    if not _has_geometry(frame):
+        return pd.DataFrame(frame)
     names = frame.attrs.get(COORDINATE_COLUMNS, DEFAULT_COORDINATE_COLUMNS)
     table = _point_columns(frame, names)
     if table is None:

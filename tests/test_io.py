@@ -471,3 +471,14 @@ def test_write_sheets_writes_every_sheet_atomically(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["结果.xlsx"]
     with pytest.raises(WriteError, match="must be .xlsx"):
         io.write_sheets({"a": pd.DataFrame()}, tmp_path / "x.csv")
+
+
+def test_plain_tables_write_to_table_formats_only(tmp_path):
+    table = pd.DataFrame({"指标": ["绿色园区"], "目标": [30]})
+    for name in ("t.csv", "t.xlsx", "t.parquet"):
+        io.write(table, tmp_path / name)
+    assert pd.read_csv(tmp_path / "t.csv", encoding="utf-8-sig")["指标"].tolist() == ["绿色园区"]
+    assert pd.read_parquet(tmp_path / "t.parquet")["目标"].tolist() == [30]
+    with pytest.raises(WriteError, match="without geometry"):
+        io.write(table, tmp_path / "t.gpkg")
+    assert not (tmp_path / "t.gpkg").exists()

@@ -1,0 +1,120 @@
+"""Plan compliance: status by comparator, district resolution, and the CLI on a small indicator file."""
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from cqgis.analysis import compliance
+from cqgis.analysis.errors import AnalysisError
+from cqgis.cli import main
+from cqgis.layers import catalog
+
+
+def _status(comparator, target, value):
+    return compliance.status(pd.Series([comparator]), pd.Series([target]), pd.Series([value]))[0]
+
+
+@pytest.mark.parametrize(
+    ("comparator", "target", "value", "expected"),
+    [
+        ("≥", 98, 98, "达标"),
+        ("≥", 98, 97.9, "未达标"),
+        ("=", 40, 41, "达标"),  # 达到40%: more is fine
+        ("=", 40, 39.99, "未达标"),
+        ("≤", 10, 10, "达标"),
+        ("≤", 10, 10.1, "未达标"),
+        ("下降", 14, 14.2, "达标"),  # the achieved cut is at least the planned cut
+        ("下降", 14, 13, "未达标"),
+        ("左右", 40, 41.9, "达标"),  # within 5 % of 40
+        ("左右", 40, 42.1, "未达标"),
+        ("左右", 40, 37.9, "未达标"),
+        ("≥", 98, None, "无数据"),
+    ],
+)
+def test_status_rules(comparator, target, value, expected):
+    assert _status(comparator, target, value) == expected
+
+
+@pytest.fixture(scope="module")
+def targets():
+    return catalog.load("targets")
+
+
+def test_district_targets_cover_every_district(targets, districts):
+    values = pd.DataFrame(
+        {
+            "target_id": ["urban_sewage_treatment_rate"] * 2,
+            "district": ["万州", "潼南区"],  # short and full names
+            "value": [99.0, 90.0],
+            "source": "测试",
+        }
+    )
+    results = compliance.evaluate(targets, values, districts)
+    sewage = results[results["target_id"] == "urban_sewage_treatment_rate"].set_index("district")
+    assert len(sewage) == 39  # 全市 + 38 districts
+    assert sewage.loc["万州区", "status"] == "达标"
+    assert sewage.loc["潼南区", "status"] == "未达标"
+    assert sewage.loc["潼南区", "gap"] == pytest.approx(-8.0)
+    assert sewage.loc["渝中区", "status"] == "无数据"
+    assert sewage.loc["全市", "status"] == "无数据"
+    # A city-scope target has one row only.
+    assert (results["target_id"] == "coal_consumption_share").sum() == 1
+    summary = compliance.summary(results).set_index("target_id")
+    assert summary.loc["urban_sewage_treatment_rate", ["达标", "未达标", "无数据"]].tolist() == [1, 1, 36]
+
+
+def test_indicator_wording_and_latest_year(targets, districts):
+    values = pd.DataFrame(
+        {
+            "indicator": ["煤炭消费占能源消费总量比重", "煤炭消费占能源消费总量比重"],
+            "district": ["全市", "全市"],
+            "year": [2025, 2024],
+            "value": [40.5, 50.0],
+        }
+    )
+    row = compliance.evaluate(targets, values, districts).set_index("target_id").loc["coal_consumption_share"]
+    assert row["value"] == 40.5 and row["status"] == "达标"
+    # A user table without precision is "approximate": nothing says it is exact.
+    assert row["precision"] == "approximate"
+
+
+def test_unknown_target_and_district_are_named(targets, districts):
+    with pytest.raises(AnalysisError, match="row 2: '不存在的指标'"):
+        compliance.evaluate(targets, pd.DataFrame({"indicator": ["绿色园区", "不存在的指标"], "value": [1, 2]}), districts)
+    with pytest.raises(AnalysisError, match="unknown district '火星区'"):
+        compliance.evaluate(
+            targets, pd.DataFrame({"target_id": ["green_parks"], "district": ["火星区"], "value": [1]}), districts
+        )
+
+
+def test_synthetic_indicators_flag_results(targets, districts):
+    results = compliance.evaluate(targets, catalog.load("indicators"), districts)
+    assert (results.loc[results["value"].notna(), "precision"] == "synthetic").all()
+    assert set(results["status"]) >= {"达标", "未达标"}
+
+
+def test_district_map_and_cli(tmp_path, districts):
+    indicators = tmp_path / "指标.csv"
+    indicators.write_text("目标编号,区县,实际值\nurban_sewage_treatment_rate,万州区,99\n", encoding="utf-8")
+    workbook = tmp_path / "评估.xlsx"
+    result = CliRunner().invoke(main.cli, ["analyze", "compliance", str(indicators), "-o", str(workbook)])
+    assert result.exit_code == 0, result.output
+    sheet = pd.read_excel(workbook, sheet_name="目标评估结果")
+    row = sheet[(sheet["目标编号"] == "urban_sewage_treatment_rate") & (sheet["区县"] == "万州区")]
+    assert row["状态"].tolist() == ["达标"]
+    # The rural sewage rate is computed from the (synthetic) rural_sewage layer when the file lacks it.
+    rural = sheet[sheet["目标编号"] == "rural_sewage_treatment_rate"]
+    assert rural["实际值"].notna().sum() > 30
+    assert "synthetic" in result.output
+    gpkg = tmp_path / "map.gpkg"
+    mapped = CliRunner().invoke(
+        main.cli, ["analyze", "compliance", str(indicators), "-o", str(gpkg), "--target", "urban_sewage_treatment_rate"]
+    )
+    assert mapped.exit_code == 0, mapped.output
+    import geopandas as gpd
+
+    frame = gpd.read_file(gpkg)
+    assert len(frame) == 38
+    assert frame.set_index("name").loc["万州区", "status"] == "达标"
+    wrong = CliRunner().invoke(main.cli, ["analyze", "compliance", "-o", str(gpkg), "--target", "coal_consumption_share"])
+    assert wrong.exit_code == 1 and "not assessed per district" in wrong.output
