@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -65,15 +63,13 @@ def water_quality(
     if output.suffix.lower() != ".xlsx":
         msg = f"output must be an .xlsx workbook, got {output.name}"
         raise UsageError(msg)
-    if not output.parent.is_dir():
-        msg = f"cannot write {output}: folder {output.parent} does not exist"
-        raise UsageError(msg)
     from cqgis.analysis import water_quality as wq
+    from cqgis.geo import io
 
     table, sections = _inputs(measurements, sections_path, sheet)
     results = wq.classify(wq.tidy(table), sections, period)
     sheets = _sheets(results)
-    write_workbook(sheets, output)
+    io.write_sheets(sheets, output)
     assessed = results["class"].notna().sum()
     failing = results["meets_target"].eq(False).sum()
     click.echo(f"{assessed} section-{period} results, {failing} below target: {output}")
@@ -133,29 +129,3 @@ def _notes(results: pd.DataFrame) -> list[str]:
     if (results["precision"] == "synthetic").any():
         notes.append("注意：含示例数据（合成），非真实监测结果，不得作为考核依据。")
     return notes
-
-
-def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path) -> Path:
-    """Write ``sheets`` (sheet name -> DataFrame) to an XLSX atomically.
-
-    Raises
-    ------
-    cqgis.geo.errors.WriteError
-        When writing fails; no partial file is left and an existing one is unchanged.
-    """
-    import pandas as pd
-
-    from cqgis.geo.errors import WriteError
-
-    # Same folder, so the final rename is atomic.
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp.xlsx")
-    try:
-        with pd.ExcelWriter(temp, engine="openpyxl") as writer:
-            for name, frame in sheets.items():
-                frame.to_excel(writer, sheet_name=name, index=False)
-        os.replace(temp, path)
-    except (OSError, ValueError) as exc:
-        temp.unlink(missing_ok=True)
-        msg = f"cannot write {path}: {exc}"
-        raise WriteError(msg) from exc
-    return path

@@ -1,0 +1,291 @@
+"""Static maps: a MapSpec drawn with matplotlib (Agg) to PNG, PDF or SVG, with Chinese text embedded.
+
+The map is drawn in the conformal CRS (:func:`cqgis.geo.crs.metric_crs`), so
+shapes are true and the scale bar is measured in metres; the north arrow
+follows the meridian at the map's centre (the grid converges by up to ~1.5
+degrees at Chongqing's edges). Title, legend, source note and, for invented
+data, the 示例数据 badge come from the same :class:`MapSpec` as the web map.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+from matplotlib import patheffects
+from matplotlib.colors import to_rgba_array
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+
+from cqgis import config
+from cqgis.geo import crs
+from cqgis.maps import fonts, style
+from cqgis.maps.errors import MapOptionError
+from cqgis.maps.offline import atomic_write
+from cqgis.maps.style import LayerSpec, LegendEntry, MapSpec
+
+#: Output formats by suffix.
+STATIC_FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
+#: Default page size in inches (landscape, about A4 less margins).
+FIGSIZE = (10.0, 8.0)
+#: Map frame inside the page, in figure fractions (left, bottom, width, height).
+AXES_BOX = (0.03, 0.07, 0.94, 0.83)
+#: Empty margin around the data, as a fraction of its extent.
+MARGIN = 0.04
+#: Scale bar length, as a fraction of the map width it should not exceed.
+SCALE_BAR_FRACTION = 0.25
+# Metadata left out so that the same spec gives the same bytes.
+_METADATA = {
+    "png": {"Software": None},
+    "pdf": {"CreationDate": None, "Creator": "cqgis", "Producer": None},
+    "svg": {"Date": None, "Creator": "cqgis"},
+}
+_HALO = [patheffects.withStroke(linewidth=2.0, foreground="white")]
+_POINTS_PER_PIXEL = 0.75
+
+
+def render_static(
+    spec: MapSpec,
+    path: str | os.PathLike,
+    dpi: int = 200,
+    figsize: tuple[float, float] = FIGSIZE,
+) -> Path:
+    """Draw a map to a PNG, PDF or SVG file, atomically.
+
+    Parameters
+    ----------
+    spec : MapSpec
+        What to draw.
+    path : str or os.PathLike
+        Target; the suffix (.png, .pdf, .svg) picks the format. Its folder
+        must exist.
+    dpi : int
+        Resolution of PNG output (and of any raster part of PDF/SVG).
+    figsize : (float, float)
+        Page size in inches.
+
+    Returns
+    -------
+    pathlib.Path
+        The target.
+
+    Raises
+    ------
+    MapOptionError
+        Unknown suffix or non-positive dpi.
+    AssetError
+        When no Chinese font is installed.
+    MapWriteError
+        When the file cannot be written (nothing is left behind).
+    """
+    path = Path(path)
+    fmt = STATIC_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        msg = f"cannot draw {path.name}: static maps are written as {', '.join(STATIC_FORMATS)}"
+        raise MapOptionError(msg)
+    if dpi <= 0:
+        msg = f"dpi must be positive, not {dpi}"
+        raise MapOptionError(msg)
+    with matplotlib.rc_context(fonts.rc_params()):
+        figure = draw(spec, figsize)
+        return atomic_write(
+            path,
+            lambda temp: figure.savefig(
+                temp, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white"
+            ),
+        )
+
+
+def draw(spec: MapSpec, figsize: tuple[float, float] = FIGSIZE) -> Figure:
+    """Return the matplotlib figure of a map (call inside ``rc_context(fonts.rc_params())``)."""
+    figure = Figure(figsize=figsize)
+    axes = figure.add_axes(AXES_BOX)
+    axes.set_facecolor(style.BACKGROUND)
+    axes.set_xticks([])
+    axes.set_yticks([])
+    metric = crs.metric_crs("distance")
+    for layer in spec.layers:
+        _draw_layer(axes, layer, metric)
+    # geopandas labels the axes with the CRS units; a map frame shows none.
+    axes.set_xlabel("")
+    axes.set_ylabel("")
+    box_ratio = (figsize[0] * AXES_BOX[2]) / (figsize[1] * AXES_BOX[3])
+    xmin, ymin, xmax, ymax = fit_extent(_metric_bounds(spec.bounds(), metric), box_ratio)
+    axes.set_xlim(xmin, xmax)
+    axes.set_ylim(ymin, ymax)
+    axes.set_aspect("equal", adjustable="box")
+    _legend(axes, spec.legend_entries())
+    _scale_bar(axes, (xmin, ymin, xmax, ymax))
+    _north_arrow(axes, spec.bounds(), metric, (xmin, ymin, xmax, ymax))
+    _texts(figure, spec)
+    return figure
+
+
+def fit_extent(
+    bounds: tuple[float, float, float, float], ratio: float
+) -> tuple[float, float, float, float]:
+    """Pad metric bounds by :data:`MARGIN` and widen one side to the width/height ``ratio``.
+
+    Parameters
+    ----------
+    bounds : (xmin, ymin, xmax, ymax)
+        Data extent in metres.
+    ratio : float
+        Width / height of the map frame.
+
+    Returns
+    -------
+    (xmin, ymin, xmax, ymax)
+        An extent with that ratio, centred on the data.
+    """
+    xmin, ymin, xmax, ymax = bounds
+    width = max(xmax - xmin, 1.0) * (1 + 2 * MARGIN)
+    height = max(ymax - ymin, 1.0) * (1 + 2 * MARGIN)
+    width, height = max(width, height * ratio), max(height, width / ratio)
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
+
+
+def nice_length(limit_m: float) -> float:
+    """Return the largest 1, 2 or 5 x 10^k metres not above ``limit_m``."""
+    exponent = math.floor(math.log10(limit_m))
+    steps = np.array([1.0, 2.0, 5.0, 10.0]) * 10.0**exponent
+    return float(steps[steps <= limit_m].max())
+
+
+def _metric_bounds(
+    bounds: tuple[float, float, float, float], metric: pyproj.CRS
+) -> tuple[float, float, float, float]:
+    transformer = pyproj.Transformer.from_crs(config.STORAGE_CRS, metric, always_xy=True)
+    return transformer.transform_bounds(*bounds, densify_pts=21)
+
+
+def _draw_layer(axes, layer: LayerSpec, metric: pyproj.CRS) -> None:
+    drawable = layer.drawable()
+    if not len(drawable):
+        return
+    geometry = drawable.geometry.to_crs(metric)
+    colors = layer.feature_colors(drawable)
+    if layer.kind == "polygon":
+        geometry.plot(
+            ax=axes,
+            facecolor=to_rgba_array(list(colors), alpha=layer.fill_opacity),
+            edgecolor=layer.edge_color,
+            linewidth=layer.weight * 0.6,
+        )
+    elif layer.kind == "line":
+        geometry.plot(ax=axes, color=list(colors), linewidth=layer.weight)
+    else:
+        diameter = 2 * layer.radius * _POINTS_PER_PIXEL
+        geometry.plot(
+            ax=axes,
+            color=to_rgba_array(list(colors), alpha=layer.fill_opacity),
+            edgecolor=layer.edge_color,
+            linewidth=layer.weight * 0.5,
+            markersize=diameter**2,
+            zorder=3,
+        )
+    if layer.label_column is not None:
+        _labels(axes, geometry, drawable[layer.label_column])
+
+
+def _labels(axes, geometry: gpd.GeoSeries, texts: pd.Series) -> None:
+    present = texts.notna().to_numpy()
+    anchors = shapely.point_on_surface(np.asarray(geometry.values)[present])
+    for x, y, text in zip(shapely.get_x(anchors), shapely.get_y(anchors), texts[present]):
+        axes.text(
+            x, y, str(text), fontsize=7, ha="center", va="center",
+            color="#222222", path_effects=_HALO, zorder=4, clip_on=True,
+        )
+
+
+def _legend(axes, entries: list[LegendEntry]) -> None:
+    if not entries:
+        return
+    handles = [_legend_handle(entry) for entry in entries]
+    legend = axes.legend(
+        handles=handles, loc="lower right", title=style.LEGEND_TITLE,
+        fontsize=8, title_fontsize=9, framealpha=0.92,
+    )
+    legend.set_zorder(5)
+
+
+def _legend_handle(entry: LegendEntry):
+    if entry.kind == "line":
+        return Line2D([], [], color=entry.color, linewidth=2, label=entry.label)
+    if entry.kind == "point":
+        return Line2D(
+            [], [], marker="o", linestyle="", markersize=7, markerfacecolor=entry.color,
+            markeredgecolor=style.EDGE_COLOR, label=entry.label,
+        )
+    return Patch(facecolor=entry.color, edgecolor=style.EDGE_COLOR, label=entry.label)
+
+
+def _scale_bar(axes, extent: tuple[float, float, float, float]) -> None:
+    xmin, ymin, xmax, ymax = extent
+    length = nice_length((xmax - xmin) * SCALE_BAR_FRACTION)
+    x0 = xmin + 0.04 * (xmax - xmin)
+    y0 = ymin + 0.05 * (ymax - ymin)
+    height = 0.008 * (ymax - ymin)
+    half = length / 2
+    for index, fill in enumerate(("#222222", "#ffffff")):
+        axes.add_patch(
+            Rectangle((x0 + index * half, y0), half, height, facecolor=fill,
+                      edgecolor="#222222", linewidth=0.6, zorder=5)
+        )
+    text = f"{length / 1000:g} 千米" if length >= 1000 else f"{length:g} 米"
+    for x, label in ((x0, "0"), (x0 + length, text)):
+        axes.text(x, y0 + 2 * height, label, fontsize=7, ha="center", va="bottom",
+                  path_effects=_HALO, zorder=5)
+
+
+def _north_arrow(
+    axes,
+    bounds: tuple[float, float, float, float],
+    metric: pyproj.CRS,
+    extent: tuple[float, float, float, float],
+) -> None:
+    lon = (bounds[0] + bounds[2]) / 2
+    lat = (bounds[1] + bounds[3]) / 2
+    transformer = pyproj.Transformer.from_crs(config.STORAGE_CRS, metric, always_xy=True)
+    x, y = transformer.transform([lon, lon], [lat, lat + 0.01])
+    angle = math.atan2(x[1] - x[0], y[1] - y[0])
+    xmin, ymin, xmax, ymax = extent
+    length = 0.07 * (ymax - ymin)
+    base = (xmin + 0.06 * (xmax - xmin), ymax - 0.16 * (ymax - ymin))
+    tip = (base[0] + length * math.sin(angle), base[1] + length * math.cos(angle))
+    axes.annotate(
+        "", xy=tip, xytext=base,
+        arrowprops={
+            "arrowstyle": "-|>,head_width=0.5,head_length=1", "color": "#222222", "linewidth": 1.5,
+        },
+        zorder=5,
+    )
+    axes.text(tip[0], tip[1] + 0.01 * (ymax - ymin), "北", fontsize=11, ha="center",
+              va="bottom", path_effects=_HALO, zorder=5)
+
+
+def _texts(figure: Figure, spec: MapSpec) -> None:
+    figure.text(0.5, 0.955, spec.title, ha="center", va="center", fontsize=16)
+    if spec.subtitle:
+        figure.text(
+            0.5, 0.918, spec.subtitle, ha="center", va="center", fontsize=10, color="#555555"
+        )
+    if spec.synthetic:
+        figure.text(
+            0.97, 0.955, style.SYNTHETIC_LABEL, ha="right", va="center", fontsize=10, color="white",
+            bbox={
+                "boxstyle": "round,pad=0.35", "facecolor": style.BADGE_COLOR, "edgecolor": "none",
+            },
+        )
+    note = spec.source_note()
+    if note:
+        figure.text(0.03, 0.035, note, ha="left", va="center", fontsize=8, color="#444444")

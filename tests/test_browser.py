@@ -1,0 +1,97 @@
+"""Web maps opened in headless Chromium with the network blocked: drawn, controllable, escaped."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from cqgis.maps import web
+from test_maps_web import HOSTILE_NAME, make_spec
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Three districts, one river, two stations: one SVG path each.
+FEATURES = 6
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture()
+def opened(browser, tmp_path):
+    """Open the test map offline; yield the page, its console errors and blocked requests."""
+    path = web.render_html(make_spec(), tmp_path / "map.html")
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    blocked: list[str] = []
+
+    def only_files(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_files)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(path.as_uri())
+    page.wait_for_selector(".leaflet-container")
+    yield page, errors, blocked
+    context.close()
+
+
+def test_map_draws_every_feature_offline(opened):
+    page, errors, blocked = opened
+    assert page.locator(".leaflet-container").count() == 1
+    assert page.locator("path.leaflet-interactive").count() == FEATURES
+    assert page.locator(".cqgis-legend").inner_text().startswith("图例")
+    assert "示例数据" in page.locator(".cqgis-title").inner_text()
+    assert page.locator(".leaflet-control-scale-line").inner_text().endswith(("km", "m"))
+    assert page.locator(".leaflet-tooltip.cqgis-label").count() == 3
+    assert errors == [] and blocked == []
+
+
+def test_layer_control_hides_and_shows_a_layer(opened):
+    from playwright.sync_api import expect
+
+    page, errors, _ = opened
+    paths = page.locator("path.leaflet-interactive")
+    river = page.locator(".leaflet-control-layers-overlays label", has_text="河流")
+    river.locator("input").uncheck()
+    expect(paths).to_have_count(FEATURES - 1)
+    river.locator("input").check()
+    expect(paths).to_have_count(FEATURES)
+    districts = page.locator(".leaflet-control-layers-overlays label", has_text="区县")
+    districts.locator("input").uncheck()
+    expect(paths).to_have_count(FEATURES - 3)
+    # Labels belong to their layer and fade out with it.
+    expect(page.locator(".leaflet-tooltip.cqgis-label")).to_have_count(0)
+    assert errors == []
+
+
+def test_popup_shows_a_hostile_name_as_text(opened):
+    page, errors, _ = opened
+    page.evaluate("() => { window.alerted = false; window.alert = () => { window.alerted = true; } }")
+    first_district = page.locator("path.leaflet-interactive").first
+    box = first_district.bounding_box()
+    # The district's lower-left quarter is clear of the river and the stations.
+    page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.85)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert HOSTILE_NAME in popup.inner_text()
+    assert popup.locator("script").count() == 0
+    assert page.evaluate("window.alerted") is False
+    assert errors == []

@@ -1,0 +1,124 @@
+"""Tests of static maps: PNG content, PDF font embedding, reproducible files, Chinese fonts, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ElementTree
+
+import numpy as np
+import pytest
+from matplotlib import font_manager, image
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
+
+from cqgis.maps import fonts, static, style
+from cqgis.maps.errors import AssetError, MapOptionError, MapWriteError
+from cqgis.maps.style import LayerSpec, MapSpec
+from test_maps_web import make_spec
+
+CHINESE_SAMPLE = "重庆市渝中区示例数据图例北千米"
+
+
+def test_png_shows_the_layers(tmp_path):
+    path = static.render_static(make_spec(), tmp_path / "map.png", dpi=60)
+    pixels = image.imread(path)[..., :3]
+    assert pixels.shape[:2] == (480, 600)
+    assert pixels.std() > 0.1
+    # The 市辖区 colour drawn with the layer's opacity over the background.
+    layer = make_spec().layers[0]
+    expected = (
+        layer.fill_opacity * np.array(to_rgb(layer.colors["市辖区"]))
+        + (1 - layer.fill_opacity) * np.array(to_rgb(style.BACKGROUND))
+    )
+    filled = (np.abs(pixels - expected) < 0.03).all(axis=-1)
+    assert filled.mean() > 0.05
+
+
+def test_pdf_embeds_a_chinese_font(tmp_path):
+    if shutil.which("pdffonts") is None:
+        pytest.skip("pdffonts (poppler-utils) is not installed")
+    path = static.render_static(make_spec(), tmp_path / "map.pdf")
+    listing = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    family = fonts.cjk_font().replace(" ", "")
+    rows = [line.split() for line in listing if family in line.replace(" ", "")]
+    assert rows, listing
+    # Columns from the right: object id, generation, uni, sub, emb.
+    assert all(row[-5] == "yes" for row in rows)
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert "测试地图" in text and "示例数据" in text
+
+
+def test_same_spec_gives_the_same_bytes(tmp_path):
+    for suffix in (".pdf", ".svg", ".png"):
+        first = static.render_static(make_spec(), tmp_path / f"a{suffix}", dpi=50)
+        second = static.render_static(make_spec(), tmp_path / f"b{suffix}", dpi=50)
+        assert first.read_bytes() == second.read_bytes(), suffix
+
+
+def test_svg_is_self_contained_xml(tmp_path):
+    path = static.render_static(make_spec(), tmp_path / "map.svg")
+    root = ElementTree.parse(path).getroot()
+    assert root.tag.endswith("svg")
+    assert "<text" not in path.read_text(encoding="utf-8")
+
+
+def test_chinese_font_covers_map_text():
+    family = fonts.cjk_font()
+    path = font_manager.findfont(
+        font_manager.FontProperties(family=family), fallback_to_default=False
+    )
+    face = FT2Font(path)
+    assert all(face.get_char_index(ord(char)) for char in CHINESE_SAMPLE)
+
+
+def test_missing_font_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(fonts, "SYSTEM_FAMILIES", ())
+    monkeypatch.setattr(fonts, "OTHER_CJK_FAMILIES", ())
+    monkeypatch.setattr(fonts, "PACKAGED_FONTS", (("cqgis_no_such_font_package", "x.otf"),))
+    with pytest.raises(AssetError, match="pylopdf-fonts-zh-cn"):
+        fonts.cjk_font()
+
+
+def test_unknown_format_and_bad_dpi_are_usage_errors(tmp_path):
+    with pytest.raises(MapOptionError, match=".png, .pdf, .svg"):
+        static.render_static(make_spec(), tmp_path / "map.jpg")
+    with pytest.raises(MapOptionError, match="dpi"):
+        static.render_static(make_spec(), tmp_path / "map.png", dpi=0)
+
+
+def test_failed_save_leaves_nothing_behind(tmp_path, monkeypatch):
+    def broken_savefig(self, fname, **kwargs):
+        with open(fname, "wb") as stream:
+            stream.write(b"partial")
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    with pytest.raises(MapWriteError, match="renderer crashed"):
+        static.render_static(make_spec(), tmp_path / "map.png")
+    assert os.listdir(tmp_path) == []
+
+
+def test_layer_without_drawable_features_still_draws(tmp_path):
+    frame = make_spec().layers[2].frame.iloc[:0]
+    spec = MapSpec("空图层", [LayerSpec("站点", frame, "point")], extent=(106.0, 29.0, 107.0, 30.0))
+    assert static.render_static(spec, tmp_path / "empty.png", dpi=40).stat().st_size > 0
+
+
+def test_scale_bar_length_is_a_round_number():
+    assert static.nice_length(37_000) == 20_000
+    assert static.nice_length(9_999) == 5_000
+    assert static.nice_length(100) == 100
+
+
+def test_extent_matches_the_frame_ratio():
+    xmin, ymin, xmax, ymax = static.fit_extent((0.0, 0.0, 100.0, 10.0), 1.5)
+    assert (xmax - xmin) / (ymax - ymin) == pytest.approx(1.5)
+    assert xmin < 0 and xmax > 100
