@@ -1,4 +1,4 @@
-"""`cqgis demo`: build everything from the embedded data into one output folder."""
+"""`cqgis demo`: every layer, every analysis and the atlas from the embedded data, into one folder."""
 
 from __future__ import annotations
 
@@ -17,17 +17,58 @@ import click
     help="Folder to write into.",
 )
 def demo(output: Path) -> None:
-    """Build every embedded layer and export it to OUTPUT/layers/ as GeoPackage."""
-    from cqgis.config import settings
+    """Build the layers, run every analysis and export the results to OUTPUT.
+
+    Layers go to OUTPUT/layers/ (GeoPackage), analyses to OUTPUT/analysis/.
+    Several embedded layers are synthetic examples (measurements,
+    rural_sewage, indicators): every result built on them says so.
+    """
+    from cqgis.cli import main
+    from cqgis.errors import CqgisError
+
+    layer_dir = output / "layers"
+    analysis_dir = output / "analysis"
+    layer_dir.mkdir(parents=True, exist_ok=True)
+    analysis_dir.mkdir(parents=True, exist_ok=True)
+    _export_layers(layer_dir)
+    failed = []
+    for args in _analyses(analysis_dir):
+        click.echo(f"cqgis {' '.join(args)}")
+        # Each step runs exactly as a user would type it; one failure does not stop the rest.
+        try:
+            main.cli.main(args, prog_name="cqgis", standalone_mode=False)
+        except SystemExit as exc:
+            if exc.code:
+                failed.append(args[1])
+    if failed:
+        msg = f"demo finished with failures in: {', '.join(failed)} (see the messages above)"
+        raise CqgisError(msg)
+    click.echo(f"Done: {output.resolve()}")
+
+
+def _export_layers(folder: Path) -> None:
     from cqgis.geo import io
     from cqgis.layers import catalog
 
-    config = settings()
-    layer_dir = output / "layers"
-    layer_dir.mkdir(parents=True, exist_ok=True)
     for name in catalog.names():
-        frame = catalog.load(name, config)
-        target = layer_dir / f"{name}.gpkg"
+        frame = catalog.load(name)
+        geometry = catalog.schema(name).geometry_type is not None
+        target = folder / (f"{name}.gpkg" if geometry else f"{name}.csv")
         io.write(frame, target)
         click.echo(f"{name:<20} {len(frame):>6} features -> {target}")
-    click.echo(f"Done: {output.resolve()}")
+
+
+def _analyses(folder: Path) -> list[list[str]]:
+    """The analyses the demo runs, as `cqgis` command lines."""
+    return [
+        ["analyze", "water-quality", "default", "--period", "year", "-o", str(folder / "水质评价_年度.xlsx")],
+        ["analyze", "water-quality", "default", "--period", "quarter", "-o", str(folder / "水质评价_季度.xlsx")],
+        ["analyze", "rural-sewage", "-o", str(folder / "农村生活污水治理率.xlsx")],
+        ["analyze", "compliance", "-o", str(folder / "目标达标评估.xlsx")],
+        [
+            "analyze", "coverage", "--facilities", "h2_stations", "--zones", "h2_zones",
+            "--settlements", "rural_settlements", "--radius", "10000",
+            "-o", str(folder / "加氢站覆盖.gpkg"), "--raster", str(folder / "加氢站距离.tif"),
+        ],
+        ["analyze", "attribute", "sections", "--replace", "-o", str(folder / "断面_区县流域归属.xlsx")],
+    ]

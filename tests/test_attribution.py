@@ -192,3 +192,16 @@ def test_cli_attributes_a_csv_table(tmp_path, districts):
     written = pd.read_csv(output, encoding="utf-8-sig")
     assert written["district"].tolist()[0] == "渝中区"
     assert written["attribution_flag"].tolist() == ["inside", "outside"]
+
+
+def test_cli_refuses_or_replaces_existing_district_columns(tmp_path, districts):
+    table = tmp_path / "站点.csv"
+    table.write_text("名称,district,经度,纬度\n解放碑,错误区,106.5770,29.5573\n", encoding="utf-8")
+    output = tmp_path / "out.csv"
+    args = [str(table), "-o", str(output), "--no-zones", "--no-basins"]
+    refused = CliRunner().invoke(attribute_command, args)
+    assert refused.exit_code != 0
+    assert "already has the column(s) district" in str(refused.exception) + refused.output
+    replaced = CliRunner().invoke(attribute_command, [*args, "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert pd.read_csv(output, encoding="utf-8-sig")["district"].tolist() == ["渝中区"]

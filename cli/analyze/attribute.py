@@ -36,6 +36,11 @@ from cqgis.geo.io import READ_EXTENSIONS, WRITE_EXTENSIONS
 )
 @click.option("--zones/--no-zones", default=True, show_default=True, help="Add the functional zones.")
 @click.option("--basins/--no-basins", default=True, show_default=True, help="Add the basin.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Drop INPUT's own adcode/district/region/zones/basin columns and write the computed ones instead.",
+)
 def attribute(
     input_spec: str,
     output: Path,
@@ -46,17 +51,21 @@ def attribute(
     tolerance_m: float,
     zones: bool,
     basins: bool,
+    replace: bool,
 ) -> None:
     """Add adcode, district, region, functional zones and basin to INPUT's features, write OUTPUT.
 
     Points on a border take the lowest adcode and are flagged ``boundary``;
     points just outside (border rivers) take the nearest district, flagged ``near``.
     """
+    from cqgis.analysis.attribution import COLUMNS
     from cqgis.analysis.attribution import attribute as run
     from cqgis.geo import io
     from cqgis.layers import catalog
 
     frame = read_features(input_spec, crs=source, layer=layer, lon=lon, lat=lat)
+    if replace:
+        frame = frame.drop(columns=[column for column in COLUMNS if column in frame.columns])
     result = run(
         frame,
         catalog.load("districts"),
