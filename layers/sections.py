@@ -31,12 +31,11 @@ import pandas as pd
 
 from cqgis import config
 from cqgis.layers.catalog import DATA_DIR
-from cqgis.layers.districting import assign_districts
-from cqgis.layers.errors import LayerError
+from cqgis.layers.districting import assign_basins, assign_districts
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 
 SOURCE_PACKAGES = ()
-DEPENDS = ("districts",)
+DEPENDS = ("districts", "basins")
 DATA_FILES = ("sections.csv",)
 
 #: How far outside every district a placed point may lie and still be assigned.
@@ -58,8 +57,9 @@ SCHEMA = Schema(
         Field("code", "str", description="cqgis section code, e.g. CQ-S001", aliases=("断面编码", "断面代码", "编码")),
         Field("name", "str", description="section name, e.g. 朱沱", aliases=("断面名称", "断面")),
         Field("river", "str", description="river or lake, e.g. 长江", aliases=("河流", "河流名称", "所在河流", "水体")),
-        Field("adcode", "str", required=False, description="Chongqing district adcode; empty outside Chongqing"),
-        Field("district", "str", required=False, description="Chongqing district name", aliases=("区县", "所在区县")),
+        Field("adcode", "str", required=False, derived=True, description="Chongqing district adcode; empty outside Chongqing"),
+        Field("district", "str", required=False, derived=True, description="Chongqing district name (spatial join)"),
+        Field("basin", "str", required=False, derived=True, description="basin (spatial join with the basins layer); empty outside Chongqing"),
         Field("level", "str", required=False, allowed=LEVELS, description="国控 / 市控; empty when unknown", aliases=("级别", "断面级别")),
         Field("cross_border", "bool", description="川渝 cross-border section", aliases=("是否跨界", "跨界")),
         Field("direction", "str", required=False, allowed=DIRECTIONS, description="川入渝 / 渝入川 for cross-border sections", aliases=("流向", "跨界流向")),
@@ -76,37 +76,23 @@ def read_table() -> pd.DataFrame:
     return pd.read_csv(DATA_DIR / "sections.csv", dtype=str, keep_default_na=False).replace("", pd.NA)
 
 
-def parse_bool(values: pd.Series, column: str) -> pd.Series:
-    """Read ``true``/``false`` (also 是/否, 1/0) as booleans.
-
-    Raises
-    ------
-    LayerError
-        When a cell is anything else; the message names the column and rows.
-    """
-    words = {"true": True, "false": False, "是": True, "否": False, "1": True, "0": False}
-    text = values.astype("string").str.strip().str.lower()
-    parsed = text.map(words)
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        rows = ", ".join(str(r) for r in np.flatnonzero(bad)[:10] + 2)
-        msg = f"sections.csv column '{column}': expected true/false, got '{values[bad].iloc[0]}' in row {rows}"
-        raise LayerError(msg)
-    return parsed.astype(bool)
-
-
 def _provenance(table: pd.DataFrame) -> pd.Series:
     location = table["location_source"].fillna("")
     return table["source"].str.cat(np.where(location.eq(""), "", "；" + LOCATION_PREFIX + location))
 
 
+def complete(frame: gpd.GeoDataFrame, deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Add the derived district and basin of each section (the curated CSV or a user's file)."""
+    with_districts = assign_districts(frame, deps["districts"], max_distance_m=NEAREST_LIMIT_M)
+    return assign_basins(with_districts, deps["basins"], max_distance_m=NEAREST_LIMIT_M)
+
+
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Build the layer from ``sections.csv`` and the ``districts`` layer."""
+    """Build the layer from ``sections.csv`` and the ``districts`` and ``basins`` layers."""
     table = read_table()
     points = gpd.GeoDataFrame(
-        table.assign(cross_border=parse_bool(table["cross_border"], "cross_border"), source=_provenance(table)),
+        table.assign(source=_provenance(table)),
         geometry=gpd.points_from_xy(table["lon"].astype(float), table["lat"].astype(float)),
         crs=config.STORAGE_CRS,
     )
-    assigned = assign_districts(points, deps["districts"], max_distance_m=NEAREST_LIMIT_M)
-    return SCHEMA.conform(assigned)
+    return SCHEMA.conform(complete(points, deps))

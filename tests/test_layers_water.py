@@ -9,14 +9,14 @@ import pytest
 import shapely
 
 from cqgis.analysis import water_quality as wq
-from cqgis.layers import measurements, sections
+from cqgis.layers import catalog, measurements, sections
 from cqgis.layers.errors import LayerError
 
 
 @pytest.fixture(scope="module")
 def section_layer(districts):
-    """The sections layer built on the real districts layer."""
-    return sections.build({"districts": districts})
+    """The sections layer built on the real districts and basins layers."""
+    return sections.build({"districts": districts, "basins": catalog.load("basins")})
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +43,19 @@ def test_zhutuo_facts(section_layer):
     assert "GeoNames" in zhutuo["source"]
 
 
+def test_national_stations_of_yunyang_and_the_guizhou_border(section_layer):
+    by_name = section_layer.set_index("name")
+    yunyang = by_name.loc[["高阳渡口", "汤溪河江口"]]
+    assert (yunyang["district"] == "云阳县").all()
+    assert (yunyang["level"] == "国控").all()
+    assert yunyang["target_class"].isna().all()
+    wanmu = by_name.loc["万木"]
+    assert wanmu["river"] == "乌江"
+    assert wanmu["adcode"] == "500242"
+    assert bool(wanmu["cross_border"]) is False
+    assert "贵州" in wanmu["source"]
+
+
 def test_every_section_has_source_and_precision(section_layer):
     assert section_layer["source"].str.len().gt(20).all()
     assert section_layer["precision"].isin(["approximate", "schematic"]).all()
@@ -66,13 +79,23 @@ def test_spatial_join_with_a_small_district_frame():
     box = gpd.GeoDataFrame(
         {"adcode": ["500118"], "name": ["永川区"]}, geometry=[shapely.box(105.7, 28.9, 106.0, 29.2)], crs="EPSG:4326"
     )
-    layer = sections.build({"districts": box})
+    basins = box.assign(name="长江干流区间")
+    layer = sections.build({"districts": box, "basins": basins})
     assert set(layer.loc[layer["district"].notna(), "name"]) == {"朱沱", "松溉"}
+    assert set(layer.loc[layer["basin"].notna(), "name"]) == {"朱沱", "松溉"}
 
 
-def test_bad_boolean_is_a_clean_error():
-    with pytest.raises(LayerError, match="cross_border.*'maybe'"):
-        sections.parse_bool(pd.Series(["true", "maybe"]), "cross_border")
+def test_sections_get_their_basin(section_layer):
+    by_name = section_layer.set_index("name")
+    assert by_name.loc["朱沱", "basin"] == "长江干流区间"
+    assert by_name.loc["北温泉", "basin"] in ("嘉陵江", "长江干流区间")
+
+
+def test_bad_boolean_is_a_clean_error(districts):
+    frame = sections.build({"districts": districts, "basins": catalog.load("basins")}).astype({"cross_border": object})
+    frame.loc[1, "cross_border"] = "maybe"
+    with pytest.raises(LayerError, match="cross_border: expected yes/no .* in row 2"):
+        sections.SCHEMA.conform(frame)
 
 
 def test_measurements_all_synthetic_and_complete(measurement_layer, section_layer):
