@@ -10,8 +10,10 @@ from cqgis.cli.main import LazyGroup
 COMMANDS = {
     "attribute": "analyze.attribute:attribute",
     "coverage": "analyze.coverage:coverage",
+    "cross-border": "analyze.cross_border:cross_border",
     "compliance": "analyze.compliance:compliance",
     "rural-sewage": "analyze.rural_sewage:rural_sewage",
+    "upstream": "analyze.upstream:upstream",
     "water-quality": "analyze.water_quality:water_quality",
 }
 
