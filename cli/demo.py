@@ -70,5 +70,7 @@ def _analyses(folder: Path) -> list[list[str]]:
             "--settlements", "rural_settlements", "--radius", "10000",
             "-o", str(folder / "加氢站覆盖.gpkg"), "--raster", str(folder / "加氢站距离.tif"),
         ],
+        ["analyze", "cross-border", "-o", str(folder / "川渝跨界断面.xlsx")],
+        ["analyze", "upstream", "--section", "朱沱", "-o", str(folder / "朱沱上游河段.gpkg")],
         ["analyze", "attribute", "sections", "--replace", "-o", str(folder / "断面_区县流域归属.xlsx")],
     ]
