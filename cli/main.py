@@ -17,6 +17,7 @@ COMMANDS = {
     "analyze": "analyze:analyze",
     "convert": "convert:convert",
     "layers": "layers:layers",
+    "map": "map:map_command",
     "validate": "validate:validate",
     "demo": "demo:demo",
 }

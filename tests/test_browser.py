@@ -95,3 +95,43 @@ def test_popup_shows_a_hostile_name_as_text(opened):
     assert popup.locator("script").count() == 0
     assert page.evaluate("window.alerted") is False
     assert errors == []
+
+
+@pytest.fixture(scope="module")
+def theme_pages(tmp_path_factory, layer_cache):
+    """Every theme's whole-city web map, rendered once."""
+    from cqgis.maps import themes
+
+    folder = tmp_path_factory.mktemp("theme-pages")
+    return {theme: themes.render(theme, folder / f"{theme}.html") for theme in themes.THEMES}
+
+
+@pytest.mark.parametrize(
+    "theme", ["overview", "water", "hydrogen", "parks", "rural-sewage", "compliance"]
+)
+def test_every_theme_opens_offline(browser, theme_pages, theme):
+    from cqgis.maps.theme_names import THEMES
+
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    blocked: list[str] = []
+
+    def only_files(route):
+        if route.request.url.startswith("file://"):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_files)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(theme_pages[theme].as_uri())
+    page.wait_for_selector(".leaflet-container")
+    assert THEMES[theme] in page.locator(".cqgis-title").inner_text()
+    assert page.locator("path.leaflet-interactive").count() > 0
+    assert page.locator(".cqgis-legend").inner_text().startswith("图例")
+    assert page.locator(".cqgis-source").inner_text().startswith("数据来源")
+    assert errors == [] and blocked == []
+    context.close()

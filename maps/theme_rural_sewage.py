@@ -1,0 +1,89 @@
+"""Theme ``rural-sewage``: district treatment rates against the plan's target, settlements by status and the priority untreated ones."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from cqgis.analysis import rural_sewage
+from cqgis.maps.style import LayerSpec
+from cqgis.maps.theme_base import ALERT_COLOR, Layers, ThemeParts, binned
+from cqgis.maps.theme_focus import Focus
+from cqgis.maps.theme_names import THEMES
+
+OPTIONS: dict[str, object] = {}
+#: Percentage points below the target that separate "close" from "far".
+CLOSE_GAP = 10.0
+TREATED, UNTREATED = "已治理", "未治理"
+SETTLEMENT_COLORS = {TREATED: "#2c7fb8", UNTREATED: "#fdae61"}
+RATE_COLORS = ("#fcbba1", "#fee8c8", "#a1d99b")
+RATE_POPUP = {
+    "name": "区县", "settlements": "集聚点数", "treated": "已治理数", "rate_count": "治理率（%）",
+    "target": "目标（%）", "gap": "差距（百分点）", "priority_untreated": "重点未治理集聚点数",
+}
+
+
+def rate_labels(target: float) -> tuple[str, str, str]:
+    """Return the labels of the rate classes for ``target``, lowest first."""
+    return (f"<{target - CLOSE_GAP:g}%", f"{target - CLOSE_GAP:g}%–{target:g}%", f"≥{target:g}%（达标）")
+
+
+def district_rates(districts: gpd.GeoDataFrame, rates: pd.DataFrame, target: float) -> gpd.GeoDataFrame:
+    """Return the districts joined with their rows of ``rates`` (from ``treatment_rates``) and a rate class."""
+    rates = rates[rates["district"] != rural_sewage.CITY].drop(columns="district")
+    frame = districts[["adcode", "name", "short_name", "geometry"]].merge(rates, on="adcode", how="left")
+    frame["rate_class"] = binned(frame["rate_count"], (target - CLOSE_GAP, target), rate_labels(target))
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=districts.crs)
+
+
+def build(layers: Layers, focus: Focus) -> ThemeParts:
+    """Return the rural sewage layers of the focused area.
+
+    Parameters
+    ----------
+    layers : Layers
+        Catalogue layers of this map.
+    focus : Focus
+        Area shown.
+    """
+    settlements = layers["rural_sewage"]
+    target = rural_sewage.plan_target(layers["targets"])
+    rates = rural_sewage.treatment_rates(settlements, target)
+    districts = district_rates(layers["districts"], rates, target)
+    rate_colors = dict(zip(rate_labels(target), RATE_COLORS))
+    shown = focus.keep(settlements)
+    shown = shown.assign(
+        status=shown["has_sewage_treatment"].astype(bool).map({True: TREATED, False: UNTREATED})
+    )
+    priority = rural_sewage.priority_untreated(shown)
+    city = rates[rates["district"] == rural_sewage.CITY].iloc[0]
+    local = focus.keep(districts)
+    rates_text = [f"全市 {city['rate_count']:.1f}%"] + (
+        [f"{local['name'].iloc[0]} {local['rate_count'].iloc[0]:.1f}%"] if focus.area is not None and len(local) == 1 else []
+    )
+    return ThemeParts(
+        THEMES["rural-sewage"],
+        [
+            LayerSpec(
+                "区县治理率", local, "polygon", color_column="rate_class", colors=rate_colors,
+                label_column="short_name", weight=0.8, fill_opacity=0.8,
+                tooltip={"name": "区县", "rate_count": "治理率（%）"}, popup=RATE_POPUP,
+            ),
+            LayerSpec(
+                f"重点未治理集聚点（≥{rural_sewage.PRIORITY_HOUSEHOLDS}户或≥{rural_sewage.PRIORITY_RESIDENTS}人）",
+                priority, "point", color=ALERT_COLOR, edge_color=ALERT_COLOR, radius=7.0, weight=2.0,
+                fill_opacity=0.0, tooltip={"name": "集聚点", "households": "户数", "residents": "人口"},
+            ),
+            LayerSpec(
+                "农村集聚点", shown, "point", color_column="status", colors=SETTLEMENT_COLORS, radius=3.5,
+                weight=0.5, fill_opacity=0.9, tooltip={"name": "集聚点", "status": "治理状况"},
+                popup={
+                    "name": "集聚点", "district": "区县", "households": "户数", "residents": "人口",
+                    "status": "治理状况", "facility_type": "治理方式",
+                },
+            ),
+        ],
+        subtitle=f"目标：农村生活污水治理率达到{target:g}%（2025年）；" + "，".join(rates_text),
+        sources=("rural_sewage", "targets"),
+    )
+

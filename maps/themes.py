@@ -1,0 +1,223 @@
+"""Thematic maps of the plan: build a theme's MapSpec for the city or one area and write it as HTML, PNG, PDF, SVG or GeoPackage.
+
+Each theme lives in its own module (``theme_overview``, ``theme_water`` ...)
+exposing ``TITLE``, ``OPTIONS`` (option name -> default) and
+``build(layers, focus, **options) -> ThemeParts``. This module adds what
+every map shares: the area in the title and extent, the grey districts
+around a focused area, the source note and the 示例数据 badge.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from types import ModuleType
+
+from cqgis.config import Settings, settings as default_settings
+from cqgis.geo import io
+from cqgis.maps import static, web
+from cqgis.maps.errors import MapOptionError
+from cqgis.maps.offline import atomic_write
+from cqgis.maps.style import MapSpec
+from cqgis.maps.theme_base import Layers, is_synthetic, legend
+from cqgis.maps.theme_focus import resolve
+from cqgis.maps.theme_names import THEMES
+
+__all__ = ["SUFFIXES", "THEMES", "build_spec", "render", "render_item", "theme_module", "write"]
+
+#: Theme name -> module under cqgis.maps.
+THEME_MODULES = {
+    "overview": "theme_overview",
+    "water": "theme_water",
+    "hydrogen": "theme_hydrogen",
+    "parks": "theme_parks",
+    "rural-sewage": "theme_rural_sewage",
+    "compliance": "theme_compliance",
+}
+#: Suffix of the map's data layers written as one GeoPackage.
+DATA_SUFFIX = ".gpkg"
+#: Every suffix :func:`render` writes.
+SUFFIXES = (*web.HTML_SUFFIXES, *static.STATIC_FORMATS, DATA_SUFFIX)
+#: Separator between the area and the theme in a title.
+TITLE_SEPARATOR = " · "
+
+
+def theme_module(theme: str) -> ModuleType:
+    """Return the module of ``theme``.
+
+    Raises
+    ------
+    MapOptionError
+        Unknown theme.
+    """
+    if theme not in THEME_MODULES:
+        msg = f"unknown theme '{theme}'; themes: {', '.join(THEME_MODULES)}"
+        raise MapOptionError(msg)
+    return importlib.import_module(f"cqgis.maps.{THEME_MODULES[theme]}")
+
+
+def build_spec(
+    theme: str,
+    *,
+    district: str | None = None,
+    basin: str | None = None,
+    river: str | None = None,
+    settings: Settings | None = None,
+    **theme_options,
+) -> MapSpec:
+    """Return the map of a theme, for the whole city or one area.
+
+    Parameters
+    ----------
+    theme : str
+        One of :data:`THEMES`.
+    district, basin, river : str, optional
+        At most one area to focus on: a district (full or short name), a
+        basin or a river. The map then shows only that area's features,
+        with the districts around it in grey.
+    settings : Settings, optional
+        Layer cache and the user's data folder (its files replace layers).
+    **theme_options
+        The theme's options: ``radius`` (metres, ``hydrogen``), ``target``
+        (target id, ``compliance``).
+
+    Returns
+    -------
+    MapSpec
+
+    Raises
+    ------
+    MapOptionError
+        Unknown theme, area or option.
+    """
+    module = theme_module(theme)
+    unknown = sorted(set(theme_options) - set(module.OPTIONS))
+    if unknown:
+        takes = ", ".join(module.OPTIONS) or "none"
+        msg = f"theme '{theme}' has no option {', '.join(unknown)} (its options: {takes})"
+        raise MapOptionError(msg)
+    options = {**module.OPTIONS, **{k: v for k, v in theme_options.items() if v is not None}}
+    layers = Layers(settings or default_settings())
+    focus = resolve(layers, district=district, basin=basin, river=river)
+    parts = module.build(layers, focus, **options)
+    context = focus.context(layers)
+    shown = [*([context] if context is not None else []), *parts.layers]
+    sources = ["districts", *(["neighbors"] if context is not None else []), *parts.sources]
+    return MapSpec(
+        title=f"{focus.name}{TITLE_SEPARATOR}{parts.title}",
+        layers=shown,
+        subtitle=parts.subtitle,
+        legend=legend(shown),
+        sources=layers.sources(sources),
+        synthetic=is_synthetic(parts.layers),
+        extent=focus.extent,
+    )
+
+
+def write(
+    spec: MapSpec, path: str | os.PathLike, basemap: str = "none", tianditu_key: str | None = None
+) -> Path:
+    """Write a map in the format its suffix names (see :data:`SUFFIXES`).
+
+    Parameters
+    ----------
+    spec : MapSpec
+        The map, e.g. from :func:`build_spec`.
+    path : str or os.PathLike
+        ``.html``: web map; ``.png``, ``.pdf``, ``.svg``: static map;
+        ``.gpkg``: the map's layers, one GeoPackage layer each, named as in
+        the legend.
+    basemap, tianditu_key : str, optional
+        Tile basemap of the web map (see :func:`cqgis.maps.web.render_html`).
+
+    Raises
+    ------
+    MapOptionError
+        Unknown suffix or basemap.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in web.HTML_SUFFIXES:
+        return web.render_html(spec, path, basemap=basemap, tianditu_key=tianditu_key)
+    if suffix in static.STATIC_FORMATS:
+        return static.render_static(spec, path)
+    if suffix == DATA_SUFFIX:
+        return atomic_write(path, lambda temp: _write_layers(spec, temp))
+    msg = f"cannot write {path.name}: maps are written as {', '.join(SUFFIXES)}"
+    raise MapOptionError(msg)
+
+
+def _write_layers(spec: MapSpec, path: Path) -> None:
+    for layer in spec.layers:
+        io.write(layer.frame, path, layer=layer.name_zh)
+
+
+def render(
+    theme: str,
+    path: str | os.PathLike,
+    *,
+    district: str | None = None,
+    basin: str | None = None,
+    river: str | None = None,
+    basemap: str = "none",
+    tianditu_key: str | None = None,
+    settings: Settings | None = None,
+    **theme_options,
+) -> Path:
+    """Build a theme's map and write it; the suffix of ``path`` picks the format.
+
+    Parameters
+    ----------
+    theme : str
+        One of :data:`THEMES`.
+    path : str or os.PathLike
+        Target file, one of :data:`SUFFIXES`; its folder must exist.
+    district, basin, river : str, optional
+        Area to focus on (see :func:`build_spec`).
+    basemap : {"none", "osm", "gaode", "tianditu"}
+        Tiles under a web map.
+    tianditu_key : str, optional
+        Key of the ``tianditu`` basemap.
+    settings : Settings, optional
+        Layer cache and user data folder.
+    **theme_options
+        ``radius`` (``hydrogen``), ``target`` (``compliance``).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    MapOptionError
+        Unknown theme, area, option, basemap or suffix.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        msg = f"cannot write {path.name}: maps are written as {', '.join(SUFFIXES)}"
+        raise MapOptionError(msg)
+    web.tile_sources(basemap, tianditu_key)
+    spec = build_spec(theme, district=district, basin=basin, river=river, settings=settings, **theme_options)
+    return write(spec, path, basemap=basemap, tianditu_key=tianditu_key)
+
+
+def render_item(item) -> tuple[Path, ...]:
+    """Render one atlas item: build its map once and write every path it asks for.
+
+    Parameters
+    ----------
+    item : cqgis.maps.atlas.AtlasItem
+        Gives ``theme``, ``focus`` (None for the city, else ``(kind, name)``
+        with kind ``district``, ``basin`` or ``river``), ``paths`` and
+        ``settings()``.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        The files written.
+    """
+    area = {item.focus[0]: item.focus[1]} if item.focus else {}
+    spec = build_spec(item.theme, settings=item.settings(), **area)
+    return tuple(write(spec, path) for path in item.paths)
