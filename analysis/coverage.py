@@ -245,6 +245,8 @@ def raster_grid(bounds: tuple[float, float, float, float], cell_m: float) -> dic
         "transform": Affine(cell_m, 0.0, west, 0.0, -cell_m, north),
         "nodata": None,
         "compress": "deflate",
+        # The floating-point predictor makes smooth distance fields compress several-fold.
+        "predictor": 3,
         "tiled": True,
         "blockxsize": TILE_CELLS,
         "blockysize": TILE_CELLS,

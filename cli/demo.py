@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import click
+
+#: The demo's atlas configuration, installed with the package.
+DEMO_ATLAS = Path(str(resources.files("cqgis.maps") / "data" / "demo_atlas.yaml"))
 
 
 @click.command()
@@ -16,10 +20,21 @@ import click
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write into.",
 )
-def demo(output: Path) -> None:
-    """Build the layers, run every analysis and export the results to OUTPUT.
+@click.option(
+    "-j",
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Processes drawing the atlas in parallel.",
+)
+def demo(output: Path, workers: int) -> None:
+    """Build the layers, run every analysis and draw the atlas into OUTPUT.
 
-    Layers go to OUTPUT/layers/ (GeoPackage), analyses to OUTPUT/analysis/.
+    Layers go to OUTPUT/layers/ (GeoPackage), analyses to OUTPUT/analysis/,
+    the atlas (every theme for the city and each district, as HTML and PNG,
+    the city maps also as PDF and GeoPackage, and a PDF book per theme) to
+    OUTPUT/THEME/, with OUTPUT/index.html linking every map.
     Several embedded layers are synthetic examples (measurements,
     rural_sewage, indicators): every result built on them says so.
     """
@@ -40,10 +55,17 @@ def demo(output: Path) -> None:
         except SystemExit as exc:
             if exc.code:
                 failed.append(args[1])
+    atlas = ["atlas", str(DEMO_ATLAS), "-o", str(output), "--workers", str(workers)]
+    click.echo(f"cqgis {' '.join(atlas)}")
+    try:
+        main.cli.main(atlas, prog_name="cqgis", standalone_mode=False)
+    except SystemExit as exc:
+        if exc.code:
+            failed.append("atlas")
     if failed:
         msg = f"demo finished with failures in: {', '.join(failed)} (see the messages above)"
         raise CqgisError(msg)
-    click.echo(f"Done: {output.resolve()}")
+    click.echo(f"Open {(output / 'index.html').resolve()}")
 
 
 def _export_layers(folder: Path) -> None:

@@ -15,6 +15,7 @@ from cqgis.errors import CqgisError
 #: only when their command runs, so `cqgis --version` does not load geopandas.
 COMMANDS = {
     "analyze": "analyze:analyze",
+    "atlas": "atlas:atlas",
     "convert": "convert:convert",
     "layers": "layers:layers",
     "map": "map:map_command",
