@@ -7,6 +7,7 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
+from cqgis.analysis import attribution
 from cqgis.analysis.attribution import attribute
 from cqgis.analysis.errors import AttributionError
 from cqgis.cli.analyze.attribute import attribute as attribute_command
@@ -70,6 +71,31 @@ def test_same_as_sjoin_on_real_districts(districts):
     names = districts.set_index("adcode")["region"]
     inside = result.loc[joined.index]
     assert (inside["region"].astype(str).to_numpy() == names[inside["adcode"].astype(str)].to_numpy()).all()
+
+
+@pytest.mark.parametrize("tolerance_m", [0, 700, 2000])
+def test_index_grid_gives_the_exact_answers_near_real_borders(districts, monkeypatch, tolerance_m):
+    rng = np.random.default_rng(13)
+    vertices = shapely.get_coordinates(districts.geometry.to_numpy())
+    picked = vertices[rng.integers(0, len(vertices), 3000)]
+    xy = np.vstack([
+        rng.uniform([105.1, 28.0], [110.4, 32.4], (6000, 2)),
+        picked,
+        picked + rng.normal(0, 0.003, picked.shape),
+        picked + rng.normal(0, 0.02, picked.shape),
+    ])
+    points = _points(xy)
+    indexed = attribute(points, districts, tolerance_m=tolerance_m)
+    # Sending every point to the exact predicates gives the reference answers.
+    monkeypatch.setattr(
+        attribution._Grid, "lookup", lambda grid, x, y: np.full(len(x), attribution._EXACT, dtype=np.int8)
+    )
+    exact = attribute(points, districts, tolerance_m=tolerance_m)
+    columns = ["adcode", "attribution_flag", "spans"]
+    pd.testing.assert_frame_equal(indexed[columns].astype(str), exact[columns].astype(str))
+    flags = set(indexed["attribution_flag"])
+    assert {"inside", "boundary", "outside"} <= flags
+    assert ("near" in flags) == (tolerance_m > 0)
 
 
 def test_points_on_borders_take_the_lowest_adcode_and_are_flagged(squares):
