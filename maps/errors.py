@@ -16,6 +16,3 @@ class MapOptionError(UsageError):
 class AssetError(MapError):
     """A file the maps need (Leaflet, a Chinese font) is not installed."""
 
-
-class MapWriteError(MapError):
-    """A map file that cannot be written; nothing is left behind."""

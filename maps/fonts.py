@@ -108,13 +108,21 @@ def _register_system_fonts() -> None:
             font_manager.fontManager.addfont(path)
 
 
-def _packaged_family() -> str | None:
+def packaged_font_path() -> Path | None:
+    """Return the font file installed with cqgis's font package, or None when it is not installed."""
     for package, filename in PACKAGED_FONTS:
         try:
             path = resources.files(package).joinpath(filename)
         except ModuleNotFoundError:
             continue
         if path.is_file():
-            font_manager.fontManager.addfont(str(path))
-            return font_manager.FontProperties(fname=str(path)).get_name()
+            return Path(str(path))
     return None
+
+
+def _packaged_family() -> str | None:
+    path = packaged_font_path()
+    if path is None:
+        return None
+    font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()

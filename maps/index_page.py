@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from cqgis.maps import webfont
+
 #: Width in pixels of a thumbnail in the index.
 THUMBNAIL_WIDTH = 240
 
@@ -17,7 +19,7 @@ _PAGE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-body {{ font-family: "Noto Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif; margin: 2em; color: #222; }}
+body {{ font-family: {fonts}; margin: 2em; color: #222; }}
 h1 {{ font-size: 1.6em; }}
 h2 {{ border-bottom: 2px solid #4e79a7; padding-bottom: 0.2em; margin-top: 2em; }}
 nav a, .book a {{ margin-right: 1.2em; }}
@@ -115,12 +117,15 @@ def index_html(title: str, sections: Sequence[Section]) -> str:
     nav = "".join(
         f'<a href="#{href(section.anchor)}">{html.escape(section.heading)}</a>' for section in sections
     )
-    return _PAGE.format(
+    page = _PAGE.format(
         title=html.escape(title),
+        fonts=webfont.FONT_STACK,
         width=THUMBNAIL_WIDTH,
         nav=nav,
         sections="\n".join(_section(section) for section in sections),
     )
+    # The same embedded Chinese subset as the maps, for machines without a Chinese font.
+    return webfont.embed(page)
 
 
 def _section(section: Section) -> str:

@@ -5,7 +5,9 @@ pages stay blank without network (and on many networks in mainland China).
 :class:`OfflineMap` drops every CDN link and inlines Leaflet 1.9.4 (script,
 stylesheet and control images as data URIs) from the PyPI package
 ``django-js-lib-leaflet``, read as package data without importing Django,
-plus the few lines of CSS and JavaScript the cqgis controls need.
+plus the few lines of CSS and JavaScript the cqgis controls need. Its text
+uses :data:`cqgis.maps.webfont.FONT_STACK`, whose last Chinese font is the
+subset :func:`cqgis.maps.webfont.embed` adds to the finished page.
 
 The inlined text contains no ``http(s)://`` address: stylesheet comments
 are dropped and, in the script, ``://`` only occurs inside string literals
@@ -18,18 +20,15 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 import re
-import secrets
 from collections.abc import Callable, Iterator
 from importlib import resources
-from pathlib import Path
 
 import folium
 from branca.element import Element, MacroElement
 
-from cqgis.maps import style
-from cqgis.maps.errors import AssetError, MapWriteError
+from cqgis.maps import style, webfont
+from cqgis.maps.errors import AssetError
 
 #: Python package that ships Leaflet, and the folder of its files inside it.
 LEAFLET_PACKAGE = "js_lib_leaflet"
@@ -39,8 +38,9 @@ LEAFLET_DISTRIBUTION = "django-js-lib-leaflet"
 
 #: Styles of the cqgis controls: title, badge, legend, source note, labels, tables.
 CQGIS_CSS = f"""
-.leaflet-container{{background:{style.BACKGROUND};font-family:"Noto Sans CJK SC","Noto Sans SC","Source Han Sans SC","PingFang SC","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;font-size:13px}}
-.cqgis-title{{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:1000;pointer-events:none;background:rgba(255,255,255,.92);padding:6px 14px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);text-align:center;font-family:inherit}}
+body,.leaflet-container{{font-family:{webfont.FONT_STACK}}}
+.leaflet-container{{background:{style.BACKGROUND};font-size:13px}}
+.cqgis-title{{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:1000;pointer-events:none;background:rgba(255,255,255,.92);padding:6px 14px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);text-align:center}}
 .cqgis-title h1{{margin:0;font-size:18px}}
 .cqgis-title p{{margin:2px 0 0;font-size:13px;color:#555}}
 .cqgis-badge{{display:inline-block;margin-left:8px;padding:1px 6px;border-radius:3px;background:{style.BADGE_COLOR};color:#fff;font-size:12px;vertical-align:middle}}
@@ -222,44 +222,3 @@ def number_elements(root: Element) -> None:
         element._id = str(index)
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path:
-    """Write a file through a temporary sibling, then rename it into place.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Target file; its folder must exist.
-    write : callable
-        Called with the temporary path (same folder and suffix as the
-        target) and writes the whole file there.
-
-    Returns
-    -------
-    pathlib.Path
-        The target.
-
-    Raises
-    ------
-    MapWriteError
-        When the folder is missing or writing fails; no partial target and
-        no temporary file are left, and an existing target is unchanged.
-    """
-    path = Path(path)
-    if not path.parent.is_dir():
-        msg = f"cannot write {path}: folder {path.parent} does not exist"
-        raise MapWriteError(msg)
-    if path.is_dir():
-        msg = f"cannot write {path}: it is a folder"
-        raise MapWriteError(msg)
-    # Same folder, so the final rename stays on one file system and is atomic.
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}")
-    try:
-        write(temp)
-        os.replace(temp, path)
-    except BaseException as exc:
-        temp.unlink(missing_ok=True)
-        if not isinstance(exc, Exception):
-            raise
-        msg = f"cannot write {path}: {exc}"
-        raise MapWriteError(msg) from exc
-    return path

@@ -29,7 +29,7 @@ from cqgis import config
 from cqgis.geo import crs
 from cqgis.maps import fonts, style
 from cqgis.maps.errors import MapOptionError
-from cqgis.maps.offline import atomic_write
+from cqgis.geo.io import atomic
 from cqgis.maps.style import LayerSpec, LegendEntry, MapSpec
 
 #: Output formats by suffix.
@@ -83,7 +83,7 @@ def render_static(
         Unknown suffix or non-positive dpi.
     AssetError
         When no Chinese font is installed.
-    MapWriteError
+    cqgis.geo.errors.WriteError
         When the file cannot be written (nothing is left behind).
     """
     path = Path(path)
@@ -96,12 +96,9 @@ def render_static(
         raise MapOptionError(msg)
     with matplotlib.rc_context(fonts.rc_params()):
         figure = draw(spec, figsize)
-        return atomic_write(
-            path,
-            lambda temp: figure.savefig(
-                temp, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white"
-            ),
-        )
+        with atomic(path) as temp:
+            figure.savefig(temp, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white")
+    return Path(path)
 
 
 def draw(spec: MapSpec, figsize: tuple[float, float] = FIGSIZE) -> Figure:

@@ -18,7 +18,7 @@ from cqgis.config import Settings, settings as default_settings
 from cqgis.geo import io
 from cqgis.maps import static, web
 from cqgis.maps.errors import MapOptionError
-from cqgis.maps.offline import atomic_write
+from cqgis.geo.io import atomic
 from cqgis.maps.style import MapSpec
 from cqgis.maps.theme_base import Layers, is_synthetic, legend
 from cqgis.maps.theme_focus import resolve
@@ -143,7 +143,9 @@ def write(
     if suffix in static.STATIC_FORMATS:
         return static.render_static(spec, path)
     if suffix == DATA_SUFFIX:
-        return atomic_write(path, lambda temp: _write_layers(spec, temp))
+        with atomic(path) as temp:
+            _write_layers(spec, temp)
+        return path
     msg = f"cannot write {path.name}: maps are written as {', '.join(SUFFIXES)}"
     raise MapOptionError(msg)
 

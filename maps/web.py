@@ -3,7 +3,9 @@
 The page has a layer control, a metric scale bar, an HTML legend, the source
 note, the title and, for invented data, the 示例数据 badge. It loads nothing
 from the network unless a tile basemap is chosen, and two renders of the same
-spec are byte-identical.
+spec are byte-identical. The page embeds the Chinese font subset of its own
+characters (:mod:`cqgis.maps.webfont`), so it reads on machines without a
+Chinese font.
 
 Geometries are lightened for display by :func:`display_geometries`:
 polygon coverages are simplified together (shared borders stay shared, no
@@ -29,13 +31,13 @@ from folium.utilities import JsCode
 
 from cqgis import config
 from cqgis.geo import crs
-from cqgis.maps import style
+from cqgis.geo.io import atomic
+from cqgis.maps import style, webfont
 from cqgis.maps.errors import MapOptionError
 from cqgis.maps.offline import (
     OfflineMap,
     RawElement,
     ScriptElement,
-    atomic_write,
     html_text,
     js_literal,
     number_elements,
@@ -159,7 +161,7 @@ def render_html(
     ------
     MapOptionError
         Unknown basemap, missing or malformed key, or not an .html target.
-    MapWriteError
+    cqgis.geo.errors.WriteError
         When the file cannot be written (nothing is left behind).
     """
     path = Path(path)
@@ -167,7 +169,9 @@ def render_html(
         msg = f"cannot write {path.name} as a web map: use a .html file name"
         raise MapOptionError(msg)
     page = build_html(spec, basemap, tianditu_key, tolerance_m)
-    return atomic_write(path, lambda temp: temp.write_text(page, encoding="utf-8"))
+    with atomic(path) as temp:
+        temp.write_text(page, encoding="utf-8")
+    return Path(path)
 
 
 def build_html(
@@ -192,7 +196,7 @@ def build_html(
     ScriptElement(lambda: _controls_script(fmap.get_name(), spec, bool(tiles))).add_to(fmap)
     figure.html.add_child(RawElement(title_html(spec)), name="cqgis_title")
     number_elements(figure)
-    return figure.render()
+    return webfont.embed(figure.render())
 
 
 def tile_sources(basemap: str, tianditu_key: str | None = None) -> tuple[TileSource, ...]:

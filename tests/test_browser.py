@@ -1,4 +1,4 @@
-"""Web maps opened in headless Chromium with the network blocked: drawn, controllable, escaped."""
+"""Web maps opened in headless Chromium with the network blocked: drawn, controllable, escaped, Chinese text in a real font."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from cqgis.maps import web
+from cqgis.maps import web, webfont
 from test_maps_web import HOSTILE_NAME, make_spec
 
 pytestmark = pytest.mark.browser
@@ -14,6 +14,25 @@ pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Three districts, one river, two stations: one SVG path each.
 FEATURES = 6
+# Draws each distinct Chinese character of the title alone on a canvas, in
+# the title's font, and counts the distinct pictures: a character the fonts
+# lack is drawn as the same empty box as any other.
+TITLE_GLYPHS = """async () => {
+  await document.fonts.ready;
+  const title = document.querySelector('.cqgis-title h1');
+  const chars = [...new Set(title.firstChild.textContent)].filter((c) => c >= '\\u2e80');
+  const canvas = document.createElement('canvas');
+  canvas.width = 40;
+  canvas.height = 40;
+  const context = canvas.getContext('2d', {willReadFrequently: true});
+  context.font = getComputedStyle(title).font;
+  const pictures = new Set(chars.map((c) => {
+    context.clearRect(0, 0, 40, 40);
+    context.fillText(c, 5, 30);
+    return context.getImageData(0, 0, 40, 40).data.join(',');
+  }));
+  return [chars.length, pictures.size];
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +81,30 @@ def test_map_draws_every_feature_offline(opened):
     assert page.locator(".leaflet-control-scale-line").inner_text().endswith(("km", "m"))
     assert page.locator(".leaflet-tooltip.cqgis-label").count() == 3
     assert errors == [] and blocked == []
+
+
+def test_chinese_title_is_drawn_in_a_chinese_font(opened):
+    page, errors, blocked = opened
+    count, pictures = page.evaluate(TITLE_GLYPHS)
+    assert count == len(set("测试地图")) and pictures == count
+    # The embedded subset loads from its data URI and holds the title.
+    faces = page.evaluate(
+        f"async () => (await document.fonts.load('18px \"{webfont.WEB_FONT_FAMILY}\"', "
+        "'测试地图示例数据')).map((face) => face.status)"
+    )
+    assert faces == ["loaded"]
+    assert errors == [] and blocked == []
+    # Chromium names the fonts it drew the title with: the embedded subset,
+    # or a system font of the stack, never a fallback without Chinese. (The
+    # CSS domain logs a file: origin complaint, so errors are checked above.)
+    session = page.context.new_cdp_session(page)
+    session.send("DOM.enable")
+    session.send("CSS.enable")
+    root = session.send("DOM.getDocument")["root"]["nodeId"]
+    title = session.send("DOM.querySelector", {"nodeId": root, "selector": ".cqgis-title h1"})
+    used = session.send("CSS.getPlatformFontsForNode", {"nodeId": title["nodeId"]})["fonts"]
+    system = webfont.FONT_STACK.replace('"', "").split(",")
+    assert used and all(font["isCustomFont"] or font["familyName"] in system for font in used)
 
 
 def test_layer_control_hides_and_shows_a_layer(opened):
@@ -130,6 +173,8 @@ def test_every_theme_opens_offline(browser, theme_pages, theme):
     page.goto(theme_pages[theme].as_uri())
     page.wait_for_selector(".leaflet-container")
     assert THEMES[theme] in page.locator(".cqgis-title").inner_text()
+    count, pictures = page.evaluate(TITLE_GLYPHS)
+    assert count > 1 and pictures == count
     assert page.locator("path.leaflet-interactive").count() > 0
     assert page.locator(".cqgis-legend").inner_text().startswith("图例")
     assert page.locator(".cqgis-source").inner_text().startswith("数据来源")

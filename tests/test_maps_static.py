@@ -15,7 +15,8 @@ from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 
 from cqgis.maps import fonts, static, style
-from cqgis.maps.errors import AssetError, MapOptionError, MapWriteError
+from cqgis.geo.errors import WriteError
+from cqgis.maps.errors import AssetError, MapOptionError
 from cqgis.maps.style import LayerSpec, MapSpec
 from test_maps_web import make_spec
 
@@ -101,7 +102,7 @@ def test_failed_save_leaves_nothing_behind(tmp_path, monkeypatch):
         raise RuntimeError("renderer crashed")
 
     monkeypatch.setattr(Figure, "savefig", broken_savefig)
-    with pytest.raises(MapWriteError, match="renderer crashed"):
+    with pytest.raises(WriteError, match="renderer crashed"):
         static.render_static(make_spec(), tmp_path / "map.png")
     assert os.listdir(tmp_path) == []
 

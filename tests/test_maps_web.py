@@ -1,7 +1,9 @@
-"""Tests of the map spec and the self-contained web maps: offline page, escaping, GCJ-02 shift, determinism, atomic writes."""
+"""Tests of the map spec and the self-contained web maps: offline page, escaping, GCJ-02 shift, determinism, atomic writes, embedded font."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import re
@@ -10,16 +12,20 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from fontTools.ttLib import TTFont
 
 from cqgis.geo import crs
-from cqgis.maps import offline, web
-from cqgis.maps.errors import MapError, MapOptionError, MapWriteError
+from cqgis.maps import fonts, web, webfont
+from cqgis.geo import io as io_module
+from cqgis.geo.errors import WriteError
+from cqgis.maps.errors import MapError, MapOptionError
 from cqgis.maps.style import LayerSpec, LegendEntry, MapSpec, PALETTE, MISSING_COLOR
 
 HOSTILE_NAME = "<script>alert(1)</script>"
 TEMPLATE_NAME = "{{ 7*7 }}"
 URL = re.compile(r"https?://")
 TIANDITU_KEY = "0123456789abcdef0123456789abcdef"
+FONT_FACE = re.compile(r"src:url\(data:font/(woff2?);base64,([A-Za-z0-9+/=]+)\)")
 
 
 def make_spec(synthetic: bool = True) -> MapSpec:
@@ -244,12 +250,12 @@ def test_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(offline.os, "replace", broken_replace)
-    with pytest.raises(MapWriteError, match="disk full"):
+    monkeypatch.setattr(io_module.os, "replace", broken_replace)
+    with pytest.raises(WriteError, match="disk full"):
         web.render_html(make_spec(), target)
     assert target.read_text(encoding="utf-8") == "old"
     assert os.listdir(tmp_path) == ["map.html"]
-    with pytest.raises(MapWriteError, match="does not exist"):
+    with pytest.raises(WriteError, match="does not exist"):
         web.render_html(make_spec(), tmp_path / "missing" / "map.html")
 
 
@@ -258,3 +264,62 @@ def test_explicit_legend_replaces_layer_entries():
     explicit = MapSpec(spec.title, spec.layers, legend=[LegendEntry("一类", "#59a14f")])
     page = web.build_html(explicit)
     assert "一类" in page and "市辖区</div>" not in page
+
+
+def embedded_font(page: str) -> TTFont:
+    """The one font embedded in a page, checked to be in the flavor fontTools can write."""
+    faces = FONT_FACE.findall(page)
+    assert [flavor for flavor, _ in faces] == [webfont.web_font_flavor()]
+    return TTFont(io.BytesIO(base64.b64decode(faces[0][1])))
+
+
+def test_page_embeds_a_font_subset_of_its_own_characters():
+    page = web.build_html(make_spec())
+    font = embedded_font(page)
+    covered = set(map(chr, font.getBestCmap()))
+    literal = {char for char in page if ord(char) > 0x7F}
+    # Tooltip and popup texts reach the page as \uXXXX escapes in the GeoJSON.
+    features = [f for block in geojson_blocks(page) for f in block["features"]]
+    texts = ["".join(value) for f in features for value in f["properties"].values()]
+    escaped = set("".join(texts))
+    assert {"甲", "乙"} <= escaped - literal
+    assert literal | escaped | set(webfont.ASCII_PRINTABLE) <= covered
+    full = TTFont(fonts.packaged_font_path(), lazy=True)
+    assert len(font.getGlyphOrder()) < 0.02 * len(full.getGlyphOrder())
+    assert font["name"].getDebugName(1) == "Noto Sans SC"
+    assert "SIL Open Font License" in font["name"].getDebugName(13)
+
+
+def test_font_stack_puts_system_fonts_first_and_the_subset_before_sans_serif():
+    page = web.build_html(make_spec())
+    assert f"body,.leaflet-container{{font-family:{webfont.FONT_STACK}}}" in page
+    families = webfont.FONT_STACK.split(",")
+    assert families[0] == '"Microsoft YaHei"'
+    assert families[-2:] == [f'"{webfont.WEB_FONT_FAMILY}"', "sans-serif"]
+    assert page.index(webfont.FONT_STACK) < page.index("@font-face") < page.index("</head>")
+
+
+def test_font_subset_is_deterministic():
+    characters = webfont.page_characters(web.build_html(make_spec()))
+    path = fonts.packaged_font_path()
+    for flavor in ("woff", None):
+        first = webfont.subset_font(path, characters, flavor)
+        assert webfont.subset_font(path, sorted(characters, reverse=True), flavor) == first
+    # No timestamp recalculated at save time: the subset keeps the original's.
+    head, original = TTFont(io.BytesIO(first))["head"], TTFont(path, lazy=True)["head"]
+    assert (head.created, head.modified) == (original.created, original.modified)
+
+
+def test_page_characters_read_references_and_escapes():
+    characters = webfont.page_characters("&copy;&#215;\\u6e1d\\ud83d\\ude00\x01\x85长江")
+    assert {"©", "×", "渝", "\U0001F600", "长", "江"} <= characters
+    assert characters.isdisjoint({"\x01", "\x85", "\ud83d"})
+    assert webfont.ASCII_PRINTABLE <= characters
+
+
+def test_page_without_the_packaged_font_still_renders(monkeypatch):
+    monkeypatch.setattr(fonts, "PACKAGED_FONTS", (("no_such_font_package", "x.otf"),))
+    with pytest.warns(UserWarning, match=webfont.FONT_DISTRIBUTION):
+        page = web.build_html(make_spec())
+    assert "@font-face" not in page
+    assert webfont.FONT_STACK in page and "<title>测试地图</title>" in page

@@ -1,7 +1,6 @@
 """Validation reports: every problem kind, with the row and column a user can find."""
 
 import geopandas as gpd
-import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
