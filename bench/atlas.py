@@ -5,7 +5,7 @@ The maps are the water theme over sixteen districts, PNG only, rebuilt with
 ``cqgis.maps.themes.render_item``, when that module exists, and always with
 a CPU-bound stand-in that spends a fixed amount of arithmetic per map (the
 engine's own scaling, free of the renderer's start-up imports). Times
-include starting the spawned workers and writing the theme PDF and the
+include starting the workers and writing the theme PDF and the
 index. Layers are built once before timing, so every run reads the same
 cache.
 """

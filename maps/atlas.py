@@ -28,8 +28,9 @@ Items
     whose files exist is skipped.
 
 Execution
-    :func:`run_atlas` renders items in this process, in ``workers`` spawned
-    processes, or on a Dask cluster, all through :func:`run_item`, which
+    :func:`run_atlas` renders items in this process, in ``workers`` worker
+    processes (forked from a server that has imported the renderer, where
+    the platform has one; spawned otherwise), or on a Dask cluster, all through :func:`run_item`, which
     turns a failure into a one-line reason instead of stopping the others.
     Nothing in an output depends on the order items finish in, so the files
     are the same whatever the worker count.
@@ -835,11 +836,23 @@ def _serial(items: Sequence[AtlasItem], renderer: Callable) -> Iterator[Outcome]
         yield run_item(item, renderer)
 
 
+def _worker_context(renderer: Callable) -> multiprocessing.context.BaseContext:
+    """Where the platform allows, a fork server that has imported the renderer's module once.
+
+    Each spawned worker would spend seconds importing geopandas, matplotlib
+    and folium before its first map; workers forked from a server that
+    preloaded them start at once, and the server is single-threaded, so the
+    fork is safe. Windows has no fork server: its workers are spawned.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([renderer.__module__])
+    return context
+
+
 def _processes(items: Sequence[AtlasItem], renderer: Callable, workers: int) -> Iterator[Outcome]:
-    # Spawned workers start clean on every platform: nothing heavy is
-    # inherited, and each imports the renderer on its first item.
-    context = multiprocessing.get_context("spawn")
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(renderer))
     try:
         pending = {executor.submit(run_item, item, renderer): item for item in items}
         while pending:
@@ -893,7 +906,7 @@ def execute(
         ``renderer(item)`` writes the item's paths; it must be importable by
         name for processes and Dask.
     workers : int
-        1 renders here; more renders in that many spawned processes.
+        1 renders here; more renders in that many worker processes.
     scheduler : str, optional
         Address of a Dask scheduler (``tcp://host:port``); overrides ``workers``.
     """
