@@ -51,6 +51,13 @@ def browser():
 def opened(browser, tmp_path):
     """Open the test map offline; yield the page, its console errors and blocked requests."""
     path = web.render_html(make_spec(), tmp_path / "map.html")
+    context, page, errors, blocked = open_offline(browser, path)
+    yield page, errors, blocked
+    context.close()
+
+
+def open_offline(browser, path):
+    """Open ``path`` with every non-file request blocked; return the context, page, console errors and blocked URLs."""
     context = browser.new_context(viewport={"width": 1000, "height": 700})
     blocked: list[str] = []
 
@@ -68,8 +75,7 @@ def opened(browser, tmp_path):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(path.as_uri())
     page.wait_for_selector(".leaflet-container")
-    yield page, errors, blocked
-    context.close()
+    return context, page, errors, blocked
 
 
 def test_map_draws_every_feature_offline(opened):
@@ -155,23 +161,7 @@ def theme_pages(tmp_path_factory, layer_cache):
 def test_every_theme_opens_offline(browser, theme_pages, theme):
     from cqgis.maps.theme_names import THEMES
 
-    context = browser.new_context(viewport={"width": 1000, "height": 700})
-    blocked: list[str] = []
-
-    def only_files(route):
-        if route.request.url.startswith("file://"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_files)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(theme_pages[theme].as_uri())
-    page.wait_for_selector(".leaflet-container")
+    context, page, errors, blocked = open_offline(browser, theme_pages[theme])
     assert THEMES[theme] in page.locator(".cqgis-title").inner_text()
     count, pictures = page.evaluate(TITLE_GLYPHS)
     assert count > 1 and pictures == count
