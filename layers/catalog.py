@@ -23,10 +23,9 @@ invalidating by hand.
 from __future__ import annotations
 
 import hashlib
+import os
 import importlib
 import importlib.metadata
-import os
-import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
@@ -142,15 +141,28 @@ def load(name: str, settings: Settings | None = None, rebuild: bool = False) -> 
     user_file = find_user_file(name, settings)
     if user_file is not None:
         return load_file(name, user_file, settings)
+    # A layer built on a user's file is theirs alone: built each time, never
+    # cached, so it can neither leak into runs without their data nor go stale.
+    shared = not _depends_on_user_files(name, settings)
     path = cache_path(name, settings)
-    if path.exists() and not rebuild:
-        return _read_cached(name, path)
+    if shared and path.exists() and not rebuild:
+        cached = _read_cached(name, path)
+        if cached is not None:
+            return cached
     layer = module(name)
     deps = {dependency: load(dependency, settings) for dependency in layer.DEPENDS}
-    frame = layer.build(deps)
-    frame = layer.SCHEMA.conform(frame)
-    _write_cache(frame, path)
+    frame = layer.SCHEMA.conform(layer.build(deps))
+    if shared:
+        _write_cache(frame, path)
     return frame
+
+
+def _depends_on_user_files(name: str, settings: Settings) -> bool:
+    """Whether any layer ``name`` is built from, directly or not, comes from the user's data folder."""
+    return any(
+        find_user_file(dependency, settings) is not None or _depends_on_user_files(dependency, settings)
+        for dependency in module(name).DEPENDS
+    )
 
 
 def find_user_file(name: str, settings: Settings) -> Path | None:
@@ -218,24 +230,24 @@ def build_all(settings: Settings | None = None, names_: Iterable[str] | None = N
     return {name: load(name, settings, rebuild=True) for name in (names_ or names())}
 
 
-def _read_cached(name: str, path: Path) -> gpd.GeoDataFrame | pd.DataFrame:
-    if schema(name).geometry_type is None:
-        return pd.read_parquet(path)
-    return gpd.read_parquet(path)
+def _read_cached(name: str, path: Path) -> gpd.GeoDataFrame | pd.DataFrame | None:
+    """Read a cached layer; None when the file is unreadable, so that it is rebuilt."""
+    reader = pd.read_parquet if schema(name).geometry_type is None else gpd.read_parquet
+    try:
+        return reader(path)
+    except (OSError, ValueError):
+        # pyarrow's errors derive from these: a truncated or foreign cache file.
+        return None
 
 
 def _write_cache(frame: pd.DataFrame, path: Path) -> None:
+    from cqgis.geo.io import atomic
+
     path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic(path) as temp:
+        frame.to_parquet(temp)
     # Older caches of this layer are stale once a new one is written.
     stem = path.name.rsplit("-", 1)[0]
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        frame.to_parquet(temp)
-        os.replace(temp, path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        msg = f"cannot cache layer at {path}: {exc}"
-        raise LayerError(msg) from exc
     for old in path.parent.glob(f"{stem}-*.parquet"):
         if old != path:
             old.unlink(missing_ok=True)

@@ -50,3 +50,27 @@ def test_build_rebuilds_identically(districts):
     after = catalog.load("h2_zones")
     pd.testing.assert_frame_equal(pd.DataFrame(before.drop(columns="geometry")), pd.DataFrame(after.drop(columns="geometry")))
     assert before.geometry.geom_equals_exact(after.geometry, 0).all()
+
+
+def test_user_districts_never_leak_into_the_shared_cache(tmp_path, districts):
+    from cqgis.config import settings
+    from cqgis.geo import io
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    renamed = districts.copy()
+    renamed.loc[renamed["name"] == "永川区", "name"] = "测试区"
+    io.write(renamed, folder / "districts.gpkg")
+    mine = catalog.load("sections", settings(data_dir=folder))
+    assert "测试区" in set(mine["district"])
+    shared = catalog.load("sections")
+    assert "测试区" not in set(shared["district"]) and "永川区" in set(shared["district"])
+    # And the other way round: a cached default does not hide the user's districts.
+    assert "测试区" in set(catalog.load("sections", settings(data_dir=folder))["district"])
+
+
+def test_a_corrupt_cache_file_is_rebuilt(districts):
+    path = catalog.cache_path("targets")
+    catalog.load("targets")
+    path.write_bytes(b"not parquet")
+    assert len(catalog.load("targets")) == 42
