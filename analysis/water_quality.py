@@ -266,45 +266,49 @@ def item_classes(codes: np.ndarray, means: np.ndarray, table: pd.DataFrame) -> n
 
 
 def read_table(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFrame:
-    """Read a user's table (CSV/TXT, XLSX/XLS, Parquet, or any vector file) with cells as given.
+    """Read a user's table (CSV/TXT, XLSX, Parquet, or any vector file) with cells as given.
 
     CSV cells stay text so ``0.01L`` and leading zeros survive; a vector
-    file's geometry is dropped.
+    file's geometry is dropped. CSV and Excel rows keep their spreadsheet
+    numbers (see :func:`cqgis.geo.io.read_rows`), which error messages give.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    sheet : str, optional
+        Worksheet of an Excel file, or layer of a vector file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table.
 
     Raises
     ------
-    AnalysisError
-        Missing file; :class:`cqgis.geo.errors.ReadError` for unreadable ones.
+    cqgis.geo.errors.ReadError
+        Missing, empty or unreadable file.
     """
     from cqgis.geo import io
 
-    path = Path(path)
-    if not path.is_file():
-        msg = f"cannot read {path}: no such file"
-        raise AnalysisError(msg)
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".csv", ".txt"):
-            return _read_csv(path)
-        if suffix in (".xlsx", ".xls"):
-            return pd.read_excel(path, sheet_name=sheet or 0, dtype=object)
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-    except (ValueError, OSError, ImportError) as exc:
-        msg = f"cannot read {path.name}: {exc}"
-        raise AnalysisError(msg) from exc
+    fmt = io.FORMATS.get(Path(path).suffix.lower())
+    if fmt is not None and fmt.is_table:
+        return io.read_rows(path, sheet=sheet, text=True)
+    if Path(path).suffix.lower() == ".parquet" and Path(path).is_file():
+        table = pd.read_parquet(path)
+        if "geometry" not in table.columns:
+            return table
     frame = io.read(path, layer=sheet)
     return pd.DataFrame(frame.drop(columns=frame.geometry.name))
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python", encoding=encoding)
-        except UnicodeDecodeError:
-            continue
-    msg = f"cannot read {path.name}: not UTF-8 or GBK text"
-    raise AnalysisError(msg)
+def row_numbers(table: pd.DataFrame) -> np.ndarray:
+    """The number a user knows each row of ``table`` by: its spreadsheet row, or 2, 3 ... after the header."""
+    from cqgis.geo import io
+
+    if table.attrs.get(io.SPREADSHEET_ROWS):
+        return table.index.to_numpy()
+    return np.arange(len(table)) + 2
 
 
 def _roles(frame: pd.DataFrame) -> dict[str, str]:
@@ -383,7 +387,10 @@ def tidy(measurements: pd.DataFrame) -> pd.DataFrame:
         No section or month column, no item, an unknown item name in a long
         table, or an unreadable cell (named by row and column).
     """
-    frame = measurements.reset_index(drop=True).assign(_row=np.arange(len(measurements)) + 2)
+    if measurements.empty:
+        msg = "the measurements table has no rows"
+        raise AnalysisError(msg)
+    frame = measurements.reset_index(drop=True).assign(_row=row_numbers(measurements))
     roles = _roles(frame)
     if "section_code" not in roles and "section_name" not in roles:
         msg = "no section column: expected 断面编码 / section_code or 断面名称 / section_name"
@@ -492,20 +499,20 @@ def section_table(sections: pd.DataFrame | None) -> pd.DataFrame:
             frame[column] = pd.NA
     for column in frame.columns.drop("cross_border"):
         frame[column] = frame[column].astype("string").str.strip().replace("", pd.NA)
-    frame["target_class"] = _target_classes(frame["target_class"])
+    frame["target_class"] = _target_classes(frame["target_class"], row_numbers(sections))
     body = frame["waterbody"].fillna("river").str.lower()
     frame["waterbody"] = np.where(body.isin(LAKE_WORDS), "lake-reservoir", "river")
     return frame.reset_index(drop=True)
 
 
-def _target_classes(values: pd.Series) -> pd.Series:
+def _target_classes(values: pd.Series, rows: np.ndarray) -> pd.Series:
     roman = {"i": "Ⅰ", "ii": "Ⅱ", "iii": "Ⅲ", "iv": "Ⅳ", "v": "Ⅴ", "1": "Ⅰ", "2": "Ⅱ", "3": "Ⅲ", "4": "Ⅳ", "5": "Ⅴ"}
     text = values.str.replace("类", "", regex=False).str.strip()
     mapped = text.str.lower().map(roman).fillna(text).astype("string")
     bad = mapped.notna() & ~mapped.isin(CLASS_NAMES[:WORSE_THAN_V])
     if bad.any():
         first = np.flatnonzero(bad.to_numpy())[0]
-        msg = f"sections row {first + 2}: target class '{values.iloc[first]}' is not one of Ⅰ, Ⅱ, Ⅲ, Ⅳ, Ⅴ"
+        msg = f"sections row {rows[first]}: target class '{values.iloc[first]}' is not one of Ⅰ, Ⅱ, Ⅲ, Ⅳ, Ⅴ"
         raise AnalysisError(msg)
     return mapped
 

@@ -136,6 +136,9 @@ DEFAULT_COORDINATE_COLUMNS = ("lon", "lat")
 #: Column that gets non-point geometries as WKT in a table.
 WKT_COLUMN = "wkt"
 
+#: ``frame.attrs`` key set by :func:`read_rows`: the index holds spreadsheet row numbers.
+SPREADSHEET_ROWS = "cqgis.spreadsheet_rows"
+
 # Encodings tried, strictly and in order, for text without a declared one.
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 _DBF_ENCODINGS = ("utf-8", "gb18030")
@@ -308,7 +311,7 @@ def iter_features(
     return stream()
 
 
-def read_rows(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFrame:
+def read_rows(path: str | os.PathLike, sheet: str | None = None, text: bool = False) -> pd.DataFrame:
     """Read a CSV or Excel table as it is, its rows labelled as the spreadsheet numbers them.
 
     The header is row 1, so the first data row is labelled 2; rows with every
@@ -320,11 +323,15 @@ def read_rows(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFrame
         ``.csv``/``.txt`` or Excel file (see :func:`read_table`).
     sheet : str, optional
         Worksheet of an Excel file; default: the first.
+    text : bool
+        Keep every CSV cell as text (``0.01L``, codes with leading zeros)
+        and every Excel cell as Excel typed it, instead of inferring column types.
 
     Returns
     -------
     pandas.DataFrame
         The cells, untouched: no coordinate is parsed or converted.
+        ``attrs[SPREADSHEET_ROWS]`` is True: the index holds the row numbers.
 
     Raises
     ------
@@ -337,15 +344,20 @@ def read_rows(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFrame
         msg = f"{path.name} is a {fmt.label} file, not a table: read it with read_vector"
         raise ReadError(msg)
     if fmt.kind == "excel":
-        data = _read_excel(path, fmt, sheet)
+        data = _read_excel(path, fmt, sheet, text)
     elif sheet is not None:
         msg = f"{path.name} is a CSV table and has no sheets; sheets exist only in Excel workbooks"
         raise ReadError(msg)
     else:
-        data = _read_csv(path)
+        data = _read_csv(path, text)
     # Label rows as the spreadsheet numbers them, before blank rows go.
     data.index = range(2, len(data) + 2)
-    return data.dropna(how="all")
+    if text:
+        # Cells of spaces are as blank as empty ones: not measured, never zero.
+        data = data.mask(data.map(lambda cell: isinstance(cell, str) and not cell.strip()))
+    data = data.dropna(how="all")
+    data.attrs[SPREADSHEET_ROWS] = True
+    return data
 
 
 def find_coordinate_columns(
@@ -765,7 +777,7 @@ def _georeference(
     return crs_module.to_wgs84(frame, crs)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path, as_text: bool = False) -> pd.DataFrame:
     import pandas as pd
 
     decoded = _first_decoding(path.read_bytes(), _CSV_ENCODINGS)
@@ -775,15 +787,17 @@ def _read_csv(path: Path) -> pd.DataFrame:
             f"save it as UTF-8 CSV"
         )
         raise ReadError(msg)
-    text = decoded[1]
-    first_line = text.split("\n", 1)[0]
+    content = decoded[1]
+    first_line = content.split("\n", 1)[0]
     # Excel's "text (tab delimited)" export uses tabs; everything else commas.
     separator = "\t" if "\t" in first_line else ","
     with _reading(path, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return pd.read_csv(StringIO(text), sep=separator, skip_blank_lines=False)
+        return pd.read_csv(
+            StringIO(content), sep=separator, skip_blank_lines=False, dtype=str if as_text else None
+        )
 
 
-def _read_excel(path: Path, fmt: FileFormat, sheet: str | None) -> pd.DataFrame:
+def _read_excel(path: Path, fmt: FileFormat, sheet: str | None, as_text: bool = False) -> pd.DataFrame:
     import pandas as pd
 
     try:
@@ -799,7 +813,7 @@ def _read_excel(path: Path, fmt: FileFormat, sheet: str | None) -> pd.DataFrame:
         raise ReadError(msg) from exc
     with book:
         name = _choose_sheet(path, book.sheet_names, sheet)
-        return pd.read_excel(book, sheet_name=name)
+        return pd.read_excel(book, sheet_name=name, dtype=object if as_text else None)
 
 
 def _choose_sheet(path: Path, sheets: Sequence[str], sheet: str | None) -> str:

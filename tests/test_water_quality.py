@@ -258,3 +258,29 @@ def test_cli_bad_file_gives_clean_error(tmp_path):
     wrong = CliRunner().invoke(water_quality, [str(data), "-o", str(tmp_path / "o.csv")])
     assert isinstance(wrong.exception, CqgisError)
     assert not (tmp_path / "o.xlsx").exists()
+
+
+@pytest.mark.parametrize(("text", "message"), [("", "No columns to parse"), ("断面名称,监测时间,溶解氧\n", "has no rows")])
+def test_empty_and_header_only_files_are_clean_errors(tmp_path, text, message):
+    from click.testing import CliRunner
+
+    from cqgis.cli import main
+
+    path = tmp_path / "m.csv"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main.cli, ["analyze", "water-quality", str(path), "-o", str(tmp_path / "o.xlsx")])
+    assert result.exit_code != 0
+    assert result.output.startswith("Error: ") and message in result.output
+    assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_row_numbers_survive_blank_lines_as_in_excel(tmp_path):
+    rows = [("朱沱", "2024-01", "7.1"), (None, None, None), ("朱沱", "2024-03", "abc")]
+    frame = pd.DataFrame(rows, columns=["断面名称", "监测时间", "溶解氧"])
+    csv = tmp_path / "m.csv"
+    csv.write_text("断面名称,监测时间,溶解氧\n朱沱,2024-01,7.1\n\n朱沱,2024-03,abc\n", encoding="utf-8")
+    xlsx = tmp_path / "m.xlsx"
+    frame.to_excel(xlsx, index=False)
+    for path in (csv, xlsx):
+        with pytest.raises(AnalysisError, match="row 4"):
+            wq.tidy(wq.read_table(path))
