@@ -27,12 +27,14 @@ import pandas as pd
 
 from cqgis.analysis import provenance
 from cqgis.analysis.errors import AnalysisError
+from cqgis.geo import io
 
 MET, UNMET, NO_DATA = "达标", "未达标", "无数据"
 STATUSES = (MET, UNMET, NO_DATA)
 CITY = "全市"
 
-#: Relative tolerance of a 左右 ("about") target.
+#: Relative tolerance of a 左右 ("about") target. The plan does not say how
+#: near "about" is; ±5 % is cqgis's convention, stated in every report.
 ABOUT_TOLERANCE = 0.05
 
 #: Chinese headers of the results, for reports.
@@ -73,7 +75,7 @@ def resolve_targets(indicators: pd.DataFrame, targets: pd.DataFrame) -> pd.Serie
         given = indicators.iloc[row].get("target_id")
         given = given if isinstance(given, str) else indicators.iloc[row].get("indicator")
         msg = (
-            f"indicators row {row + 1}: '{given}' is neither a target id nor the wording of a "
+            f"indicators row {io.row_numbers(indicators)[row]}: '{given}' is neither a target id nor the wording of a "
             f"target (see `cqgis layers show targets`); {int(unknown.sum())} such rows"
         )
         raise AnalysisError(msg)
@@ -102,7 +104,7 @@ def resolve_districts(indicators: pd.DataFrame, districts: pd.DataFrame) -> pd.S
     unknown = (~city & ~adcode.isin(districts["adcode"])).to_numpy()
     if unknown.any():
         row = int(np.flatnonzero(unknown)[0])
-        msg = f"indicators row {row + 1}: unknown district '{district.iloc[row]}' (adcode {adcode.iloc[row]})"
+        msg = f"indicators row {io.row_numbers(indicators)[row]}: unknown district '{district.iloc[row]}' (adcode {adcode.iloc[row]})"
         raise AnalysisError(msg)
     return adcode.where(~city, pd.NA)
 
@@ -185,6 +187,30 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
         index=["target_id", "indicator"], columns="status", values="scope", aggfunc="size", fill_value=0
     )
     return table.reindex(columns=list(STATUSES), fill_value=0).reset_index()
+
+
+def notes(results: pd.DataFrame) -> list[str]:
+    """Return the reading rules of a compliance report, in Chinese, for its notes sheet.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        Output of :func:`evaluate`.
+
+    Returns
+    -------
+    list of str
+        One line per rule, and a warning when any value is synthetic.
+    """
+    lines = [
+        "评估依据：《重庆市“十四五”节能减排综合工作实施方案》各项量化目标（见 targets 图层）。",
+        "“≥”与“达到X”：实际值不低于目标值为达标；“≤”：不高于目标值为达标；“下降X%”：实际降幅不低于X为达标。",
+        f"“X左右”：规划未规定幅度，本工具约定实际值在目标值±{ABOUT_TOLERANCE:.0%}以内为达标。",
+        "无实际值的区县或指标记为“无数据”，不计为未达标；差距 = 实际值 − 目标值（单位同目标）。",
+    ]
+    if (results["precision"] == "synthetic").any():
+        lines.append("注意：含示例数据（合成），非真实统计数据，不得作为考核依据。")
+    return lines
 
 
 def district_map(results: pd.DataFrame, districts: gpd.GeoDataFrame, target_id: str) -> gpd.GeoDataFrame:

@@ -54,6 +54,7 @@ import pandas as pd
 
 from cqgis.analysis import provenance
 from cqgis.analysis.errors import AnalysisError
+from cqgis.geo import io
 
 GB3838_PATH = Path(__file__).with_name("data") / "gb3838.csv"
 
@@ -289,8 +290,6 @@ def read_table(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFram
     cqgis.geo.errors.ReadError
         Missing, empty or unreadable file.
     """
-    from cqgis.geo import io
-
     fmt = io.FORMATS.get(Path(path).suffix.lower())
     if fmt is not None and fmt.is_table:
         return io.read_rows(path, sheet=sheet, text=True)
@@ -300,15 +299,6 @@ def read_table(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFram
             return table
     frame = io.read(path, layer=sheet)
     return pd.DataFrame(frame.drop(columns=frame.geometry.name))
-
-
-def row_numbers(table: pd.DataFrame) -> np.ndarray:
-    """The number a user knows each row of ``table`` by: its spreadsheet row, or 2, 3 ... after the header."""
-    from cqgis.geo import io
-
-    if table.attrs.get(io.SPREADSHEET_ROWS):
-        return table.index.to_numpy()
-    return np.arange(len(table)) + 2
 
 
 def _roles(frame: pd.DataFrame) -> dict[str, str]:
@@ -390,7 +380,7 @@ def tidy(measurements: pd.DataFrame) -> pd.DataFrame:
     if measurements.empty:
         msg = "the measurements table has no rows"
         raise AnalysisError(msg)
-    frame = measurements.reset_index(drop=True).assign(_row=row_numbers(measurements))
+    frame = measurements.reset_index(drop=True).assign(_row=io.row_numbers(measurements))
     roles = _roles(frame)
     if "section_code" not in roles and "section_name" not in roles:
         msg = "no section column: expected 断面编码 / section_code or 断面名称 / section_name"
@@ -499,7 +489,7 @@ def section_table(sections: pd.DataFrame | None) -> pd.DataFrame:
             frame[column] = pd.NA
     for column in frame.columns.drop("cross_border"):
         frame[column] = frame[column].astype("string").str.strip().replace("", pd.NA)
-    frame["target_class"] = _target_classes(frame["target_class"], row_numbers(sections))
+    frame["target_class"] = _target_classes(frame["target_class"], io.row_numbers(sections))
     body = frame["waterbody"].fillna("river").str.lower()
     frame["waterbody"] = np.where(body.isin(LAKE_WORDS), "lake-reservoir", "river")
     return frame.reset_index(drop=True)

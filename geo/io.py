@@ -136,8 +136,8 @@ DEFAULT_COORDINATE_COLUMNS = ("lon", "lat")
 #: Column that gets non-point geometries as WKT in a table.
 WKT_COLUMN = "wkt"
 
-#: ``frame.attrs`` key set by :func:`read_rows`: the index holds spreadsheet row numbers.
-SPREADSHEET_ROWS = "cqgis.spreadsheet_rows"
+#: ``frame.attrs`` key holding the number the user knows each row by (see :func:`row_numbers`).
+ROW_NUMBERS = "cqgis.row_numbers"
 
 # Encodings tried, strictly and in order, for text without a declared one.
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -331,7 +331,7 @@ def read_rows(path: str | os.PathLike, sheet: str | None = None, text: bool = Fa
     -------
     pandas.DataFrame
         The cells, untouched: no coordinate is parsed or converted.
-        ``attrs[SPREADSHEET_ROWS]`` is True: the index holds the row numbers.
+        The index and ``attrs[ROW_NUMBERS]`` hold the row numbers.
 
     Raises
     ------
@@ -356,8 +356,33 @@ def read_rows(path: str | os.PathLike, sheet: str | None = None, text: bool = Fa
         # Cells of spaces are as blank as empty ones: not measured, never zero.
         data = data.mask(data.map(lambda cell: isinstance(cell, str) and not cell.strip()))
     data = data.dropna(how="all")
-    data.attrs[SPREADSHEET_ROWS] = True
+    data.attrs[ROW_NUMBERS] = tuple(data.index)
     return data
+
+
+def row_numbers(frame: pd.DataFrame) -> np.ndarray:
+    """Return the number the user knows each row of ``frame`` by, for error messages.
+
+    A table read by :func:`read_rows`, or a user's file loaded as a layer,
+    remembers its spreadsheet rows in ``attrs[ROW_NUMBERS]``; any other
+    frame is numbered as a spreadsheet would be: 2, 3 ... after the header.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows.
+
+    Returns
+    -------
+    numpy.ndarray
+        One number per row.
+    """
+    import numpy as np
+
+    remembered = frame.attrs.get(ROW_NUMBERS)
+    if remembered is not None and len(remembered) == len(frame):
+        return np.asarray(remembered)
+    return np.arange(len(frame)) + 2
 
 
 def find_coordinate_columns(

@@ -25,6 +25,7 @@ import geopandas as gpd
 import yaml
 
 from cqgis.errors import UsageError
+from cqgis.geo import io
 from cqgis.geo import validate as validation
 from cqgis.layers.schema import Schema
 
@@ -177,13 +178,13 @@ def load(
     if complete is not None and deps is not None:
         frame = complete(frame, deps)
     report.frame = schema.conform(frame)
+    # Analyses on the layer can still name rows as the user's spreadsheet does.
+    report.frame.attrs[io.ROW_NUMBERS] = tuple(int(row) for row in report.row_numbers)
     return report
 
 
 def _table_report(path: str | os.PathLike, sheet: str | None) -> validation.Report:
     """Read a table layer's file (no coordinates) into a report with spreadsheet row numbers."""
-    from cqgis.geo import io
-
     table = io.read_rows(path, sheet=sheet)
     return validation.Report(
         name=Path(path).name,

@@ -79,7 +79,7 @@ def test_indicator_wording_and_latest_year(targets, districts):
 
 
 def test_unknown_target_and_district_are_named(targets, districts):
-    with pytest.raises(AnalysisError, match="row 2: '不存在的指标'"):
+    with pytest.raises(AnalysisError, match="row 3: '不存在的指标'"):
         compliance.evaluate(targets, pd.DataFrame({"indicator": ["绿色园区", "不存在的指标"], "value": [1, 2]}), districts)
     with pytest.raises(AnalysisError, match="unknown district '火星区'"):
         compliance.evaluate(
@@ -102,10 +102,12 @@ def test_district_map_and_cli(tmp_path, districts):
     sheet = pd.read_excel(workbook, sheet_name="目标评估结果")
     row = sheet[(sheet["目标编号"] == "urban_sewage_treatment_rate") & (sheet["区县"] == "万州区")]
     assert row["状态"].tolist() == ["达标"]
-    # The rural sewage rate is computed from the (synthetic) rural_sewage layer when the file lacks it.
+    # The embedded rural sewage survey is synthetic: it is not mixed into the user's own indicators.
     rural = sheet[sheet["目标编号"] == "rural_sewage_treatment_rate"]
-    assert rural["实际值"].notna().sum() > 30
-    assert "synthetic" in result.output
+    assert rural["实际值"].isna().all() and (rural["状态"] == "无数据").all()
+    assert "not mixed with your indicators" in result.output
+    notes = pd.read_excel(workbook, sheet_name="说明")["说明"].str.cat()
+    assert "±5%" in notes
     gpkg = tmp_path / "map.gpkg"
     mapped = CliRunner().invoke(
         main.cli, ["analyze", "compliance", str(indicators), "-o", str(gpkg), "--target", "urban_sewage_treatment_rate"]
@@ -118,3 +120,11 @@ def test_district_map_and_cli(tmp_path, districts):
     assert frame.set_index("name").loc["万州区", "status"] == "达标"
     wrong = CliRunner().invoke(main.cli, ["analyze", "compliance", "-o", str(gpkg), "--target", "coal_consumption_share"])
     assert wrong.exit_code == 1 and "not assessed per district" in wrong.output
+
+
+def test_cli_names_the_spreadsheet_row_of_a_bad_indicator(tmp_path, districts):
+    indicators = tmp_path / "指标.csv"
+    indicators.write_text("目标编号,区县,实际值\ngreen_parks,全市,31\n\nno_such_target,全市,1\n", encoding="utf-8")
+    result = CliRunner().invoke(main.cli, ["analyze", "compliance", str(indicators), "-o", str(tmp_path / "o.xlsx")])
+    assert result.exit_code == 1
+    assert "indicators row 4: 'no_such_target'" in result.output

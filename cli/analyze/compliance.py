@@ -33,7 +33,8 @@ def compliance(indicators: str | None, output: Path, target_id: str, data_dir: P
     INDICATORS is your table of achieved values (target id or indicator
     wording, district or 全市, value); default: the embedded example, which
     is synthetic (示例数据). The rural sewage rate is computed from the
-    rural_sewage layer unless INDICATORS gives it.
+    rural_sewage layer unless INDICATORS gives it; the layer's synthetic
+    example is never mixed with your own indicators.
     """
     import geopandas as gpd
     import pandas as pd
@@ -44,7 +45,8 @@ def compliance(indicators: str | None, output: Path, target_id: str, data_dir: P
 
     suffix = output.suffix.lower()
     if suffix not in (".xlsx", ".gpkg"):
-        raise UsageError(f"-o {output.name}: write an .xlsx or a .gpkg")
+        msg = f"-o {output.name}: write an .xlsx or a .gpkg"
+        raise UsageError(msg)
     targets = load_input(None, "targets", data_dir)
     districts = load_input(None, "districts", data_dir)
     values = load_input(indicators, "indicators", data_dir)
@@ -52,13 +54,18 @@ def compliance(indicators: str | None, output: Path, target_id: str, data_dir: P
         rates = rural_sewage.treatment_rates(
             load_input(None, "rural_sewage", data_dir), rural_sewage.plan_target(targets)
         )
-        values = pd.concat([values, rural_sewage.as_indicators(rates)], ignore_index=True)
+        # Your indicators are never topped up with the embedded (synthetic) survey.
+        if (values["precision"] == "synthetic").all() or (rates["precision"] != "synthetic").all():
+            values = pd.concat([values, rural_sewage.as_indicators(rates)], ignore_index=True)
+        else:
+            click.echo("农村生活污水治理率: 无数据 (no survey given; the synthetic example is not mixed with your indicators)")
     results = analysis.evaluate(targets, values, districts)
     if suffix == ".xlsx":
         io.write_sheets(
             {
                 "目标评估结果": results.rename(columns=analysis.LABELS),
                 "汇总": analysis.summary(results),
+                "说明": pd.DataFrame({"说明": analysis.notes(results)}),
             },
             output,
         )
