@@ -14,7 +14,6 @@ settlements in the zone; each link takes that of its facility and zone.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,7 +30,7 @@ from rasterio.transform import Affine
 from cqgis import config
 from cqgis.analysis import provenance
 from cqgis.analysis.errors import AnalysisError
-from cqgis.geo import crs
+from cqgis.geo import crs, io
 
 #: Segments per quarter circle of the coverage buffers: the 128-gon's area is
 #: 0.04 % short of the circle's.
@@ -46,6 +45,9 @@ TILE_CELLS = 256
 ZONE_COLUMNS = ("zone_km2", "covered_km2", "covered_pct", "facilities")
 #: Columns added when a settlements layer is given.
 SETTLEMENT_COLUMNS = ("settlements", "settlements_covered", "population_covered")
+
+#: Settlement columns read as population, in order of preference.
+POPULATION_COLUMNS = ("population", "residents")
 
 
 class Coverage(NamedTuple):
@@ -126,8 +128,8 @@ def coverage(
     radius_m : float
         Service radius in metres (straight line, in the conformal metric CRS).
     settlements : geopandas.GeoDataFrame, optional
-        Points with an optional ``population``; each zone counts those in
-        it and those within the radius of a facility.
+        Points with an optional ``population`` or ``residents``; each zone
+        counts those in it and those within the radius of a facility.
 
     Returns
     -------
@@ -147,8 +149,9 @@ def coverage(
     areas = _metric(zones)
     shapely.prepare(areas)
     reach = shapely.union_all(shapely.buffer(points, radius_m, quad_segs=BUFFER_QUAD_SEGS))
-    zone_m2 = shapely.area(areas)
-    covered_m2 = shapely.area(shapely.intersection(areas, reach))
+    # Buffers are drawn in the conformal CRS (true distances); areas are measured in the equal-area one.
+    zone_m2 = _equal_area_m2(areas)
+    covered_m2 = _equal_area_m2(shapely.intersection(areas, reach))
 
     facility, zone = shapely.STRtree(areas).query(points, predicate="dwithin", distance=radius_m)
     order = np.lexsort((facility, zone))
@@ -176,6 +179,12 @@ def coverage(
     return Coverage(out, links)
 
 
+def _equal_area_m2(geometries: np.ndarray) -> np.ndarray:
+    """Areas in m² in the equal-area CRS of geometries given in the conformal one."""
+    conformal = gpd.GeoSeries(geometries, crs=crs.metric_crs("distance"))
+    return conformal.to_crs(crs.metric_crs("area")).area.to_numpy()
+
+
 def _settlement_counts(
     settlements: gpd.GeoDataFrame, areas: np.ndarray, points: np.ndarray, radius_m: float
 ) -> dict[str, np.ndarray]:
@@ -185,8 +194,13 @@ def _settlement_counts(
     # Exact distances, not the polygonal buffers: a settlement is covered or not.
     near = shapely.STRtree(points).query(places, predicate="dwithin", distance=radius_m)[0]
     covered = np.isin(np.arange(len(places)), near)[place]
-    population = pd.to_numeric(settlements.get("population"), errors="coerce")
-    people = np.zeros(len(places)) if population is None else population.fillna(0).to_numpy(float)
+    # GeoNames places carry ``population``; survey layers ``residents`` (常住人口).
+    column = next((c for c in POPULATION_COLUMNS if c in settlements.columns), None)
+    people = (
+        np.zeros(len(places))
+        if column is None
+        else pd.to_numeric(settlements[column], errors="coerce").fillna(0).to_numpy(float)
+    )
     size = len(areas)
     return {
         "settlements": np.bincount(zone, minlength=size),
@@ -360,22 +374,31 @@ def distance_raster(
 
 
 def write_raster(values: np.ndarray, profile: dict, path: str | os.PathLike) -> Path:
-    """Write a one-band raster as a GeoTIFF atomically; return the path."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        msg = f"cannot write {path}: folder {path.parent} does not exist"
-        raise AnalysisError(msg)
-    # Same folder, so the final rename stays on one file system and is atomic.
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp.tif")
-    try:
+    """Write a one-band raster as a GeoTIFF, atomically.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The band, shaped (height, width) as ``profile`` says.
+    profile : dict
+        rasterio profile (CRS, transform, dtype, compression).
+    path : str or os.PathLike
+        Target ``.tif``.
+
+    Returns
+    -------
+    pathlib.Path
+        The target.
+
+    Raises
+    ------
+    cqgis.geo.errors.WriteError
+        Missing folder or any failure while writing; nothing is left behind.
+    """
+    with io.atomic(path) as temp:
         with rasterio.open(temp, "w", **profile) as dataset:
             dataset.write(values, 1)
-        os.replace(temp, path)
-    except (OSError, rasterio.errors.RasterioError) as exc:
-        temp.unlink(missing_ok=True)
-        msg = f"cannot write {path}: {exc}"
-        raise AnalysisError(msg) from exc
-    return path
+    return Path(path)
 
 
 def zonal_stats(

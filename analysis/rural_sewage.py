@@ -34,6 +34,9 @@ def _check(settlements: pd.DataFrame) -> None:
     if missing:
         msg = f"settlements lack the column(s) {', '.join(missing)} needed for rural sewage rates"
         raise AnalysisError(msg)
+    if settlements.empty:
+        msg = "the settlements table has no rows: nothing to compute a treatment rate from"
+        raise AnalysisError(msg)
 
 
 def _weighted(treated: pd.Series, weight: pd.Series, groups: pd.Series) -> pd.Series:

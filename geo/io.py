@@ -136,6 +136,9 @@ DEFAULT_COORDINATE_COLUMNS = ("lon", "lat")
 #: Column that gets non-point geometries as WKT in a table.
 WKT_COLUMN = "wkt"
 
+#: Time stamp GDAL writes into GeoPackage metadata (see :func:`_write_gdal`).
+FIXED_GDAL_DATE = "2000-01-01T00:00:00Z"
+
 #: ``frame.attrs`` key holding the number the user knows each row by (see :func:`row_numbers`).
 ROW_NUMBERS = "cqgis.row_numbers"
 
@@ -519,6 +522,39 @@ def write(
     return path
 
 
+def write_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike) -> Path:
+    """Write several layers into one new GeoPackage, atomically: all of them or nothing.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        Layer name -> data.
+    path : str or os.PathLike
+        A ``.gpkg`` target; an existing file is replaced as a whole, so no
+        layer of an earlier run survives.
+
+    Returns
+    -------
+    pathlib.Path
+        The target.
+
+    Raises
+    ------
+    WriteError
+        Not a ``.gpkg`` target, a missing folder, or any failure while
+        writing; nothing is left behind and an existing file is unchanged.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        msg = f"cannot write {path.name}: several layers go into a .gpkg GeoPackage"
+        raise WriteError(msg)
+    fmt = FORMATS[".gpkg"]
+    with atomic(path) as temp:
+        for name, frame in layers.items():
+            _write_gdal(frame, temp, path, fmt, name)
+    return path
+
+
 def write_sheets(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike) -> Path:
     """Write several tables as the sheets of one XLSX workbook, atomically.
 
@@ -590,9 +626,16 @@ def _write_gdal(
 ) -> None:
     import pyogrio
 
-    pyogrio.write_dataframe(
-        _refresh_point_columns(frame), temp, driver=fmt.driver, layer=layer or target.stem
-    )
+    # GeoPackage stamps each layer with the time of writing; a fixed stamp
+    # makes the same data give the same bytes (the atlas promises that).
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_GDAL_DATE})
+    try:
+        pyogrio.write_dataframe(
+            _refresh_point_columns(frame), temp, driver=fmt.driver, layer=layer or target.stem
+        )
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
 
 def _write_parquet(

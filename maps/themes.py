@@ -18,7 +18,6 @@ from cqgis.config import Settings, settings as default_settings
 from cqgis.geo import io
 from cqgis.maps import static, web
 from cqgis.maps.errors import MapOptionError
-from cqgis.geo.io import atomic
 from cqgis.maps.style import MapSpec
 from cqgis.maps.theme_base import Layers, is_synthetic, legend
 from cqgis.maps.theme_focus import resolve
@@ -143,16 +142,9 @@ def write(
     if suffix in static.STATIC_FORMATS:
         return static.render_static(spec, path)
     if suffix == DATA_SUFFIX:
-        with atomic(path) as temp:
-            _write_layers(spec, temp)
-        return path
+        return io.write_layers({layer.name_zh: layer.frame for layer in spec.layers}, path)
     msg = f"cannot write {path.name}: maps are written as {', '.join(SUFFIXES)}"
     raise MapOptionError(msg)
-
-
-def _write_layers(spec: MapSpec, path: Path) -> None:
-    for layer in spec.layers:
-        io.write(layer.frame, path, layer=layer.name_zh)
 
 
 def render(

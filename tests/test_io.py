@@ -482,3 +482,15 @@ def test_plain_tables_write_to_table_formats_only(tmp_path):
     with pytest.raises(WriteError, match="without geometry"):
         io.write(table, tmp_path / "t.gpkg")
     assert not (tmp_path / "t.gpkg").exists()
+
+
+def test_geopackages_are_byte_identical_and_write_layers_replaces_the_file(tmp_path):
+    frame = gpd.GeoDataFrame({"名称": ["甲"]}, geometry=[shapely.Point(106.5, 29.5)], crs="EPSG:4326")
+    first, second = tmp_path / "a.gpkg", tmp_path / "b.gpkg"
+    io.write_layers({"一": frame, "二": frame}, first)
+    io.write_layers({"一": frame, "二": frame}, second)
+    assert first.read_bytes() == second.read_bytes()
+    io.write_layers({"三": frame}, first)
+    assert io.list_layers(first) == ["三"]
+    with pytest.raises(WriteError, match="GeoPackage"):
+        io.write_layers({"一": frame}, tmp_path / "x.geojson")

@@ -111,3 +111,15 @@ def test_cli_rejects_a_survey_without_status(tmp_path):
     assert "required column 'has_sewage_treatment' is missing" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "o.xlsx").exists()
+
+
+def test_cli_header_only_survey_is_a_clean_error(tmp_path):
+    from click.testing import CliRunner
+
+    from cqgis.cli import main
+
+    survey = tmp_path / "s.csv"
+    survey.write_text("名称,经度,纬度,是否治理\n", encoding="utf-8")
+    result = CliRunner().invoke(main.cli, ["analyze", "rural-sewage", str(survey), "-o", str(tmp_path / "o.xlsx")])
+    assert result.exit_code == 1
+    assert "has no rows" in result.output and "Traceback" not in result.output

@@ -71,7 +71,7 @@ def compliance(indicators: str | None, output: Path, target_id: str, data_dir: P
         )
     else:
         mapped = analysis.district_map(results, districts, target_id)
-        io.write(gpd.GeoDataFrame(mapped, geometry="geometry"), output, layer=target_id)
+        io.write_layers({target_id: gpd.GeoDataFrame(mapped, geometry="geometry")}, output)
     counts = results["status"].value_counts()
     synthetic = (results["precision"] == "synthetic").any()
     click.echo(

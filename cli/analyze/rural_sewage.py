@@ -24,9 +24,10 @@ from cqgis.errors import UsageError
 def rural_sewage(settlements: str | None, output: Path, target: float | None, data_dir: Path | None) -> None:
     """Rate of rural settlements with sewage treatment, per district, against the target.
 
-    SETTLEMENTS is your survey file (one row per settlement: name, district
-    or coordinates, households, residents, 是否治理); default: the embedded
-    example, which is synthetic (示例数据).
+    SETTLEMENTS is your survey file, one row per settlement: name (名称),
+    coordinates (经度, 纬度; the district comes from them), 是否治理, and
+    where known 户数 and 常住人口; default: the embedded example, which is
+    synthetic (示例数据).
     """
     import geopandas as gpd
 
@@ -35,7 +36,8 @@ def rural_sewage(settlements: str | None, output: Path, target: float | None, da
 
     suffix = output.suffix.lower()
     if suffix not in (".xlsx", ".gpkg"):
-        raise UsageError(f"-o {output.name}: write an .xlsx or a .gpkg")
+        msg = f"-o {output.name}: write an .xlsx or a .gpkg"
+        raise UsageError(msg)
     frame = load_input(settlements, "rural_sewage", data_dir)
     target = target if target is not None else analysis.plan_target(load_input(None, "targets", data_dir))
     rates = analysis.treatment_rates(frame, target)
@@ -48,8 +50,7 @@ def rural_sewage(settlements: str | None, output: Path, target: float | None, da
     else:
         districts = load_input(None, "districts", data_dir)[["adcode", "geometry"]]
         polygons = gpd.GeoDataFrame(districts.merge(rates, on="adcode"), geometry="geometry", crs=districts.crs)
-        io.write(polygons, output, layer="rates")
-        io.write(priority, output, layer="priority_untreated")
+        io.write_layers({"rates": polygons, "priority_untreated": priority}, output)
     city = rates.iloc[-1]
     below = int((~rates["meets_target"].iloc[:-1].astype(bool)).sum())
     click.echo(
