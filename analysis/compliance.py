@@ -25,7 +25,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from cqgis.analysis import provenance
+from cqgis.analysis import provenance, rural_sewage
 from cqgis.analysis.errors import AnalysisError
 from cqgis.geo import io
 
@@ -107,6 +107,39 @@ def resolve_districts(indicators: pd.DataFrame, districts: pd.DataFrame) -> pd.S
         msg = f"indicators row {io.row_numbers(indicators)[row]}: unknown district '{district.iloc[row]}' (adcode {adcode.iloc[row]})"
         raise AnalysisError(msg)
     return adcode.where(~city, pd.NA)
+
+
+def with_rural_sewage(
+    values: pd.DataFrame, settlements: pd.DataFrame, targets: pd.DataFrame
+) -> tuple[pd.DataFrame, str | None]:
+    """Add the rural sewage treatment rates computed from the settlements, unless the values give them.
+
+    A synthetic survey (the embedded example) is never mixed into a user's
+    own indicator values: the target then stays 无数据.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        Indicator values (the ``indicators`` layer or a user's table).
+    settlements : pandas.DataFrame
+        The ``rural_sewage`` layer (or the user's survey).
+    targets : pandas.DataFrame
+        The ``targets`` layer.
+
+    Returns
+    -------
+    (pandas.DataFrame, str or None)
+        The values, with the rates added when allowed, and a note when they
+        were left out.
+    """
+    given = values.get("target_id", pd.Series(dtype="string")).eq(rural_sewage.TARGET_ID).any()
+    if given:
+        return values, None
+    rates = rural_sewage.treatment_rates(settlements, rural_sewage.plan_target(targets))
+    values_synthetic = values.get("precision", pd.Series(dtype="string")).eq("synthetic").all()
+    if values_synthetic or not rates["precision"].eq("synthetic").any():
+        return pd.concat([values, rural_sewage.as_indicators(rates)], ignore_index=True), None
+    return values, "农村生活污水治理率: 无数据 (no survey given; the synthetic example is not mixed with your indicators)"
 
 
 def status(comparator: pd.Series, target: pd.Series, value: pd.Series) -> pd.Series:

@@ -34,9 +34,6 @@ def _check(settlements: pd.DataFrame) -> None:
     if missing:
         msg = f"settlements lack the column(s) {', '.join(missing)} needed for rural sewage rates"
         raise AnalysisError(msg)
-    if settlements.empty:
-        msg = "the settlements table has no rows: nothing to compute a treatment rate from"
-        raise AnalysisError(msg)
 
 
 def _weighted(treated: pd.Series, weight: pd.Series, groups: pd.Series) -> pd.Series:
@@ -69,6 +66,9 @@ def treatment_rates(settlements: pd.DataFrame, target_pct: float) -> pd.DataFram
         priority_untreated (count), precision, source.
     """
     _check(settlements)
+    if settlements.empty:
+        msg = "the settlements table has no rows: nothing to compute a treatment rate from"
+        raise AnalysisError(msg)
     frame = settlements.assign(
         treated=settlements["has_sewage_treatment"].astype(bool),
         priority=priority_mask(settlements),

@@ -50,22 +50,28 @@ def demo(output: Path, workers: int) -> None:
     for args in _analyses(analysis_dir):
         click.echo(f"cqgis {' '.join(args)}")
         # Each step runs exactly as a user would type it; one failure does not stop the rest.
-        try:
-            main.cli.main(args, prog_name="cqgis", standalone_mode=False)
-        except SystemExit as exc:
-            if exc.code:
-                failed.append(args[1])
+        if not _run(main.cli, args):
+            failed.append(args[1])
     atlas = ["atlas", str(DEMO_ATLAS), "-o", str(output), "--workers", str(workers)]
     click.echo(f"cqgis {' '.join(atlas)}")
-    try:
-        main.cli.main(atlas, prog_name="cqgis", standalone_mode=False)
-    except SystemExit as exc:
-        if exc.code:
-            failed.append("atlas")
+    if not _run(main.cli, atlas):
+        failed.append("atlas")
     if failed:
         msg = f"demo finished with failures in: {', '.join(failed)} (see the messages above)"
         raise CqgisError(msg)
     click.echo(f"Open {(output / 'index.html').resolve()}")
+
+
+def _run(cli: click.Group, args: list[str]) -> bool:
+    """Run one `cqgis` command line as a user would; True when it succeeded (its error is printed)."""
+    try:
+        cli.main(args, prog_name="cqgis", standalone_mode=False)
+    except SystemExit as exc:
+        return not exc.code
+    except click.ClickException as exc:
+        exc.show()
+        return False
+    return True
 
 
 def _export_layers(folder: Path) -> None:

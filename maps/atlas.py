@@ -730,13 +730,32 @@ def _check_unique_outputs(items: Sequence[AtlasItem], config: AtlasConfig) -> No
 
 
 def renderer_version(renderer: Callable) -> str:
-    """Return a renderer's version: its ``version`` attribute, else a digest of its package's code."""
+    """Return a renderer's version: its ``version`` attribute, else a digest of the code it runs.
+
+    The code is the renderer's own package and, for cqgis's renderer, the
+    analyses and the geo package the maps are computed with: a fix to the
+    GB 3838 rules must redraw the water maps.
+
+    Parameters
+    ----------
+    renderer : callable
+        The function that draws one atlas item.
+
+    Returns
+    -------
+    str
+        A version string or a hex digest.
+    """
     version = getattr(renderer, "version", None)
     if version is not None:
         return str(version)
-    module = sys.modules[renderer.__module__]
+    folders = {Path(sys.modules[renderer.__module__].__file__).parent}
+    if renderer.__module__.startswith("cqgis."):
+        from cqgis import analysis, geo
+
+        folders |= {Path(analysis.__file__).parent, Path(geo.__file__).parent}
     digest = hashlib.sha256()
-    for path in sorted(Path(module.__file__).parent.glob("*.py")):
+    for path in sorted(p for folder in folders for p in folder.glob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -65,6 +65,18 @@ class Layers:
             self._frames[name] = catalog.load(name, self.settings)
         return self._frames[name]
 
+    def synthetic(self, names: Iterable[str]) -> bool:
+        """Return True when any of layers ``names`` holds a synthetic feature.
+
+        A map built from a synthetic layer carries the 示例数据 badge even
+        where none of its features is drawn: its subtitle and rates come
+        from that layer.
+        """
+        return any(
+            "precision" in self[name] and self[name]["precision"].astype("string").eq("synthetic").any()
+            for name in names
+        )
+
     def sources(self, names: Iterable[str]) -> list[str]:
         """Return the distinct brief sources of layers ``names``, in order."""
         notes: list[str] = []

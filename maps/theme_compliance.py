@@ -6,7 +6,7 @@ import difflib
 
 import pandas as pd
 
-from cqgis.analysis import compliance
+from cqgis.analysis import compliance, rural_sewage
 from cqgis.maps.errors import MapOptionError
 from cqgis.maps.style import MISSING_COLOR, LayerSpec
 from cqgis.maps.theme_base import ALERT_COLOR, GOOD_COLOR, Layers, ThemeParts
@@ -77,7 +77,8 @@ def build(layers: Layers, focus: Focus, target: str) -> ThemeParts:
     """
     targets = layers["targets"]
     chosen = district_target(targets, target)
-    results = compliance.evaluate(targets, layers["indicators"], layers["districts"])
+    values, _ = compliance.with_rural_sewage(layers["indicators"], layers["rural_sewage"], targets)
+    results = compliance.evaluate(targets, values, layers["districts"])
     frame = compliance.district_map(results, layers["districts"], target)
     frame = frame.merge(layers["districts"][["adcode", "short_name"]], on="adcode", how="left")
     return ThemeParts(
@@ -94,5 +95,5 @@ def build(layers: Layers, focus: Focus, target: str) -> ThemeParts:
             ),
         ],
         subtitle=f"目标：{chosen['indicator']}{target_text(chosen)}",
-        sources=("targets", "indicators"),
+        sources=("targets", "indicators", *(("rural_sewage",) if target == rural_sewage.TARGET_ID else ())),
     )

@@ -36,6 +36,11 @@ def district_rates(districts: gpd.GeoDataFrame, rates: pd.DataFrame, target: flo
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=districts.crs)
 
 
+def _percent(rate: float) -> str:
+    """A rate for the subtitle; a district without rural settlements has none."""
+    return "无数据" if pd.isna(rate) else f"{rate:.1f}%"
+
+
 def build(layers: Layers, focus: Focus) -> ThemeParts:
     """Return the rural sewage layers of the focused area.
 
@@ -58,8 +63,10 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
     priority = rural_sewage.priority_untreated(shown)
     city = rates[rates["district"] == rural_sewage.CITY].iloc[0]
     local = focus.keep(districts)
-    rates_text = [f"全市 {city['rate_count']:.1f}%"] + (
-        [f"{local['name'].iloc[0]} {local['rate_count'].iloc[0]:.1f}%"] if focus.area is not None and len(local) == 1 else []
+    rates_text = [f"全市 {_percent(city['rate_count'])}"] + (
+        [f"{local['name'].iloc[0]} {_percent(local['rate_count'].iloc[0])}"]
+        if focus.area is not None and len(local) == 1
+        else []
     )
     return ThemeParts(
         THEMES["rural-sewage"],

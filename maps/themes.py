@@ -109,7 +109,7 @@ def build_spec(
         subtitle=parts.subtitle,
         legend=legend(shown),
         sources=layers.sources(sources),
-        synthetic=is_synthetic(parts.layers),
+        synthetic=is_synthetic(parts.layers) or layers.synthetic(parts.sources),
         extent=focus.extent,
     )
 

@@ -214,3 +214,23 @@ def test_render_item_writes_every_format_of_an_atlas_item(tmp_path, layer_cache)
     )
     assert themes.render_item(item) == item.paths
     assert "永川区 · 绿色园区与园区循环化改造" in (tmp_path / "a.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("theme", ["water", "rural-sewage", "compliance"])
+def test_maps_built_from_synthetic_layers_carry_the_badge_even_where_nothing_is_drawn(theme):
+    # 渝中区 has neither monitoring sections nor rural settlements, but the
+    # subtitle's year and rates still come from the synthetic layers.
+    spec = themes.build_spec(theme, district="渝中区")
+    assert spec.synthetic
+    assert "nan" not in spec.subtitle
+
+
+def test_rural_sewage_subtitle_says_no_data_for_a_district_without_settlements():
+    spec = themes.build_spec("rural-sewage", district="渝中区")
+    assert "渝中区 无数据" in spec.subtitle
+
+
+def test_compliance_map_of_the_rural_sewage_target_uses_the_computed_rates():
+    spec = themes.build_spec("compliance", target="rural_sewage_treatment_rate")
+    statuses = spec.layers[-1].frame["status"]
+    assert statuses.isin(["达标", "未达标"]).sum() > 30

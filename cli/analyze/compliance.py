@@ -40,7 +40,6 @@ def compliance(indicators: str | None, output: Path, target_id: str, data_dir: P
     import pandas as pd
 
     from cqgis.analysis import compliance as analysis
-    from cqgis.analysis import rural_sewage
     from cqgis.geo import io
 
     suffix = output.suffix.lower()
@@ -50,15 +49,9 @@ def compliance(indicators: str | None, output: Path, target_id: str, data_dir: P
     targets = load_input(None, "targets", data_dir)
     districts = load_input(None, "districts", data_dir)
     values = load_input(indicators, "indicators", data_dir)
-    if not values.get("target_id", pd.Series(dtype=str)).eq(rural_sewage.TARGET_ID).any():
-        rates = rural_sewage.treatment_rates(
-            load_input(None, "rural_sewage", data_dir), rural_sewage.plan_target(targets)
-        )
-        # Your indicators are never topped up with the embedded (synthetic) survey.
-        if (values["precision"] == "synthetic").all() or (rates["precision"] != "synthetic").all():
-            values = pd.concat([values, rural_sewage.as_indicators(rates)], ignore_index=True)
-        else:
-            click.echo("农村生活污水治理率: 无数据 (no survey given; the synthetic example is not mixed with your indicators)")
+    values, note = analysis.with_rural_sewage(values, load_input(None, "rural_sewage", data_dir), targets)
+    if note:
+        click.echo(note)
     results = analysis.evaluate(targets, values, districts)
     if suffix == ".xlsx":
         io.write_sheets(

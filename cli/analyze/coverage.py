@@ -23,6 +23,13 @@ from cqgis.cli.options import read_features
 @click.option("--radius", "radius_m", required=True, type=float, metavar="METRES", help="Service radius in metres.")
 @click.option("--settlements", "settlements_spec", metavar="LAYER_OR_FILE", help="Settlement points to count.")
 @click.option(
+    "--crs",
+    "source",
+    metavar="CRS",
+    help="What the coordinates of the files given are (wgs84, gcj02 for Amap, bd09, an EPSG code); "
+    "default: each file's own CRS, tables wgs84. Layer names need none.",
+)
+@click.option(
     "-o", "--output", required=True, type=click.Path(path_type=Path), help="File for the zones; its extension picks the format."
 )
 @click.option(
@@ -35,6 +42,7 @@ def coverage(
     zones_spec: str,
     radius_m: float,
     settlements_spec: str | None,
+    source: str | None,
     output: Path,
     raster: Path | None,
 ) -> None:
@@ -42,9 +50,9 @@ def coverage(
     from cqgis.analysis import coverage as analysis
     from cqgis.geo import io
 
-    facilities = read_features(facilities_spec)
-    zones = read_features(zones_spec)
-    settlements = read_features(settlements_spec) if settlements_spec else None
+    facilities = read_features(facilities_spec, crs=source)
+    zones = read_features(zones_spec, crs=source)
+    settlements = read_features(settlements_spec, crs=source) if settlements_spec else None
     result = analysis.coverage(facilities, zones, radius_m, settlements)
     table = result.zones
     if raster is not None:
