@@ -58,7 +58,9 @@ Method
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import NamedTuple
 
 import geopandas as gpd
@@ -87,7 +89,7 @@ INSIDE, SPANNING, BOUNDARY, NEAR, OUTSIDE, EMPTY = range(len(FLAGS))
 #: Columns :func:`attribute` adds, in order (``zones`` and ``basin`` only with their layers).
 COLUMNS = ("adcode", "district", "region", "zones", "basin", "attribution_flag", "spans")
 #: Chinese headers for the added columns, for tables handed to the office.
-COLUMN_LABELS = {
+COLUMN_LABELS: Mapping[str, str] = MappingProxyType({
     "adcode": "行政区划代码",
     "district": "区县",
     "region": "片区",
@@ -95,7 +97,7 @@ COLUMN_LABELS = {
     "basin": "流域",
     "attribution_flag": "归属标记",
     "spans": "跨越区县",
-}
+})
 
 # How a feature relates to a unit, in order of preference.
 _INTERIOR, _CONTACT, _NEAREST = 0, 1, 2
@@ -311,6 +313,20 @@ class _Grid:
 
     @classmethod
     def build(cls, units: np.ndarray, tolerance_m: float) -> _Grid:
+        """Burn ``units`` into a new grid.
+
+        Parameters
+        ----------
+        units : numpy.ndarray of shapely.Geometry
+            The unit polygons, lon/lat degrees.
+        tolerance_m : float
+            Distance within which a unit still counts as near; 0 for none.
+
+        Returns
+        -------
+        _Grid
+            The grid covering the units and a margin around them.
+        """
         xmin, ymin, xmax, ymax = shapely.total_bounds(units)
         low, high = _cell_sizes(xmin, ymin, xmax, ymax)
         band = _windows(tolerance_m, low, -2) if tolerance_m > 0 else []
@@ -344,7 +360,18 @@ class _Grid:
         return cls(west, north, codes)
 
     def lookup(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Return the code of the cell holding each point (clipped to the grid)."""
+        """Return the code of the cell holding each point (clipped to the grid).
+
+        Parameters
+        ----------
+        x, y : numpy.ndarray
+            Longitudes and latitudes in degrees.
+
+        Returns
+        -------
+        numpy.ndarray
+            One cell code per point.
+        """
         rows, cols = self.codes.shape
         row = np.clip((self.north - y) / INDEX_CELL_DEG, 0, rows - 1).astype(np.intp)
         col = np.clip((x - self.west) / INDEX_CELL_DEG, 0, cols - 1).astype(np.intp)

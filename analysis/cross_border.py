@@ -32,6 +32,9 @@ are only known from the data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -54,7 +57,7 @@ INTO_CHONGQING, INTO_SICHUAN = "川入渝", "渝入川"
 GEOMETRY, DATA = "geometry", "data"
 
 #: Chinese headers of the per-section table.
-SECTION_LABELS = {
+SECTION_LABELS: Mapping[str, str] = MappingProxyType({
     "code": "断面编码",
     "name": "断面名称",
     "river": "河流",
@@ -72,10 +75,10 @@ SECTION_LABELS = {
     "crossing_lat": "交界点纬度",
     "precision": "精度",
     "source": "来源",
-}
+})
 
 #: Chinese headers of the per-river table.
-RIVER_LABELS = {
+RIVER_LABELS: Mapping[str, str] = MappingProxyType({
     "river": "河流",
     "crossing_lon": "交界点经度",
     "crossing_lat": "交界点纬度",
@@ -85,9 +88,9 @@ RIVER_LABELS = {
     "sections_in_chongqing": "重庆一侧断面",
     "precision": "精度",
     "source": "来源",
-}
+})
 
-_UPSTREAM_SIDE = {INTO_CHONGQING: SICHUAN_SIDE, INTO_SICHUAN: CHONGQING_SIDE}
+_UPSTREAM_SIDE: Mapping[str, str] = MappingProxyType({INTO_CHONGQING: SICHUAN_SIDE, INTO_SICHUAN: CHONGQING_SIDE})
 
 
 def _union(frame: gpd.GeoDataFrame) -> shapely.Geometry:

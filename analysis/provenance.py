@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 import pandas as pd
 
 from cqgis.config import PRECISIONS
 
 # A result is only as good as its weakest input.
-_RANK = {name: rank for rank, name in enumerate(PRECISIONS)}
+_RANK: Mapping[str, int] = MappingProxyType({name: rank for rank, name in enumerate(PRECISIONS)})
 
 
 def weakest(precisions: Iterable[str]) -> str:
@@ -17,13 +18,34 @@ def weakest(precisions: Iterable[str]) -> str:
 
     Unknown values (a user file without a precision column) count as
     ``approximate``: nothing says they are exact.
+
+    Parameters
+    ----------
+    precisions : iterable of str
+        Precision values; non-text entries (NA) are ignored.
+
+    Returns
+    -------
+    str
+        One of :data:`cqgis.config.PRECISIONS`.
     """
     ranks = [_RANK.get(p, _RANK["approximate"]) for p in precisions if isinstance(p, str)]
     return PRECISIONS[max(ranks, default=0)]
 
 
 def join_sources(sources: Iterable[str]) -> str:
-    """Join the distinct sources of a group's inputs, in first-seen order, with '；'."""
+    """Join the distinct sources of a group's inputs, in first-seen order, with '；'.
+
+    Parameters
+    ----------
+    sources : iterable of str
+        Source texts; blank and non-text entries are ignored.
+
+    Returns
+    -------
+    str
+        The distinct sources joined; empty when there are none.
+    """
     seen = dict.fromkeys(s for s in sources if isinstance(s, str) and s)
     return "；".join(seen)
 

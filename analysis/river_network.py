@@ -473,8 +473,28 @@ def downstream(
 ) -> gpd.GeoDataFrame:
     """Return the reaches downstream of a point or of a reach's mouth.
 
-    Parameters and result as for :func:`upstream`, with the parts of the
-    reaches below the point.
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        Output of :func:`build_graph`.
+    target : shapely.Point, Snapped, int or str
+        A lon/lat point (snapped with :func:`snap`), an already snapped
+        point, a ``river_id`` or a river name (its mouth).
+    tolerance_m : float
+        Snapping tolerance for a point, in metres.
+    river : str, optional
+        The river a point is on (see :func:`snap`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As for :func:`upstream`, with the parts of the reaches below the point.
+
+    Raises
+    ------
+    AnalysisError
+        When the point is too far from a reach, the reach is unknown or its
+        direction is undecided.
     """
     return _trace(graph, target, tolerance_m, river, up=False)
 

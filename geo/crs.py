@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Literal, TypeVar
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Callable, Literal, Mapping, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -41,6 +42,9 @@ import shapely
 from cqgis import config
 from cqgis.geo.errors import CRSError
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
 #: Names of the coordinate systems this module converts between.
 WGS84 = "wgs84"
 GCJ02 = "gcj02"
@@ -48,7 +52,7 @@ BD09 = "bd09"
 OFFSET_SYSTEMS = (WGS84, GCJ02, BD09)
 
 #: Aliases users type, mapped to the system they mean. CGCS2000 is WGS84 for mapping.
-_ALIASES = {
+_ALIASES: Mapping[str, str] = MappingProxyType({
     "wgs84": WGS84,
     "wgs 84": WGS84,
     "wgs-84": WGS84,
@@ -65,7 +69,7 @@ _ALIASES = {
     "bd09": BD09,
     "bd-09": BD09,
     "baidu": BD09,
-}
+})
 
 #: Convergence target of the iterative inverses, in degrees (~1 mm).
 INVERSE_TOLERANCE = 1e-9
@@ -296,46 +300,112 @@ def _invert(
     return w_lon, w_lat
 
 
-def wgs84_to_gcj02(lon: Array, lat: Array) -> tuple[Array, Array]:
-    """Convert WGS84 longitudes and latitudes to GCJ-02 (unchanged outside China)."""
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """Convert WGS84 longitudes and latitudes to GCJ-02 (unchanged outside China).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        WGS84 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        GCJ-02 longitudes and latitudes, float64, in the input's shape.
+    """
     return _only_in_china(_gcj_forward, lon, lat)
 
 
-def gcj02_to_wgs84(lon: Array, lat: Array) -> tuple[Array, Array]:
-    """Convert GCJ-02 to WGS84 by iterating the forward formula (unchanged outside China)."""
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """Convert GCJ-02 to WGS84 by iterating the forward formula (unchanged outside China).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        GCJ-02 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        WGS84 longitudes and latitudes, float64, in the input's shape.
+    """
     return _only_in_china(lambda x, y: _invert(_gcj_forward, x, y), lon, lat)
 
 
-def gcj02_to_bd09(lon: Array, lat: Array) -> tuple[Array, Array]:
-    """Convert GCJ-02 to BD-09 (unchanged outside China)."""
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """Convert GCJ-02 to BD-09 (unchanged outside China).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        GCJ-02 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        BD-09 longitudes and latitudes, float64, in the input's shape.
+    """
     return _only_in_china(_bd_forward, lon, lat)
 
 
-def bd09_to_gcj02(lon: Array, lat: Array) -> tuple[Array, Array]:
-    """Convert BD-09 to GCJ-02, refining the closed-form estimate (unchanged outside China)."""
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """Convert BD-09 to GCJ-02, refining the closed-form estimate (unchanged outside China).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        BD-09 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        GCJ-02 longitudes and latitudes, float64, in the input's shape.
+    """
     return _only_in_china(
         lambda x, y: _invert(_bd_forward, x, y, _bd_backward_guess(x, y)), lon, lat
     )
 
 
-def wgs84_to_bd09(lon: Array, lat: Array) -> tuple[Array, Array]:
-    """Convert WGS84 to BD-09 (via GCJ-02; unchanged outside China)."""
+def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """Convert WGS84 to BD-09 (via GCJ-02; unchanged outside China).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        WGS84 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        BD-09 longitudes and latitudes, float64, in the input's shape.
+    """
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
 
-def bd09_to_wgs84(lon: Array, lat: Array) -> tuple[Array, Array]:
-    """Convert BD-09 to WGS84 (via GCJ-02; unchanged outside China)."""
+def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[Array, Array]:
+    """Convert BD-09 to WGS84 (via GCJ-02; unchanged outside China).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        BD-09 longitudes and latitudes in degrees.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        WGS84 longitudes and latitudes, float64, in the input's shape.
+    """
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
-_CONVERTERS: dict[tuple[str, str], Callable[[Array, Array], tuple[Array, Array]]] = {
+_CONVERTERS: Mapping[tuple[str, str], Callable[[Array, Array], tuple[Array, Array]]] = MappingProxyType({
     (WGS84, GCJ02): wgs84_to_gcj02,
     (GCJ02, WGS84): gcj02_to_wgs84,
     (GCJ02, BD09): gcj02_to_bd09,
     (BD09, GCJ02): bd09_to_gcj02,
     (WGS84, BD09): wgs84_to_bd09,
     (BD09, WGS84): bd09_to_wgs84,
-}
+})
 
 
 def convert_coords(
@@ -404,18 +474,37 @@ def convert_geometry(geometry: G, src: str, dst: str) -> G:
     return shapely.transform(geometry, convert, include_z=None)
 
 
-def convert_frame(frame, src: str, dst: str):
+def convert_frame(frame: gpd.GeoDataFrame, src: str, dst: str) -> gpd.GeoDataFrame:
     """Return a copy of a GeoDataFrame with its geometries converted between offset systems.
 
     The frame's CRS label stays EPSG:4326: GCJ-02 and BD-09 have no EPSG code
     and are carried as lon/lat in degrees.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The data, as lon/lat degrees in ``src``.
+    src, dst : str
+        Source and target system, as for :func:`convert_coords`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new frame in ``dst``, labelled EPSG:4326.
+
+    Raises
+    ------
+    CRSError
+        When ``src`` or ``dst`` is not one of wgs84, gcj02, bd09.
     """
     out = frame.copy()
     out.geometry = convert_geometry(frame.geometry.values.to_numpy(), src, dst)
     return out.set_crs(config.STORAGE_CRS, allow_override=True)
 
 
-def to_wgs84(frame, source_crs: str | int | pyproj.CRS | None = None):
+def to_wgs84(
+    frame: gpd.GeoDataFrame, source_crs: str | int | pyproj.CRS | None = None
+) -> gpd.GeoDataFrame:
     """Bring a GeoDataFrame into WGS84 (EPSG:4326) from any supported system.
 
     Parameters
@@ -434,7 +523,7 @@ def to_wgs84(frame, source_crs: str | int | pyproj.CRS | None = None):
     Raises
     ------
     CRSError
-        When no CRS is given and the frame has none.
+        When no CRS is given and the frame has none, or the CRS is unknown.
     """
     source = source_crs if source_crs is not None else frame.crs
     if source is None:
@@ -448,8 +537,26 @@ def to_wgs84(frame, source_crs: str | int | pyproj.CRS | None = None):
     return frame.set_crs(parsed, allow_override=True).to_crs(config.STORAGE_CRS)
 
 
-def from_wgs84(frame, target_crs: str | int | pyproj.CRS):
-    """Express a WGS84 GeoDataFrame in another system (the inverse of :func:`to_wgs84`)."""
+def from_wgs84(frame: gpd.GeoDataFrame, target_crs: str | int | pyproj.CRS) -> gpd.GeoDataFrame:
+    """Express a WGS84 GeoDataFrame in another system (the inverse of :func:`to_wgs84`).
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The data in EPSG:4326.
+    target_crs : str, int or pyproj.CRS
+        The system wanted, anything :func:`parse_crs` accepts.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new frame in ``target_crs`` (GCJ-02 and BD-09 labelled EPSG:4326).
+
+    Raises
+    ------
+    CRSError
+        When ``target_crs`` is unknown.
+    """
     parsed = parse_crs(target_crs)
     if isinstance(parsed, str):
         return convert_frame(frame, WGS84, parsed)
@@ -469,6 +576,12 @@ def metric_crs(kind: Literal["area", "distance"] = "distance") -> pyproj.CRS:
     Returns
     -------
     pyproj.CRS
+        The projected CRS, in metres.
+
+    Raises
+    ------
+    CRSError
+        When ``kind`` is neither ``"area"`` nor ``"distance"``.
     """
     if kind == "area":
         return pyproj.CRS.from_user_input(config.EQUAL_AREA_CRS)

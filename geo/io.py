@@ -295,6 +295,12 @@ def iter_features(
         decoded as by :func:`read_vector` (GBK shapefiles without ``.cpg``
         included). The file is closed when the iterator is exhausted or
         closed.
+
+    Raises
+    ------
+    ReadError
+        Missing or unreadable file, GeoParquet, or an ambiguous or unknown
+        layer.
     """
     import fiona
 
@@ -402,6 +408,11 @@ def find_coordinate_columns(
     lon, lat : str, optional
         Explicit column names; default: the first column named one of
         :data:`LON_NAMES` / :data:`LAT_NAMES`, case-insensitively.
+
+    Returns
+    -------
+    (str, str)
+        The longitude and latitude column names.
 
     Raises
     ------
@@ -567,6 +578,11 @@ def write_sheets(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike) ->
     path : str or os.PathLike
         An ``.xlsx`` target.
 
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
     Raises
     ------
     WriteError
@@ -594,6 +610,16 @@ def atomic(path: str | os.PathLike) -> Iterator[Path]:
     On any failure, Ctrl-C included, the temporary file (and any file the
     writer added beside it) is removed and ``path`` is left as it was; an
     ordinary exception becomes :class:`WriteError`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary file to write to, in the same folder as ``path``.
 
     Raises
     ------

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import geopandas as gpd
 import numpy as np
@@ -31,7 +32,7 @@ from cqgis.geo import crs as crs_module
 from cqgis.geo import io
 
 #: Problem kinds and what each means, in the order reports list them.
-KINDS = {
+KINDS: Mapping[str, str] = MappingProxyType({
     "missing_field": "a required column is absent",
     "null_geometry": "no geometry, or blank coordinate cells",
     "not_a_number": "a coordinate cell that is not a number",
@@ -45,7 +46,7 @@ KINDS = {
     "missing_value": "a blank cell in a required column",
     "not_numeric": "a value that is not a number in a numeric column",
     "not_allowed": "a value outside the column's allowed values",
-}
+})
 
 #: Column names taken as the id column when none is named (case-insensitive).
 ID_NAMES = ("id", "code", "fid", "编号", "编码", "代码", "断面编码", "站点编号")
@@ -118,19 +119,42 @@ class Report:
         return not self.problems
 
     def counts(self) -> dict[str, int]:
-        """Return the number of problems of each kind found, in :data:`KINDS` order."""
+        """Return the number of problems of each kind found, in :data:`KINDS` order.
+
+        Returns
+        -------
+        dict of str to int
+            Problem kind -> count; kinds not found are left out.
+        """
         found = pd.Series([p.kind for p in self.problems], dtype=object).value_counts()
         return {kind: int(found[kind]) for kind in KINDS if kind in found.index}
 
     def to_frame(self) -> pd.DataFrame:
-        """Return the problems as a table (kind, row, column, value, message)."""
+        """Return the problems as a table (kind, row, column, value, message).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per problem; ``row`` is a nullable integer column.
+        """
         return pd.DataFrame(
             [(p.kind, p.row, p.column, p.value, p.message) for p in self.problems],
             columns=["kind", "row", "column", "value", "message"],
         ).astype({"row": "Int64"})
 
     def format(self, limit: int = SHOWN_PROBLEMS) -> str:
-        """Return the report as text: a summary line, then one line per problem."""
+        """Return the report as text: a summary line, then one line per problem.
+
+        Parameters
+        ----------
+        limit : int
+            How many problem lines to print before summarising the rest.
+
+        Returns
+        -------
+        str
+            The report, lines separated by newlines.
+        """
         if self.ok:
             return f"{self.name}: {self.rows} rows, no problems found"
         counts = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in self.counts().items())
@@ -198,7 +222,7 @@ def validate_file(
     layer: str | None = None,
     lon: str | None = None,
     lat: str | None = None,
-    **rules,
+    **rules: object,
 ) -> Report:
     """Read a file leniently and validate it (see :func:`validate` for ``rules``).
 
@@ -216,6 +240,15 @@ def validate_file(
         Layer or sheet to read.
     lon, lat : str, optional
         A table's coordinate columns; default: found by their usual names.
+    **rules
+        Keyword arguments of :func:`validate` (``id_column``, ``required``,
+        ``numeric``, ``allowed``, ``region``).
+
+    Returns
+    -------
+    Report
+        The problems, cell problems of a table included, and the repaired
+        frame.
 
     Raises
     ------
@@ -246,7 +279,18 @@ def validate_file(
 
 
 def ordered(problems: list[Problem]) -> list[Problem]:
-    """Sort problems as reports list them: by kind (as in :data:`KINDS`), then row."""
+    """Sort problems as reports list them: by kind (as in :data:`KINDS`), then row.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        The problems, in any order.
+
+    Returns
+    -------
+    list of Problem
+        A new, sorted list; problems without a row come first in their kind.
+    """
     order = {kind: i for i, kind in enumerate(KINDS)}
     return sorted(problems, key=lambda p: (order[p.kind], -1 if p.row is None else p.row))
 
@@ -300,12 +344,21 @@ def _any_text(table: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return mask
 
 
-def _inside(minx, miny, maxx, maxy, region) -> np.ndarray:
+def _inside(
+    minx: np.ndarray,
+    miny: np.ndarray,
+    maxx: np.ndarray,
+    maxy: np.ndarray,
+    region: tuple[float, float, float, float],
+) -> np.ndarray:
+    """Tell which bounding boxes lie wholly within ``region`` (west, south, east, north)."""
     west, south, east, north = region
     return (minx >= west) & (maxx <= east) & (miny >= south) & (maxy <= north)
 
 
-def _geometry_problems(geometry: gpd.GeoSeries, rows: np.ndarray, region) -> list[Problem]:
+def _geometry_problems(
+    geometry: gpd.GeoSeries, rows: np.ndarray, region: tuple[float, float, float, float]
+) -> list[Problem]:
     geometries = np.asarray(geometry.array)
     problems = []
     missing = shapely.is_missing(geometries)
@@ -359,6 +412,15 @@ def check_attributes(
         The data.
     rows : sequence of int
         The number the user knows each row by.
+    id_column : str, optional
+        Column whose values must be unique; default: the first column named
+        one of :data:`ID_NAMES`, if any.
+    required : collection of str
+        Columns that must exist and have a value in every row.
+    numeric : collection of str
+        Columns whose non-blank values must be numbers.
+    allowed : mapping of str to collection, optional
+        Columns whose non-blank values must be one of the given values.
 
     Returns
     -------

@@ -27,6 +27,7 @@ basin of the nearest river that is present, mostly 长江干流区间.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import geopandas as gpd
 import numpy as np
@@ -44,7 +45,7 @@ DEPENDS = ("districts", "rivers")
 SAMPLE_M = 1_000.0
 
 #: The Yangtze's own basin within the study area is the interval draining straight to it.
-MAIN_STEM = {"长江": "长江干流区间"}
+MAIN_STEM: Mapping[str, str] = MappingProxyType({"长江": "长江干流区间"})
 
 METHOD = f"河线每{SAMPLE_M / 1000:g} km取样点的Voronoi划分，按所属河流合并并裁切至重庆市界（就近归属，非分水岭）"
 
@@ -109,7 +110,18 @@ def basin_cells(rivers: gpd.GeoDataFrame, extent: shapely.Geometry, metric: obje
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Build the layer from the ``rivers`` and ``districts`` layers."""
+    """Build the layer from the ``rivers`` and ``districts`` layers.
+
+    Parameters
+    ----------
+    deps : mapping of str to geopandas.GeoDataFrame
+        The layers named in :data:`DEPENDS`: ``districts`` and ``rivers``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer conformed to :data:`SCHEMA`, in EPSG:4326.
+    """
     metric = crs.metric_crs("distance")
     rivers = deps["rivers"]
     districts = deps["districts"]

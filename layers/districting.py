@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 import numpy as np
 import shapely
 
 from cqgis.geo import crs as crs_module
 
+if TYPE_CHECKING:
+    import pyproj
 
-def unit_index(points: gpd.GeoSeries, polygons: np.ndarray, crs, max_distance_m: float = 0.0) -> np.ndarray:
+
+def unit_index(
+    points: gpd.GeoSeries, polygons: np.ndarray, crs: pyproj.CRS | str, max_distance_m: float = 0.0
+) -> np.ndarray:
     """Return, for each point, the index of the polygon holding it (-1 for none).
 
     A point inside several polygons (on a shared edge) takes the lowest
     index, so callers sort the polygons by their key first and the result
     does not depend on row order. A point outside every polygon takes the
     nearest one within ``max_distance_m`` metres (in the conformal CRS).
+
+    Parameters
+    ----------
+    points : geopandas.GeoSeries
+        The points, with their CRS.
+    polygons : numpy.ndarray of shapely.Geometry
+        The units (districts, basins), in ``crs``.
+    crs : pyproj.CRS or str
+        The CRS of ``polygons``.
+    max_distance_m : float
+        Reach of the nearest-unit fallback; 0 turns it off.
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Index into ``polygons`` for each point, -1 where none was found.
     """
     tree = shapely.STRtree(polygons)
     point_idx, poly_idx = tree.query(points.to_numpy(), predicate="intersects")
@@ -69,7 +92,22 @@ def assign_districts(
 def assign_basins(
     points: gpd.GeoDataFrame, basins: gpd.GeoDataFrame, max_distance_m: float = 0.0
 ) -> gpd.GeoDataFrame:
-    """Add a ``basin`` column (the basin's name) to a point layer, by the rules of :func:`assign_districts`."""
+    """Add a ``basin`` column (the basin's name) to a point layer, by the rules of :func:`assign_districts`.
+
+    Parameters
+    ----------
+    points : geopandas.GeoDataFrame
+        Points in EPSG:4326.
+    basins : geopandas.GeoDataFrame
+        The ``basins`` layer (name, geometry).
+    max_distance_m : float
+        Reach of the nearest-basin fallback.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``points`` with ``basin`` (None where unassigned).
+    """
     ordered = basins.sort_values("name", kind="stable")
     chosen = unit_index(points.geometry, ordered.geometry.to_numpy(), basins.crs, max_distance_m)
     out = points.copy()

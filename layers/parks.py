@@ -52,7 +52,23 @@ complete = points.complete
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Build the layer from the curated CSV and the district and zone layers."""
+    """Build the layer from the curated CSV and the district and zone layers.
+
+    Parameters
+    ----------
+    deps : mapping of str to geopandas.GeoDataFrame
+        The layers named in :data:`DEPENDS`: ``districts`` and ``functional_zones``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer conformed to :data:`SCHEMA`, in EPSG:4326.
+
+    Raises
+    ------
+    LayerError
+        When a row without coordinates names an unknown district or functional zone.
+    """
     table = points.read_curated("parks.csv").rename(columns={"district": "reported_area"})
     placed = points.place(table, "reported_area", deps["districts"], deps["functional_zones"])
     return SCHEMA.conform(placed)

@@ -33,7 +33,18 @@ AREA_POINT_NOTE = "位置示意：所在区县/功能区的代表点（来源未
 
 
 def read_curated(data_file: str) -> pd.DataFrame:
-    """Read a curated CSV from ``layers/data`` as text cells with numeric lon/lat."""
+    """Read a curated CSV from ``layers/data`` as text cells with numeric lon/lat.
+
+    Parameters
+    ----------
+    data_file : str
+        File name under ``layers/data``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every cell as text, except ``lon`` and ``lat`` (float, NaN when blank).
+    """
     frame = pd.read_csv(DATA_DIR / data_file, dtype=str)
     frame[["lon", "lat"]] = frame[["lon", "lat"]].apply(pd.to_numeric, errors="coerce")
     return frame
@@ -48,6 +59,11 @@ def area_points(areas: pd.Series, districts: gpd.GeoDataFrame, zones: gpd.GeoDat
         District full names (石柱土家族自治县) or functional-zone names (两江新区).
     districts, zones : geopandas.GeoDataFrame
         The ``districts`` and ``functional_zones`` layers.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        One point per name, indexed like ``areas``, in EPSG:4326.
 
     Raises
     ------
@@ -108,5 +124,18 @@ def place(
 
 
 def complete(frame: gpd.GeoDataFrame, deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Add the derived ``adcode`` and ``district`` of each point (a user's file or the curated CSV)."""
+    """Add the derived ``adcode`` and ``district`` of each point (a user's file or the curated CSV).
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Points in EPSG:4326.
+    deps : mapping of str to geopandas.GeoDataFrame
+        Built layers; ``districts`` is used.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``frame`` with ``adcode`` and ``district``.
+    """
     return assign_districts(frame, deps["districts"], max_distance_m=NEAREST_LIMIT_M)

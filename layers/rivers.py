@@ -215,17 +215,35 @@ def _ordered(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_anchors() -> pd.DataFrame:
-    """Read ``river_anchors.csv`` (river, seq, place, geonameid, lon, lat, source), each river in ``seq`` order."""
+    """Read ``river_anchors.csv`` (river, seq, place, geonameid, lon, lat, source), each river in ``seq`` order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rivers in order of first appearance, places in ``seq`` order.
+    """
     return _ordered(pd.read_csv(DATA_DIR / "river_anchors.csv", dtype={"river": str, "place": str, "source": str}))
 
 
 def read_mouths() -> pd.DataFrame:
-    """Read ``rivers_mouths.csv``, indexed by river: flows_into, source."""
+    """Read ``rivers_mouths.csv``, indexed by river: flows_into, source.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text cells, indexed by river name.
+    """
     return pd.read_csv(DATA_DIR / "rivers_mouths.csv", dtype=str).set_index("river")
 
 
 def read_schematic() -> pd.DataFrame:
-    """Read ``rivers_schematic.csv`` (river, seq, place, geonameid, lon, lat, source), each river in ``seq`` order."""
+    """Read ``rivers_schematic.csv`` (river, seq, place, geonameid, lon, lat, source), each river in ``seq`` order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rivers in order of first appearance, places in ``seq`` order.
+    """
     return _ordered(pd.read_csv(DATA_DIR / "rivers_schematic.csv", dtype={"river": str, "place": str, "source": str}))
 
 
@@ -243,7 +261,22 @@ def _routing_order(rivers: list[str], mouths: pd.DataFrame) -> list[str]:
 
 
 class _Network:
-    """The reach graph: reaches cut at anchor places, with the rivers routed over it."""
+    """The reach graph: reaches cut at anchor places, with the rivers routed over it.
+
+    Parameters
+    ----------
+    reaches : numpy.ndarray of shapely.LineString
+        WDB reaches in the metric CRS.
+    anchors : pandas.DataFrame
+        The anchor table (river, seq, place), one row per anchor point.
+    anchor_points : numpy.ndarray of shapely.Point
+        The anchors in the metric CRS, in the order of ``anchors``.
+
+    Raises
+    ------
+    LayerError
+        When an anchor lies farther than :data:`ANCHOR_MAX_M` from every reach.
+    """
 
     def __init__(self, reaches: np.ndarray, anchors: pd.DataFrame, anchor_points: np.ndarray) -> None:
         reach_of, offset = self._locate(reaches, anchors, anchor_points)
@@ -292,8 +325,25 @@ class _Network:
     def route(self, river: str, nodes: list, receiver: str | None) -> list[tuple[int, bool]]:
         """Route ``river`` through its anchor nodes to its receiver and claim the pieces.
 
-        Returns the pieces from upstream to downstream, each with whether it
-        runs backwards.
+        Parameters
+        ----------
+        river : str
+            The river's name, used in messages and to claim pieces.
+        nodes : list
+            The graph nodes of the river's anchors, upstream first.
+        receiver : str or None
+            The river it flows into, already routed; None for none.
+
+        Returns
+        -------
+        list of (int, bool)
+            The pieces from upstream to downstream, each with whether it
+            runs backwards.
+
+        Raises
+        ------
+        LayerError
+            When the anchors are not connected or not in downstream order.
         """
         path = [nodes[0]]
         try:
@@ -333,12 +383,34 @@ class _Network:
         return path[::-1]
 
     def line(self, steps: list[tuple[int, bool]]) -> shapely.Geometry:
-        """Join oriented pieces into one downstream line."""
+        """Join oriented pieces into one downstream line.
+
+        Parameters
+        ----------
+        steps : list of (int, bool)
+            Pieces with whether each runs backwards, as :meth:`route` returns.
+
+        Returns
+        -------
+        shapely.Geometry
+            The merged line (a MultiLineString where pieces do not touch).
+        """
         parts = [shapely.reverse(self.pieces[k]) if backwards else self.pieces[k] for k, backwards in steps]
         return shapely.line_merge(shapely.multilinestrings(parts), directed=True)
 
     def drains_to(self, free: list[int]) -> list[str]:
-        """Return, for each unclaimed piece, the named river the graph leads to first ('' if none)."""
+        """Return, for each unclaimed piece, the named river the graph leads to first ('' if none).
+
+        Parameters
+        ----------
+        free : list of int
+            Indices of unclaimed pieces.
+
+        Returns
+        -------
+        list of str
+            The nearest named river by path length for each piece.
+        """
         river_at = {}
         for k, name in self.claimed.items():
             river_at.update(dict.fromkeys(self.ends[k], name))
@@ -425,7 +497,23 @@ def _stable_order(unnamed: pd.DataFrame) -> pd.DataFrame:
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Build the layer from WDB II, the anchor tables and the ``districts`` layer."""
+    """Build the layer from WDB II, the anchor tables and the ``districts`` layer.
+
+    Parameters
+    ----------
+    deps : mapping of str to geopandas.GeoDataFrame
+        The layers named in :data:`DEPENDS`: ``districts``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer conformed to :data:`SCHEMA`, in EPSG:4326.
+
+    Raises
+    ------
+    LayerError
+        When the WDB data is missing or the anchor tables cannot be routed over its reaches.
+    """
     metric = crs.metric_crs("distance")
     chongqing = shapely.union_all(deps["districts"].to_crs(metric).geometry.to_numpy())
     belt = shapely.buffer(shapely.simplify(chongqing, BELT_SIMPLIFY_M), BELT_M)

@@ -52,7 +52,18 @@ SCHEMA = Schema(
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Build the layer from GeoNames and the ``districts`` layer."""
+    """Build the layer from GeoNames and the ``districts`` layer.
+
+    Parameters
+    ----------
+    deps : mapping of str to geopandas.GeoDataFrame
+        The layers named in :data:`DEPENDS`: ``districts``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer conformed to :data:`SCHEMA`, in EPSG:4326.
+    """
     places = geonames.load_places("重庆市")
     rural = places[places["kind"].isin(RURAL_KINDS)].rename(
         columns={"name": "name_en", "name_zh": "name"}

@@ -73,7 +73,18 @@ complete = points.complete
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Generate the synthetic status table on the ``rural_settlements`` layer."""
+    """Generate the synthetic status table on the ``rural_settlements`` layer.
+
+    Parameters
+    ----------
+    deps : mapping of str to geopandas.GeoDataFrame
+        The layers named in :data:`DEPENDS`: ``rural_settlements`` and ``districts``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer conformed to :data:`SCHEMA`, in EPSG:4326.
+    """
     settlements = deps["rural_settlements"].sort_values("geonameid", ignore_index=True)
     rng = np.random.default_rng(SEED)
     n = len(settlements)

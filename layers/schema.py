@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from types import MappingProxyType
+from typing import Literal, Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -17,7 +18,9 @@ from cqgis.layers.errors import LayerError
 DType = Literal["str", "int", "float", "bool"]
 
 #: Pandas dtypes the schema types are stored as; every one holds missing values.
-_PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "Float64", "bool": "boolean"}
+_PANDAS_DTYPES: Mapping[str, str] = MappingProxyType(
+    {"str": "string", "int": "Int64", "float": "Float64", "bool": "boolean"}
+)
 
 #: How many problems a LayerError message lists before summarising the rest.
 _SHOWN_PROBLEMS = 5
@@ -106,11 +109,34 @@ class Schema:
         return [f.name for f in self.fields]
 
     def field(self, name: str) -> Field:
-        """Return the field called ``name``."""
+        """Return the field called ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A column name of the schema.
+
+        Returns
+        -------
+        Field
+            The field's definition.
+
+        Raises
+        ------
+        KeyError
+            When the schema has no such field.
+        """
         return self._by_name[name]
 
     def rules(self) -> dict:
-        """Return the schema's column rules as keyword arguments of :func:`cqgis.geo.validate.validate`."""
+        """Return the schema's column rules as keyword arguments of :func:`cqgis.geo.validate.validate`.
+
+        Returns
+        -------
+        dict
+            ``required`` (non-derived required columns), ``numeric`` (int and
+            float columns) and ``allowed`` (column -> allowed values).
+        """
         return {
             "required": [f.name for f in self.fields if f.required and not f.derived],
             "numeric": [f.name for f in self.fields if f.dtype in ("int", "float")],
@@ -121,6 +147,16 @@ class Schema:
         """List how ``frame`` breaks the schema, one readable line per problem.
 
         Rows are numbered from 1 in the order of the frame.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The data; a GeoDataFrame when the schema has a geometry type.
+
+        Returns
+        -------
+        list of str
+            One line per problem; empty when ``frame`` conforms.
         """
         rows = np.arange(1, len(frame) + 1)
         found = [str(p) for p in validation.check_attributes(frame, rows, **self.rules())]
@@ -134,6 +170,18 @@ class Schema:
 
         Optional columns that are missing are added empty; extra columns are
         dropped.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The data; a GeoDataFrame in EPSG:4326 when the schema has a
+            geometry type.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame or pandas.DataFrame
+            A new frame with a fresh 0..n-1 index: a GeoDataFrame in
+            EPSG:4326 when the schema has a geometry type, else a DataFrame.
 
         Raises
         ------
@@ -181,10 +229,10 @@ def _typed(values: pd.Series, dtype: DType) -> pd.Series:
 
 
 #: Words users' files write for yes and no, matched after lower-casing and stripping.
-BOOL_WORDS = {
+BOOL_WORDS: Mapping[str, bool] = MappingProxyType({
     "true": True, "yes": True, "y": True, "1": True, "是": True, "有": True, "√": True,
     "false": False, "no": False, "n": False, "0": False, "否": False, "无": False, "×": False,
-}
+})
 
 
 def _as_bool(value: object) -> object:

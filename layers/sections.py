@@ -72,7 +72,13 @@ SCHEMA = Schema(
 
 
 def read_table() -> pd.DataFrame:
-    """Read ``layers/data/sections.csv`` with every cell as text (empty cells as NA)."""
+    """Read ``layers/data/sections.csv`` with every cell as text (empty cells as NA).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per section, in file order.
+    """
     return pd.read_csv(DATA_DIR / "sections.csv", dtype=str, keep_default_na=False).replace("", pd.NA)
 
 
@@ -82,13 +88,37 @@ def _provenance(table: pd.DataFrame) -> pd.Series:
 
 
 def complete(frame: gpd.GeoDataFrame, deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Add the derived district and basin of each section (the curated CSV or a user's file)."""
+    """Add the derived district and basin of each section (the curated CSV or a user's file).
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Section points in EPSG:4326.
+    deps : mapping of str to geopandas.GeoDataFrame
+        Built layers; ``districts`` and ``basins`` are used.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``frame`` with ``adcode``, ``district`` and ``basin``.
+    """
     with_districts = assign_districts(frame, deps["districts"], max_distance_m=NEAREST_LIMIT_M)
     return assign_basins(with_districts, deps["basins"], max_distance_m=NEAREST_LIMIT_M)
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Build the layer from ``sections.csv`` and the ``districts`` and ``basins`` layers."""
+    """Build the layer from ``sections.csv`` and the ``districts`` and ``basins`` layers.
+
+    Parameters
+    ----------
+    deps : mapping of str to geopandas.GeoDataFrame
+        The layers named in :data:`DEPENDS`: ``districts`` and ``basins``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer conformed to :data:`SCHEMA`, in EPSG:4326.
+    """
     table = read_table()
     points = gpd.GeoDataFrame(
         table.assign(source=_provenance(table)),

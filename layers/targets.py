@@ -48,7 +48,18 @@ SCHEMA = Schema(
 
 
 def build(deps: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Build the table from ``data/targets.csv``."""
+    """Build the table from ``data/targets.csv``.
+
+    Parameters
+    ----------
+    deps : mapping of str to pandas.DataFrame
+        The layers named in :data:`DEPENDS`; there are none, so it is unused.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table conformed to :data:`SCHEMA`.
+    """
     table = pd.read_csv(DATA_DIR / "targets.csv", dtype=str)
     table = table.assign(source=PLAN + " " + table["section"], precision="exact")
     return SCHEMA.conform(table)

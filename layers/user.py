@@ -36,6 +36,16 @@ DEFAULT_PRECISION = "approximate"
 def parse_pairs(pairs: Sequence[str]) -> dict[str, str]:
     """Parse ``HEADER=field`` pairs given on the command line.
 
+    Parameters
+    ----------
+    pairs : sequence of str
+        The ``--map`` values, e.g. ``断面名称=name``.
+
+    Returns
+    -------
+    dict of str to str
+        Header -> field name, both stripped of surrounding spaces.
+
     Raises
     ------
     UsageError
@@ -57,6 +67,18 @@ def read_mapping(path: str | os.PathLike, layer: str | None = None) -> dict[str,
     The file holds either the pairs themselves or, when ``layer`` is given,
     a section per layer (``sections: {断面名称: name}``); a file with layer
     sections but none for ``layer`` gives an empty mapping.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The YAML file.
+    layer : str, optional
+        Layer whose section to read when the file has one per layer.
+
+    Returns
+    -------
+    dict of str to str
+        Header -> field name, both stripped of surrounding spaces.
 
     Raises
     ------
@@ -84,8 +106,24 @@ def read_mapping(path: str | os.PathLike, layer: str | None = None) -> dict[str,
     return {str(k).strip(): v.strip() for k, v in data.items()}
 
 
-def header_mapping(schema: Schema, columns: Sequence, explicit: Mapping[str, str] | None = None) -> dict:
+def header_mapping(
+    schema: Schema, columns: Sequence, explicit: Mapping[str, str] | None = None
+) -> dict:
     """Return {file header: field name} for the headers that match a field of ``schema``.
+
+    Parameters
+    ----------
+    schema : Schema
+        The layer's schema.
+    columns : sequence
+        The file's headers.
+    explicit : mapping of str to str, optional
+        Header -> field pairs the user gave; they win over names and aliases.
+
+    Returns
+    -------
+    dict
+        File header (as spelled in the file) -> field name.
 
     Raises
     ------
@@ -194,7 +232,9 @@ def _table_report(path: str | os.PathLike, sheet: str | None) -> validation.Repo
     )
 
 
-def _geometry_type_problems(schema: Schema, frame: gpd.GeoDataFrame, rows) -> list[validation.Problem]:
+def _geometry_type_problems(
+    schema: Schema, frame: gpd.GeoDataFrame, rows: Sequence[int]
+) -> list[validation.Problem]:
     kinds = frame.geometry.geom_type.fillna("")
     wanted = {schema.geometry_type, f"Multi{schema.geometry_type}", ""}
     return [

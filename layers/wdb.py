@@ -36,7 +36,13 @@ _POINT_BYTES = 8
 
 
 def source() -> str:
-    """Return the provenance text of the data: dataset, package and version."""
+    """Return the provenance text of the data: dataset, package and version.
+
+    Returns
+    -------
+    str
+        E.g. ``GSHHG/WDB II via <package> <version>``.
+    """
     return f"GSHHG/WDB II via {PACKAGE} {importlib.metadata.version(PACKAGE)}"
 
 

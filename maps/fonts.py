@@ -84,6 +84,12 @@ def rc_params() -> dict:
     """Return matplotlib settings for Chinese maps with fonts embedded in PDF and SVG.
 
     Use them with :func:`matplotlib.rc_context` so nothing global changes.
+
+    Returns
+    -------
+    dict
+        rcParams: the CJK font family with a Latin fallback, TrueType font
+        embedding and a fixed SVG hash salt.
     """
     return {
         "font.family": [cjk_font(), LATIN_FALLBACK],
@@ -109,7 +115,13 @@ def _register_system_fonts() -> None:
 
 
 def packaged_font_path() -> Path | None:
-    """Return the font file installed with cqgis's font package, or None when it is not installed."""
+    """Return the font file installed with cqgis's font package, or None when it is not installed.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The first of :data:`PACKAGED_FONTS` that is installed.
+    """
     for package, filename in PACKAGED_FONTS:
         try:
             path = resources.files(package).joinpath(filename)

@@ -94,7 +94,18 @@ class Section:
 
 
 def href(path: str) -> str:
-    """Return a relative POSIX path as an attribute-safe URL (percent-encoded, HTML-escaped)."""
+    """Return a relative POSIX path as an attribute-safe URL (percent-encoded, HTML-escaped).
+
+    Parameters
+    ----------
+    path : str
+        A relative path with ``/`` separators.
+
+    Returns
+    -------
+    str
+        The URL, safe inside a quoted HTML attribute.
+    """
     return html.escape(quote(path, safe="/"), quote=True)
 
 

