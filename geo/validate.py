@@ -460,10 +460,13 @@ def check_attributes(
     if id_column is not None and id_column in frame.columns:
         ids = frame[id_column]
         duplicated = ids.duplicated(keep=False).to_numpy() & ~_blank(ids)
-        for i in np.flatnonzero(duplicated):
-            others = [int(r) for r in rows[(ids == ids.iloc[i]).to_numpy()] if r != rows[i]]
-            problems.append(Problem("duplicate_id", int(rows[i]), id_column, str(ids.iloc[i]),
-                                    f"id '{ids.iloc[i]}' is also used in row {', '.join(map(str, others))}"))
+        # One pass over the groups of equal ids, not a scan of the column per duplicate.
+        for value, positions in ids[duplicated].groupby(ids[duplicated], sort=False).indices.items():
+            members = np.flatnonzero(duplicated)[positions]
+            for i in members:
+                others = ", ".join(str(int(rows[j])) for j in members if j != i)
+                problems.append(Problem("duplicate_id", int(rows[i]), id_column, str(value),
+                                        f"id '{value}' is also used in row {others}"))
     return problems
 
 

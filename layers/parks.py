@@ -69,6 +69,4 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     LayerError
         When a row without coordinates names an unknown district or functional zone.
     """
-    table = points.read_curated("parks.csv").rename(columns={"district": "reported_area"})
-    placed = points.place(table, "reported_area", deps["districts"], deps["functional_zones"])
-    return SCHEMA.conform(placed)
+    return points.build_curated("parks.csv", SCHEMA, deps)

@@ -22,6 +22,7 @@ import pandas as pd
 from cqgis import config
 from cqgis.layers.districting import assign_districts
 from cqgis.layers.errors import LayerError
+from cqgis.layers.schema import Schema
 
 DATA_DIR = Path(__file__).with_name("data")
 
@@ -139,3 +140,25 @@ def complete(frame: gpd.GeoDataFrame, deps: Mapping[str, gpd.GeoDataFrame]) -> g
         A copy of ``frame`` with ``adcode`` and ``district``.
     """
     return assign_districts(frame, deps["districts"], max_distance_m=NEAREST_LIMIT_M)
+
+
+def build_curated(data_file: str, schema: Schema, deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Build a point layer from its curated CSV, whose ``district`` column names the area the source gives.
+
+    Parameters
+    ----------
+    data_file : str
+        CSV under ``layers/data``.
+    schema : Schema
+        The layer's schema; the CSV's ``district`` becomes ``reported_area``.
+    deps : mapping of str to geopandas.GeoDataFrame
+        The ``districts`` and ``functional_zones`` layers.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer conformed to ``schema``.
+    """
+    table = read_curated(data_file).rename(columns={"district": "reported_area"})
+    placed = place(table, "reported_area", deps["districts"], deps["functional_zones"])
+    return schema.conform(placed)
