@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from cqgis.cli.errors import OptionError, RunError
 from cqgis.cli.options import data_dir_option
-from cqgis.errors import UsageError
 
 if TYPE_CHECKING:
     from cqgis.maps.atlas import AtlasReport, Outcome
@@ -61,11 +61,10 @@ def atlas(
     """
     from cqgis.config import settings
     from cqgis.maps import atlas as engine
-    from cqgis.maps.errors import MapError
 
     if scheduler is not None and workers != 1:
         msg = "--workers and --scheduler exclude each other: a Dask cluster has its own workers"
-        raise UsageError(msg)
+        raise OptionError(msg)
     config = engine.read_config(config_path, output)
     config_settings = settings(data_dir=data_dir)
     items = engine.plan(config, config_settings)
@@ -83,7 +82,7 @@ def atlas(
     failures = report.failures
     if failures:
         msg = f"{len(failures)} of the atlas's outputs failed (listed above)"
-        raise MapError(msg)
+        raise RunError(msg)
 
 
 @contextmanager
@@ -105,6 +104,7 @@ def _progress(total: int) -> Iterator[Callable[[Outcome], None]]:
 
 
 def _summary(report: AtlasReport) -> None:
+    """Print the counts of drawn, skipped and failed maps, then the first failures with their reasons."""
     from cqgis.maps.atlas import BUILT, FAILED, SKIPPED
 
     click.echo(

@@ -39,7 +39,7 @@ def demo(output: Path, workers: int) -> None:
     rural_sewage, indicators): every result built on them says so.
     """
     from cqgis.cli import main
-    from cqgis.errors import CqgisError
+    from cqgis.cli.errors import RunError
 
     layer_dir = output / "layers"
     analysis_dir = output / "analysis"
@@ -58,7 +58,7 @@ def demo(output: Path, workers: int) -> None:
         failed.append("atlas")
     if failed:
         msg = f"demo finished with failures in: {', '.join(failed)} (see the messages above)"
-        raise CqgisError(msg)
+        raise RunError(msg)
     click.echo(f"Open {(output / 'index.html').resolve()}")
 
 
@@ -75,6 +75,7 @@ def _run(cli: click.Group, args: list[str]) -> bool:
 
 
 def _export_layers(folder: Path) -> None:
+    """Write every catalogue layer into ``folder``: GeoPackage for geometry layers, CSV for tables."""
     from cqgis.geo import io
     from cqgis.layers import catalog
 

@@ -12,6 +12,7 @@ _CELL_WIDTH = 60
 
 
 def _cut(text: object, width: int = _CELL_WIDTH) -> str:
+    """Return ``text`` as one terminal cell of at most ``width`` characters, an ellipsis marking a cut."""
     text = "" if text is None else str(text)
     return text if len(text) <= width else text[: width - 1] + "…"
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
 data_dir_option = click.option(
     "--data-dir",
@@ -14,7 +19,7 @@ data_dir_option = click.option(
 )
 
 
-def load_input(value: str | None, layer: str, data_dir: Path | None = None):
+def load_input(value: str | None, layer: str, data_dir: Path | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
     """Return the data an analysis runs on: a layer, or a user's file standing in for it.
 
     Parameters
@@ -27,6 +32,21 @@ def load_input(value: str | None, layer: str, data_dir: Path | None = None):
         The layer the input stands for.
     data_dir : Path, optional
         The user's data folder.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or pandas.DataFrame
+        The layer or file in EPSG:4326; a table layer (no geometry) is a
+        DataFrame.
+
+    Raises
+    ------
+    UnknownLayerError
+        ``layer`` is not in the catalogue.
+    LayerError
+        The user's file breaks the layer's schema (rows and columns named).
+    ReadError
+        The user's file cannot be read.
     """
     from cqgis.config import settings
     from cqgis.layers import catalog
@@ -41,7 +61,7 @@ def load_input(value: str | None, layer: str, data_dir: Path | None = None):
 
 def read_features(
     spec: str, crs: str | None = None, layer: str | None = None, lon: str | None = None, lat: str | None = None
-):
+) -> gpd.GeoDataFrame | pd.DataFrame:
     """Return a file's features, or an embedded layer when ``spec`` names one and is no file.
 
     Parameters
@@ -53,8 +73,15 @@ def read_features(
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        The features in EPSG:4326.
+    geopandas.GeoDataFrame or pandas.DataFrame
+        The features in EPSG:4326; an embedded table layer is a DataFrame.
+
+    Raises
+    ------
+    ReadError
+        The file is missing, of an unknown format or unreadable.
+    CRSError
+        Unknown ``crs``, or a vector file without a CRS and no ``crs``.
     """
     from cqgis.geo import io
     from cqgis.layers import catalog

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from cqgis.errors import UsageError
+from cqgis.cli.errors import OptionError
+
+if TYPE_CHECKING:
+    from cqgis.geo.validate import Report
 
 
 @click.command()
@@ -65,7 +69,8 @@ def validate(
     from cqgis.geo.errors import ReadError
 
     if (pairs or map_file) and as_layer is None:
-        raise UsageError("--map and --map-file need --as LAYER")
+        msg = "--map and --map-file need --as LAYER"
+        raise OptionError(msg)
     try:
         if as_layer is None:
             report = validation.validate_file(
@@ -75,12 +80,23 @@ def validate(
             report = _as_layer(input_path, as_layer, pairs, map_file, crs, layer, lon, lat)
     except ReadError as exc:
         # Nothing could be checked: that is a usage error, not a finding.
-        raise UsageError(str(exc)) from exc
+        msg = str(exc)
+        raise OptionError(msg) from exc
     click.echo(report.format(limit=limit))
     sys.exit(0 if report.ok else 1)
 
 
-def _as_layer(path, name, pairs, map_file, crs, sheet, lon, lat):
+def _as_layer(
+    path: Path,
+    name: str,
+    pairs: tuple[str, ...],
+    map_file: Path | None,
+    crs: str | None,
+    sheet: str | None,
+    lon: str | None,
+    lat: str | None,
+) -> Report:
+    """Check ``path`` as a replacement for layer ``name``, its headers mapped by ``map_file`` then ``pairs``."""
     from cqgis.layers import catalog, user
 
     layer = catalog.module(name)

@@ -199,11 +199,27 @@ class Filter:
             raise MapOptionError(msg)
 
     def columns(self) -> set[str]:
-        """Return the column names the filter reads."""
+        """Return the column names the filter reads.
+
+        Returns
+        -------
+        set of str
+            Every name in the expression.
+        """
         return {node.id for node in ast.walk(self.tree) if isinstance(node, ast.Name)}
 
     def mask(self, frame: pd.DataFrame) -> np.ndarray:
         """Return which rows of ``frame`` satisfy the condition; a comparison with a missing value is false.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            A coverage's attribute table (see :func:`coverage`).
+
+        Returns
+        -------
+        numpy.ndarray
+            One boolean per row.
 
         Raises
         ------
@@ -661,12 +677,30 @@ class AtlasItem:
         )
 
     def settings(self) -> Settings:
-        """Return the settings the renderer should load layers with."""
+        """Return the settings the renderer should load layers with.
+
+        Returns
+        -------
+        Settings
+            With the item's user data folder, else the defaults.
+        """
         return Settings(data_dir=Path(self.data_dir)) if self.data_dir else default_settings()
 
 
 def plan(config: AtlasConfig, settings: Settings | None = None) -> list[AtlasItem]:
     """List every item of an atlas, in config order and each entry's sort order.
+
+    Parameters
+    ----------
+    config : AtlasConfig
+        From :func:`read_config`.
+    settings : Settings, optional
+        Where the coverage layers come from; recorded in each item.
+
+    Returns
+    -------
+    list of AtlasItem
+        One per map to draw.
 
     Raises
     ------
@@ -765,6 +799,18 @@ def inputs_digest(settings: Settings, renderer: Callable) -> str:
 
     That is the cqgis version, every layer's cache key, the bytes of every
     user file standing in for a layer, and the renderer's version.
+
+    Parameters
+    ----------
+    settings : Settings
+        Where the user's files standing in for layers are.
+    renderer : callable
+        The function that draws one atlas item.
+
+    Returns
+    -------
+    str
+        A hex digest.
     """
     from cqgis.layers import catalog
 
@@ -780,7 +826,22 @@ def inputs_digest(settings: Settings, renderer: Callable) -> str:
 
 
 def item_keys(items: Sequence[AtlasItem], config: AtlasConfig, inputs: str) -> dict[str, str]:
-    """Return each item's key by :attr:`AtlasItem.ident`: a digest of the item, its entry and ``inputs``."""
+    """Return each item's key by :attr:`AtlasItem.ident`: a digest of the item, its entry and ``inputs``.
+
+    Parameters
+    ----------
+    items : sequence of AtlasItem
+        From :func:`plan`.
+    config : AtlasConfig
+        The config the items come from.
+    inputs : str
+        From :func:`inputs_digest`.
+
+    Returns
+    -------
+    dict of str to str
+        Item ident -> key (24 hex digits).
+    """
     # Entries may split one theme and coverage between them (by filter), so
     # an item's key holds every entry of its pair.
     entries: dict[tuple[str, str], list[str]] = {}
@@ -798,7 +859,18 @@ def item_keys(items: Sequence[AtlasItem], config: AtlasConfig, inputs: str) -> d
 
 
 def read_manifest(root: Path) -> dict:
-    """Return the manifest of the atlas in ``root``; empty when there is none or it is unreadable."""
+    """Return the manifest of the atlas in ``root``; empty when there is none or it is unreadable.
+
+    Parameters
+    ----------
+    root : Path
+        The atlas's output folder.
+
+    Returns
+    -------
+    dict
+        ``items`` (item ident -> key) and ``books`` (theme -> key).
+    """
     try:
         manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -809,7 +881,15 @@ def read_manifest(root: Path) -> dict:
 
 
 def write_manifest(root: Path, manifest: Mapping) -> None:
-    """Write the manifest atomically, sorted so that equal atlases give equal files."""
+    """Write the manifest atomically, sorted so that equal atlases give equal files.
+
+    Parameters
+    ----------
+    root : Path
+        The atlas's output folder.
+    manifest : Mapping
+        ``items`` and ``books``, as from :func:`read_manifest`.
+    """
     text = json.dumps({"version": _MANIFEST_VERSION, **manifest}, ensure_ascii=False, sort_keys=True, indent=1)
     with atomic(root / MANIFEST) as temp:
         temp.write_text(text + "\n", encoding="utf-8")
@@ -832,6 +912,19 @@ def run_item(item: AtlasItem, renderer: Callable[[AtlasItem], Sequence[Path]]) -
 
     Ctrl-C is not caught: it stops the run. The same function runs in this
     process, in worker processes and on Dask workers.
+
+    Parameters
+    ----------
+    item : AtlasItem
+        The map to draw.
+    renderer : callable
+        ``renderer(item)`` writes every path of ``item``.
+
+    Returns
+    -------
+    Outcome
+        ``built``, or ``failed`` when the renderer raised or left a path
+        unwritten.
     """
     try:
         renderer(item)
@@ -928,6 +1021,16 @@ def execute(
         1 renders here; more renders in that many worker processes.
     scheduler : str, optional
         Address of a Dask scheduler (``tcp://host:port``); overrides ``workers``.
+
+    Returns
+    -------
+    iterator of Outcome
+        One per item, in the order they finish.
+
+    Raises
+    ------
+    MapError
+        While iterating, when the Dask scheduler cannot be reached.
     """
     if not items:
         return iter(())
@@ -940,6 +1043,16 @@ def execute(
 
 def load_renderer(target: str | None = None) -> Callable[[AtlasItem], Sequence[Path]]:
     """Import a renderer given as ``"module:function"`` (default :data:`DEFAULT_RENDERER`).
+
+    Parameters
+    ----------
+    target : str, optional
+        ``"module:function"``; the module is imported now.
+
+    Returns
+    -------
+    callable
+        The renderer.
 
     Raises
     ------
@@ -979,7 +1092,18 @@ class AtlasReport:
     book_failures: tuple[tuple[str, str], ...] = ()
 
     def count(self, status: str) -> int:
-        """Return how many items have ``status``."""
+        """Return how many items have ``status``.
+
+        Parameters
+        ----------
+        status : str
+            :data:`BUILT`, :data:`SKIPPED` or :data:`FAILED`.
+
+        Returns
+        -------
+        int
+            The number of outcomes with that status.
+        """
         return sum(outcome.status == status for outcome in self.outcomes)
 
     @property
@@ -1028,6 +1152,11 @@ def run_atlas(
 
     Raises
     ------
+    MapOptionError
+        A config whose items cannot be planned (see :func:`plan`).
+    MapError
+        The output folder cannot be created, the renderer cannot be
+        imported, or the Dask scheduler cannot be reached.
     KeyboardInterrupt
         After pending maps are cancelled and the manifest records the
         finished ones; no partial file is left.
@@ -1137,6 +1266,13 @@ def write_book(path: Path, title: str, items: Sequence[AtlasItem]) -> Path:
     -------
     Path
         ``path``; the file has no creation date, so equal pages give equal bytes.
+
+    Raises
+    ------
+    WriteError
+        The PDF cannot be written; ``path`` is left as it was.
+    AssetError
+        No font can draw the Chinese text.
     """
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages

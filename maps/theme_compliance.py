@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import pandas as pd
 
@@ -15,22 +17,36 @@ from cqgis.maps.theme_names import THEMES
 
 #: Target mapped when none is chosen.
 DEFAULT_TARGET = "energy_intensity_gdp"
-OPTIONS: dict[str, object] = {"target": DEFAULT_TARGET}
-STATUS_COLORS = {compliance.MET: GOOD_COLOR, compliance.UNMET: ALERT_COLOR, compliance.NO_DATA: MISSING_COLOR}
+OPTIONS: Mapping[str, object] = MappingProxyType({"target": DEFAULT_TARGET})
+STATUS_COLORS: Mapping[str, str] = MappingProxyType(
+    {compliance.MET: GOOD_COLOR, compliance.UNMET: ALERT_COLOR, compliance.NO_DATA: MISSING_COLOR}
+)
 #: How each comparator of the ``targets`` layer reads in a subtitle.
-COMPARATOR_TEXT = {
+COMPARATOR_TEXT: Mapping[str, str] = MappingProxyType({
     "≥": "不低于{value}{unit}",
     "≤": "不高于{value}{unit}",
     "=": "达到{value}{unit}",
     "下降": "比{baseline}年下降{value}{unit}",
     "左右": "{value}{unit}左右",
-}
+})
 #: Close matches listed for an unknown target id.
 SUGGESTIONS = 5
 
 
 def district_target(targets: pd.DataFrame, target_id: str) -> pd.Series:
     """Return the ``targets`` row of ``target_id``, checking that it is assessed per district.
+
+    Parameters
+    ----------
+    targets : pandas.DataFrame
+        The ``targets`` layer.
+    target_id : str
+        Value of its ``id`` column.
+
+    Returns
+    -------
+    pandas.Series
+        The target's row.
 
     Raises
     ------
@@ -54,7 +70,19 @@ def district_target(targets: pd.DataFrame, target_id: str) -> pd.Series:
 
 
 def target_text(target: pd.Series) -> str:
-    """Return the target's figure as a Chinese phrase (``比2020年下降14%（2025年）``)."""
+    """Return the target's figure as a Chinese phrase (``比2020年下降14%（2025年）``).
+
+    Parameters
+    ----------
+    target : pandas.Series
+        A row of the ``targets`` layer.
+
+    Returns
+    -------
+    str
+        The comparator, value, unit and, where given, baseline and target
+        year; an unknown comparator is written as it is.
+    """
     template = COMPARATOR_TEXT.get(target["comparator"], "{comparator}{value}{unit}")
     phrase = template.format(
         value=f"{float(target['value']):g}", unit=target["unit"] if pd.notna(target["unit"]) else "",
@@ -74,6 +102,16 @@ def build(layers: Layers, focus: Focus, target: str) -> ThemeParts:
         Area shown.
     target : str
         Target id of the ``targets`` layer, scope ``district``.
+
+    Returns
+    -------
+    ThemeParts
+        The districts by 达标 / 未达标 / 无数据 on ``target``.
+
+    Raises
+    ------
+    MapOptionError
+        Unknown target, or a target not assessed per district.
     """
     targets = layers["targets"]
     chosen = district_target(targets, target)

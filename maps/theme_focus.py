@@ -63,13 +63,35 @@ class Focus:
         return _wgs84_bounds(self.area)
 
     def keep(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        """Return the rows of ``frame`` that belong to the area (all rows for the whole city)."""
+        """Return the rows of ``frame`` that belong to the area (all rows for the whole city).
+
+        Parameters
+        ----------
+        frame : geopandas.GeoDataFrame
+            Features in WGS84.
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            The rows of ``frame`` that belong to the area, in their order.
+        """
         if self.area is None or not len(frame):
             return frame
         return frame[self.mask(frame)]
 
     def mask(self, frame: gpd.GeoDataFrame) -> np.ndarray:
-        """Return, for each row of ``frame``, whether it belongs to the area."""
+        """Return, for each row of ``frame``, whether it belongs to the area.
+
+        Parameters
+        ----------
+        frame : geopandas.GeoDataFrame
+            Features in WGS84; the area must not be None.
+
+        Returns
+        -------
+        numpy.ndarray
+            Booleans, one per row (see the module docstring for the rule).
+        """
         found = np.zeros(len(frame), dtype=bool)
         near = self._near(frame, 0.0)
         candidates = frame.geometry.iloc[near].to_crs(crs.metric_crs("distance")).to_numpy()
@@ -92,7 +114,19 @@ class Focus:
         return np.sort(frame.sindex.query(box, predicate="intersects"))
 
     def context(self, layers: Layers) -> LayerSpec | None:
-        """Return the districts and neighbouring counties around the area, in grey (None for the whole city)."""
+        """Return the districts and neighbouring counties around the area, in grey.
+
+        Parameters
+        ----------
+        layers : Layers
+            Where the ``districts`` and ``neighbors`` layers come from.
+
+        Returns
+        -------
+        LayerSpec or None
+            The districts and counties within :data:`CONTEXT_DISTANCE_M` of
+            the area that are not part of it; None for the whole city.
+        """
         if self.area is None:
             return None
         around = pd.concat(
@@ -128,6 +162,12 @@ def resolve(
     river : str, optional
         River name of the ``rivers`` layer; the map shows a corridor of
         :data:`RIVER_CORRIDOR_M` each side of its course in Chongqing.
+
+    Returns
+    -------
+    Focus
+        The named area in the conformal metric CRS; the whole city when no
+        area is given.
 
     Raises
     ------

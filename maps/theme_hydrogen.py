@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -17,24 +20,40 @@ from cqgis.maps.theme_names import THEMES
 
 #: Service radius of a station, in metres.
 DEFAULT_RADIUS_M = 10_000.0
-OPTIONS: dict[str, object] = {"radius": DEFAULT_RADIUS_M}
+OPTIONS: Mapping[str, object] = MappingProxyType({"radius": DEFAULT_RADIUS_M})
 #: Covered share of a zone (percent): inner edges and labels of the classes.
 COVERAGE_EDGES = (25.0, 50.0, 75.0)
-COVERAGE_COLORS = {
+COVERAGE_COLORS: Mapping[str, str] = MappingProxyType({
     "覆盖率 ≥75%": "#238b45",
     "覆盖率 50%–75%": "#74c476",
     "覆盖率 25%–50%": "#c7e9c0",
     "覆盖率 <25%": "#fee6ce",
-}
+})
 #: Colour of each station status of the ``h2_stations`` layer.
-STATUS_COLORS = {"运营": "#08519c", "在建": "#f28e2b", "规划": "#9e9ac8", "停运": "#636363"}
+STATUS_COLORS: Mapping[str, str] = MappingProxyType(
+    {"运营": "#08519c", "在建": "#f28e2b", "规划": "#9e9ac8", "停运": "#636363"}
+)
 RING_COLOR = "#41b6c4"
 #: Segments per quarter circle of the drawn rings.
 RING_QUAD_SEGS = 16
 
 
 def service_rings(stations: gpd.GeoDataFrame, radius_m: float) -> gpd.GeoDataFrame:
-    """Return a circle of ``radius_m`` around each station (drawn in the conformal metric CRS), in WGS84."""
+    """Return a circle of ``radius_m`` around each station (drawn in the conformal metric CRS), in WGS84.
+
+    Parameters
+    ----------
+    stations : geopandas.GeoDataFrame
+        Rows of the ``h2_stations`` layer.
+    radius_m : float
+        Radius of the circles in metres.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One polygon per station, with its ``name``, ``status`` and
+        ``precision``, indexed like ``stations``.
+    """
     metric = stations.geometry.to_crs(crs.metric_crs("distance"))
     rings = shapely.buffer(metric.to_numpy(), radius_m, quad_segs=RING_QUAD_SEGS)
     geometry = gpd.GeoSeries(rings, index=stations.index, crs=metric.crs).to_crs(config.STORAGE_CRS)
@@ -52,6 +71,12 @@ def build(layers: Layers, focus: Focus, radius: float) -> ThemeParts:
         Area shown.
     radius : float
         Service radius of a station in metres.
+
+    Returns
+    -------
+    ThemeParts
+        Districts, the demonstration zones by covered share, the stations'
+        service rings and the stations by status.
 
     Raises
     ------

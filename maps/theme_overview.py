@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from cqgis.maps.style import LayerSpec
 from cqgis.maps.theme_base import Layers, ThemeParts, present, rivers_layer
 from cqgis.maps.theme_focus import Focus
 from cqgis.maps.theme_names import THEMES
 
-OPTIONS: dict[str, object] = {}
+OPTIONS: Mapping[str, object] = MappingProxyType({})
 #: Colour of each region of 一区两群.
-REGION_COLORS = {
+REGION_COLORS: Mapping[str, str] = MappingProxyType({
     "主城都市区": "#f6c28b",
     "渝东北三峡库区城镇群": "#a6d4a0",
     "渝东南武陵山区城镇群": "#c6b3e0",
-}
+})
 FUNCTIONAL_ZONE_COLOR = "#8c510a"
 BASIN_EDGE = "#08519c"
 BORDER_COLOR = "#c51b8a"
@@ -28,6 +31,11 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
         Catalogue layers of this map.
     focus : Focus
         Area shown.
+
+    Returns
+    -------
+    ThemeParts
+        Districts by region, basins, functional zones, rivers and the border.
     """
     districts = focus.keep(layers["districts"])
     zones = focus.keep(layers["functional_zones"])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import numpy as np
 import pandas as pd
 
@@ -10,14 +13,29 @@ from cqgis.maps.theme_base import Layers, ThemeParts, base_districts
 from cqgis.maps.theme_focus import Focus
 from cqgis.maps.theme_names import THEMES
 
-OPTIONS: dict[str, object] = {}
+OPTIONS: Mapping[str, object] = MappingProxyType({})
 GREEN_AND_CIRCULAR, GREEN, CIRCULAR, NEITHER = "绿色园区且实施循环化改造", "绿色园区", "实施循环化改造", "其他园区"
-STATUS_COLORS = {GREEN_AND_CIRCULAR: "#1b7837", GREEN: "#7fbc41", CIRCULAR: "#2166ac", NEITHER: "#969696"}
+STATUS_COLORS: Mapping[str, str] = MappingProxyType(
+    {GREEN_AND_CIRCULAR: "#1b7837", GREEN: "#7fbc41", CIRCULAR: "#2166ac", NEITHER: "#969696"}
+)
 FUNCTIONAL_ZONE_COLOR = "#8c510a"
 
 
 def park_status(parks: pd.DataFrame) -> pd.Series:
-    """Return each park's status: listed as a green park, in circular transformation, both or neither."""
+    """Return each park's status: listed as a green park, in circular transformation, both or neither.
+
+    Parameters
+    ----------
+    parks : pandas.DataFrame
+        Rows of the ``parks`` layer, with ``green_park`` and
+        ``circular_transform`` (missing when the park is not listed).
+
+    Returns
+    -------
+    pandas.Series
+        One of :data:`GREEN_AND_CIRCULAR`, :data:`GREEN`, :data:`CIRCULAR`
+        and :data:`NEITHER` per park, indexed like ``parks``.
+    """
     green = parks["green_park"].notna().to_numpy()
     circular = parks["circular_transform"].notna().to_numpy()
     status = np.select(
@@ -35,6 +53,11 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
         Catalogue layers of this map.
     focus : Focus
         Area shown.
+
+    Returns
+    -------
+    ThemeParts
+        Districts, functional zones and the parks by status.
     """
     parks = focus.keep(layers["parks"])
     parks = parks.assign(park_status=park_status(parks))

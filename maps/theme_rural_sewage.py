@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import geopandas as gpd
 import pandas as pd
 
@@ -11,25 +14,53 @@ from cqgis.maps.theme_base import ALERT_COLOR, Layers, ThemeParts, binned
 from cqgis.maps.theme_focus import Focus
 from cqgis.maps.theme_names import THEMES
 
-OPTIONS: dict[str, object] = {}
+OPTIONS: Mapping[str, object] = MappingProxyType({})
 #: Percentage points below the target that separate "close" from "far".
 CLOSE_GAP = 10.0
 TREATED, UNTREATED = "已治理", "未治理"
-SETTLEMENT_COLORS = {TREATED: "#2c7fb8", UNTREATED: "#fdae61"}
+SETTLEMENT_COLORS: Mapping[str, str] = MappingProxyType({TREATED: "#2c7fb8", UNTREATED: "#fdae61"})
 RATE_COLORS = ("#fcbba1", "#fee8c8", "#a1d99b")
-RATE_POPUP = {
+RATE_POPUP: Mapping[str, str] = MappingProxyType({
     "name": "区县", "settlements": "集聚点数", "treated": "已治理数", "rate_count": "治理率（%）",
     "target": "目标（%）", "gap": "差距（百分点）", "priority_untreated": "重点未治理集聚点数",
-}
+})
 
 
 def rate_labels(target: float) -> tuple[str, str, str]:
-    """Return the labels of the rate classes for ``target``, lowest first."""
+    """Return the labels of the rate classes for ``target``, lowest first.
+
+    Parameters
+    ----------
+    target : float
+        Target treatment rate in percent.
+
+    Returns
+    -------
+    tuple of str
+        Below ``target - CLOSE_GAP``, up to ``target``, and at or above it.
+    """
     return (f"<{target - CLOSE_GAP:g}%", f"{target - CLOSE_GAP:g}%–{target:g}%", f"≥{target:g}%（达标）")
 
 
 def district_rates(districts: gpd.GeoDataFrame, rates: pd.DataFrame, target: float) -> gpd.GeoDataFrame:
-    """Return the districts joined with their rows of ``rates`` (from ``treatment_rates``) and a rate class."""
+    """Return the districts joined with their rows of ``rates`` and a rate class.
+
+    Parameters
+    ----------
+    districts : geopandas.GeoDataFrame
+        The ``districts`` layer.
+    rates : pandas.DataFrame
+        From :func:`cqgis.analysis.rural_sewage.treatment_rates`; its city
+        row is dropped.
+    target : float
+        Target treatment rate in percent.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Every district with its rate columns and ``rate_class`` (one of
+        :func:`rate_labels`; missing for a district without settlements).
+    """
     rates = rates[rates["district"] != rural_sewage.CITY].drop(columns="district")
     frame = districts[["adcode", "name", "short_name", "geometry"]].merge(rates, on="adcode", how="left")
     frame["rate_class"] = binned(frame["rate_count"], (target - CLOSE_GAP, target), rate_labels(target))
@@ -50,6 +81,12 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
         Catalogue layers of this map.
     focus : Focus
         Area shown.
+
+    Returns
+    -------
+    ThemeParts
+        District rates against the target, the priority untreated
+        settlements and every settlement by status.
     """
     settlements = layers["rural_sewage"]
     target = rural_sewage.plan_target(layers["targets"])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import geopandas as gpd
 import pandas as pd
 
@@ -13,29 +16,41 @@ from cqgis.maps.theme_base import (
 from cqgis.maps.theme_focus import Focus
 from cqgis.maps.theme_names import THEMES
 
-OPTIONS: dict[str, object] = {}
+OPTIONS: Mapping[str, object] = MappingProxyType({})
 #: Colour of each water-quality class, clear blue to red (the usual colours of Chinese water reports).
-CLASS_COLORS = {
+CLASS_COLORS: Mapping[str, str] = MappingProxyType({
     "Ⅰ类": "#5ec8f2",
     "Ⅱ类": "#1f6fd1",
     "Ⅲ类": "#2ca25f",
     "Ⅳ类": "#f2d024",
     "Ⅴ类": "#f28e2b",
     "劣Ⅴ类": "#d7191c",
-}
+})
 CROSS_BORDER_COLOR = "#7b3294"
 MET, UNMET, NO_TARGET = "达标", "未达标", "无目标"
 #: Months of a full year of monitoring.
 FULL_YEAR_MONTHS = 12
-SECTION_POPUP = {
+SECTION_POPUP: Mapping[str, str] = MappingProxyType({
     "name": "断面", "river": "河流", "district": "区县", "class_label": "水质类别",
     "target_class": "水质目标", "compliance": "是否达标", "main_pollutants": "主要污染指标",
     "exceedances": "超标项目（超标倍数）", "direction": "跨界流向", "year": "评价年份",
-}
+})
 
 
 def latest_full_year(tidy: pd.DataFrame) -> str | None:
-    """Return the latest year monitored in all 12 months, else the latest year, or None without data."""
+    """Return the latest year monitored in all 12 months, else the latest year, or None without data.
+
+    Parameters
+    ----------
+    tidy : pandas.DataFrame
+        Measurements from :func:`cqgis.analysis.water_quality.tidy`, with a
+        ``month`` column (``YYYY-MM``).
+
+    Returns
+    -------
+    str or None
+        The year as ``YYYY``.
+    """
     months = tidy["month"].dropna().drop_duplicates()
     if months.empty:
         return None
@@ -49,6 +64,20 @@ def section_results(sections: gpd.GeoDataFrame, measurements: pd.DataFrame) -> t
 
     Sections are matched to results by code, else by name; a section
     without results shows 无数据.
+
+    Parameters
+    ----------
+    sections : geopandas.GeoDataFrame
+        The ``sections`` layer.
+    measurements : pandas.DataFrame
+        The ``measurements`` layer, long or wide.
+
+    Returns
+    -------
+    tuple of (geopandas.GeoDataFrame, str or None)
+        Every section with ``class_label``, ``compliance`` (达标 / 未达标 /
+        无目标), ``main_pollutants``, ``exceedances`` and ``year``; and the
+        year assessed, None without measurements.
     """
     tidy = water_quality.tidy(measurements)
     year = latest_full_year(tidy)
@@ -79,6 +108,12 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
         Catalogue layers of this map.
     focus : Focus
         Area shown.
+
+    Returns
+    -------
+    ThemeParts
+        Districts, rivers, the cross-border and failing sections, and the
+        sections by class.
     """
     sections, year = section_results(layers["sections"], layers["measurements"])
     shown = focus.keep(sections)

@@ -1,8 +1,9 @@
 """Thematic maps of the plan: build a theme's MapSpec for the city or one area and write it as HTML, PNG, PDF, SVG or GeoPackage.
 
 Each theme lives in its own module (``theme_overview``, ``theme_water`` ...)
-exposing ``TITLE``, ``OPTIONS`` (option name -> default) and
-``build(layers, focus, **options) -> ThemeParts``. This module adds what
+exposing ``OPTIONS`` (option name -> default) and
+``build(layers, focus, **options) -> ThemeParts``; the titles are in
+:mod:`cqgis.maps.theme_names`. This module adds what
 every map shares: the area in the title and extent, the grey districts
 around a focused area, the source note and the 示例数据 badge.
 """
@@ -11,8 +12,10 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from types import ModuleType
+from types import MappingProxyType, ModuleType
+from typing import TYPE_CHECKING
 
 from cqgis.config import Settings, settings as default_settings
 from cqgis.geo import io
@@ -23,17 +26,20 @@ from cqgis.maps.theme_base import Layers, is_synthetic, legend
 from cqgis.maps.theme_focus import resolve
 from cqgis.maps.theme_names import THEMES
 
+if TYPE_CHECKING:
+    from cqgis.maps.atlas import AtlasItem
+
 __all__ = ["SUFFIXES", "THEMES", "build_spec", "render", "render_item", "theme_module", "write"]
 
 #: Theme name -> module under cqgis.maps.
-THEME_MODULES = {
+THEME_MODULES: Mapping[str, str] = MappingProxyType({
     "overview": "theme_overview",
     "water": "theme_water",
     "hydrogen": "theme_hydrogen",
     "parks": "theme_parks",
     "rural-sewage": "theme_rural_sewage",
     "compliance": "theme_compliance",
-}
+})
 #: Suffix of the map's data layers written as one GeoPackage.
 DATA_SUFFIX = ".gpkg"
 #: Every suffix :func:`render` writes.
@@ -44,6 +50,16 @@ TITLE_SEPARATOR = " · "
 
 def theme_module(theme: str) -> ModuleType:
     """Return the module of ``theme``.
+
+    Parameters
+    ----------
+    theme : str
+        One of :data:`THEMES`.
+
+    Returns
+    -------
+    types.ModuleType
+        The theme's module, imported now (see the module docstring).
 
     Raises
     ------
@@ -63,7 +79,7 @@ def build_spec(
     basin: str | None = None,
     river: str | None = None,
     settings: Settings | None = None,
-    **theme_options,
+    **theme_options: object,
 ) -> MapSpec:
     """Return the map of a theme, for the whole city or one area.
 
@@ -84,6 +100,7 @@ def build_spec(
     Returns
     -------
     MapSpec
+        The map: its layers, title, legend, sources and extent.
 
     Raises
     ------
@@ -130,6 +147,11 @@ def write(
     basemap, tianditu_key : str, optional
         Tile basemap of the web map (see :func:`cqgis.maps.web.render_html`).
 
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
     Raises
     ------
     MapOptionError
@@ -157,7 +179,7 @@ def render(
     basemap: str = "none",
     tianditu_key: str | None = None,
     settings: Settings | None = None,
-    **theme_options,
+    **theme_options: object,
 ) -> Path:
     """Build a theme's map and write it; the suffix of ``path`` picks the format.
 
@@ -197,7 +219,7 @@ def render(
     return write(spec, path, basemap=basemap, tianditu_key=tianditu_key)
 
 
-def render_item(item) -> tuple[Path, ...]:
+def render_item(item: AtlasItem) -> tuple[Path, ...]:
     """Render one atlas item: build its map once and write every path it asks for.
 
     Parameters
@@ -211,6 +233,11 @@ def render_item(item) -> tuple[Path, ...]:
     -------
     tuple of pathlib.Path
         The files written.
+
+    Raises
+    ------
+    MapOptionError
+        Unknown theme or area, or a path of an unknown format.
     """
     area = {item.focus[0]: item.focus[1]} if item.focus else {}
     spec = build_spec(item.theme, settings=item.settings(), **area)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import click
 
 from cqgis.cli.main import LazyGroup
 
 #: Subcommand name -> "module:attribute" under cqgis.cli.
-COMMANDS = {
+COMMANDS: Mapping[str, str] = MappingProxyType({
     "attribute": "analyze.attribute:attribute",
     "coverage": "analyze.coverage:coverage",
     "cross-border": "analyze.cross_border:cross_border",
@@ -15,7 +18,7 @@ COMMANDS = {
     "rural-sewage": "analyze.rural_sewage:rural_sewage",
     "upstream": "analyze.upstream:upstream",
     "water-quality": "analyze.water_quality:water_quality",
-}
+})
 
 
 @click.group(cls=LazyGroup, lazy_commands=COMMANDS)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from cqgis.cli.errors import OptionError
 from cqgis.cli.options import data_dir_option, load_input
-from cqgis.errors import UsageError
 
 
 @click.command()
@@ -45,7 +45,7 @@ def compliance(indicators: str | None, output: Path, target_id: str, data_dir: P
     suffix = output.suffix.lower()
     if suffix not in (".xlsx", ".gpkg"):
         msg = f"-o {output.name}: write an .xlsx or a .gpkg"
-        raise UsageError(msg)
+        raise OptionError(msg)
     targets = load_input(None, "targets", data_dir)
     districts = load_input(None, "districts", data_dir)
     values = load_input(indicators, "indicators", data_dir)

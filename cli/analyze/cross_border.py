@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from cqgis.cli.errors import OptionError
 from cqgis.cli.options import data_dir_option, load_input
-from cqgis.errors import UsageError
 
 RIVERS_SHEET = "跨界河流"
 SECTIONS_SHEET = "跨界断面"
@@ -39,7 +39,8 @@ def cross_border(
     from cqgis.geo import io
 
     if output is not None and output.suffix.lower() != ".xlsx":
-        raise UsageError(f"-o {output.name}: write an .xlsx workbook")
+        msg = f"-o {output.name}: write an .xlsx workbook"
+        raise OptionError(msg)
     sections = analysis.cross_border_sections(
         load_input(sections_path, "sections", data_dir),
         load_input(None, "rivers", data_dir),

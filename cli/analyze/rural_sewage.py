@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from cqgis.cli.errors import OptionError
 from cqgis.cli.options import data_dir_option, load_input
-from cqgis.errors import UsageError
 
 
 @click.command("rural-sewage")
@@ -37,7 +37,7 @@ def rural_sewage(settlements: str | None, output: Path, target: float | None, da
     suffix = output.suffix.lower()
     if suffix not in (".xlsx", ".gpkg"):
         msg = f"-o {output.name}: write an .xlsx or a .gpkg"
-        raise UsageError(msg)
+        raise OptionError(msg)
     frame = load_input(settlements, "rural_sewage", data_dir)
     target = target if target is not None else analysis.plan_target(load_input(None, "targets", data_dir))
     rates = analysis.treatment_rates(frame, target)

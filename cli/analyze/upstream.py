@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from cqgis.cli.errors import OptionError
 from cqgis.cli.options import data_dir_option, load_input
-from cqgis.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
-def _section(sections, name: str):
+def _section(sections: pd.DataFrame, name: str) -> pd.Series:
     """Return the section row called ``name`` (or with that code); a clean error listing close names."""
     import difflib
 
@@ -20,10 +24,10 @@ def _section(sections, name: str):
     if len(hits) > 1:
         codes = "、".join(hits["code"].astype(str))
         msg = f"--section {name}: {len(hits)} sections have that name ({codes}); give the code"
-        raise UsageError(msg)
+        raise OptionError(msg)
     close = difflib.get_close_matches(name, sections["name"].astype(str).tolist(), n=5, cutoff=0.0)
     msg = f"--section {name}: no such section; close names: {'、'.join(close)}"
-    raise UsageError(msg)
+    raise OptionError(msg)
 
 
 @click.command(epilog="Example: cqgis analyze upstream --section 朱沱 -o 朱沱上游.gpkg")

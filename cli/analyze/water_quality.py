@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import click
 
-from cqgis.errors import UsageError
+from cqgis.cli.errors import OptionError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -16,7 +17,9 @@ if TYPE_CHECKING:
 DEFAULT = "default"
 
 #: Summary sheets: sheet name -> grouping column of the results.
-SUMMARIES = {"按区县": "district", "按流向": "direction", "按年度": "year", "按流域": "basin"}
+SUMMARIES: Mapping[str, str] = MappingProxyType(
+    {"按区县": "district", "按流向": "direction", "按年度": "year", "按流域": "basin"}
+)
 RESULTS_SHEET = "断面评价结果"
 
 #: Excel's limit on the characters of one cell; longer joined sources are cut.
@@ -62,7 +65,7 @@ def water_quality(
     """
     if output.suffix.lower() != ".xlsx":
         msg = f"output must be an .xlsx workbook, got {output.name}"
-        raise UsageError(msg)
+        raise OptionError(msg)
     from cqgis.analysis import water_quality as wq
     from cqgis.geo import io
 
@@ -76,6 +79,7 @@ def water_quality(
 
 
 def _inputs(measurements: str, sections_path: Path | None, sheet: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the measurements and sections tables; a user's table without a source column is credited to its file."""
     from cqgis.analysis import water_quality as wq
     from cqgis.layers import catalog
 
@@ -107,6 +111,7 @@ def _sheets(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def _chinese(frame: pd.DataFrame, headers: Mapping[str, str]) -> pd.DataFrame:
+    """Return ``frame`` for the workbook: 是/否 flags, sources cut to one Excel cell, Chinese headers."""
     table = frame.copy()
     for column in ("cross_border", "meets_target"):
         if column in table:
@@ -117,6 +122,7 @@ def _chinese(frame: pd.DataFrame, headers: Mapping[str, str]) -> pd.DataFrame:
 
 
 def _notes(results: pd.DataFrame) -> list[str]:
+    """Return the lines of the notes sheet: the method, the data's precision and a synthetic-data warning."""
     from cqgis.analysis import provenance
 
     notes = [
