@@ -34,14 +34,16 @@ class LazyGroup(click.Group):
         ``cqgis.cli`` (``"analyze.coverage:coverage"`` for a nested group).
     """
 
-    def __init__(self, *args, lazy_commands: Mapping[str, str], **kwargs) -> None:
+    def __init__(self, *args: object, lazy_commands: Mapping[str, str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_commands = lazy_commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """Return the subcommand names, sorted, without importing their modules."""
         return sorted(self.lazy_commands)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """Import and return subcommand ``name``; None when there is no such subcommand."""
         target = self.lazy_commands.get(name)
         if target is None:
             return None
@@ -53,7 +55,8 @@ class LazyGroup(click.Group):
 class MainGroup(LazyGroup):
     """The top-level group: a :class:`CqgisError` becomes one line and its exit code."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command line; a :class:`CqgisError` becomes ``Error: ...`` and its exit code."""
         try:
             return super().invoke(ctx)
         except CqgisError as exc:
