@@ -117,7 +117,7 @@ SECTION_ALIASES = {
     "所在河流": "river", "adcode": "adcode", "district": "district", "区县": "district", "所在区县": "district",
     "level": "level", "级别": "level", "断面级别": "level", "cross_border": "cross_border", "跨界": "cross_border",
     "是否跨界": "cross_border", "direction": "direction", "流向": "direction", "跨界流向": "direction",
-    "target_class": "target_class", "水质目标": "target_class", "目标类别": "target_class",
+    "target_class": "target_class", "水质目标": "target_class", "目标水质": "target_class", "目标类别": "target_class",
     "考核目标": "target_class", "waterbody": "waterbody", "水体类型": "waterbody", "basin": "basin",
     "流域": "basin", "source": "source", "来源": "source", "precision": "precision", "精度": "precision",
 }

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, Mapping
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -50,6 +51,9 @@ class Field:
     derived : bool
         Computed by the layer (a district from a spatial join, an area), so
         never expected in a user's file even when required.
+    value_aliases : mapping of str to str, optional
+        Other spellings users' files give the allowed values (``Ⅱ类`` and
+        ``II`` for ``Ⅱ``, ``河流`` for ``river``), replaced when a user file is loaded.
     """
 
     name: str
@@ -59,6 +63,7 @@ class Field:
     description: str = ""
     aliases: tuple[str, ...] = ()
     derived: bool = False
+    value_aliases: Mapping[str, str] | None = None
 
 
 #: The provenance columns every layer carries.

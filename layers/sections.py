@@ -24,6 +24,7 @@ the nearest one. Sections placed in Sichuan keep an empty district.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import geopandas as gpd
 import numpy as np
@@ -46,6 +47,18 @@ DIRECTIONS = ("川入渝", "渝入川")
 CLASSES = ("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ")
 WATERBODIES = ("river", "lake-reservoir")
 
+#: How users' tables write the target classes: Ⅱ类, II, 2, 二类 ...
+CLASS_SPELLINGS = MappingProxyType({
+    spelling: roman
+    for roman, latin, digit, chinese in zip(CLASSES, ("I", "II", "III", "IV", "V"), "12345", "一二三四五")
+    for spelling in (f"{roman}类", latin, f"{latin}类", digit, f"{digit}类", f"{chinese}类")
+})
+#: How users' tables write the water body.
+WATERBODY_SPELLINGS = MappingProxyType({
+    "河流": "river", "河": "river", "江": "river",
+    "湖库": "lake-reservoir", "湖泊": "lake-reservoir", "水库": "lake-reservoir", "湖": "lake-reservoir",
+})
+
 #: Where the CSV writes how it placed the point, joined to the fact source.
 LOCATION_PREFIX = "位置："
 
@@ -54,17 +67,30 @@ SCHEMA = Schema(
     title_zh="地表水监测断面",
     geometry_type="Point",
     fields=(
-        Field("code", "str", description="cqgis section code, e.g. CQ-S001", aliases=("断面编码", "断面代码", "编码")),
+        Field(
+            "code", "str", required=False,
+            description="section code, e.g. CQ-S001; the name when not given",
+            aliases=("断面编码", "断面代码", "编码"),
+        ),
         Field("name", "str", description="section name, e.g. 朱沱", aliases=("断面名称", "断面")),
         Field("river", "str", description="river or lake, e.g. 长江", aliases=("河流", "河流名称", "所在河流", "水体")),
         Field("adcode", "str", required=False, derived=True, description="Chongqing district adcode; empty outside Chongqing"),
         Field("district", "str", required=False, derived=True, description="Chongqing district name (spatial join)"),
         Field("basin", "str", required=False, derived=True, description="basin (spatial join with the basins layer); empty outside Chongqing"),
         Field("level", "str", required=False, allowed=LEVELS, description="国控 / 市控; empty when unknown", aliases=("级别", "断面级别")),
-        Field("cross_border", "bool", description="川渝 cross-border section", aliases=("是否跨界", "跨界")),
+        Field("cross_border", "bool", required=False, description="川渝 cross-border section; no when not given", aliases=("是否跨界", "跨界")),
         Field("direction", "str", required=False, allowed=DIRECTIONS, description="川入渝 / 渝入川 for cross-border sections", aliases=("流向", "跨界流向")),
-        Field("target_class", "str", required=False, allowed=CLASSES, description="target water-quality class Ⅰ..Ⅴ; empty when unknown", aliases=("水质目标", "目标类别", "考核目标")),
-        Field("waterbody", "str", allowed=WATERBODIES, description="river or lake-reservoir", aliases=("水体类型",)),
+        Field(
+            "target_class", "str", required=False, allowed=CLASSES,
+            description="target water-quality class Ⅰ..Ⅴ; empty when unknown",
+            aliases=("水质目标", "目标水质", "目标类别", "考核目标", "水质目标类别"),
+            value_aliases=CLASS_SPELLINGS,
+        ),
+        Field(
+            "waterbody", "str", required=False, allowed=WATERBODIES,
+            description="river or lake-reservoir; river when not given",
+            aliases=("水体类型",), value_aliases=WATERBODY_SPELLINGS,
+        ),
         *PROVENANCE_FIELDS,
     ),
     description="Surface-water monitoring sections with their target class and cross-border direction.",
@@ -102,7 +128,12 @@ def complete(frame: gpd.GeoDataFrame, deps: Mapping[str, gpd.GeoDataFrame]) -> g
     geopandas.GeoDataFrame
         A copy of ``frame`` with ``adcode``, ``district`` and ``basin``.
     """
-    with_districts = assign_districts(frame, deps["districts"], max_distance_m=NEAREST_LIMIT_M)
+    # A user's table may leave out what the curated CSV always gives.
+    defaults = {"code": frame["name"], "cross_border": False, "waterbody": "river"}
+    filled = frame.assign(**{
+        column: frame[column].fillna(value) if column in frame else value for column, value in defaults.items()
+    })
+    with_districts = assign_districts(filled, deps["districts"], max_distance_m=NEAREST_LIMIT_M)
     return assign_basins(with_districts, deps["basins"], max_distance_m=NEAREST_LIMIT_M)
 
 

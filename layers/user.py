@@ -22,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 
 import geopandas as gpd
+import pandas as pd
 import yaml
 
 from cqgis.errors import UsageError
@@ -197,6 +198,7 @@ def load(
     headers = header_mapping(schema, report.frame.columns, mapping)
     frame = report.frame.rename(columns=headers)
     frame = frame[[c for c in frame.columns if c in schema.columns or c == "geometry"]]
+    frame = normalise_values(schema, frame)
     if "source" not in frame.columns:
         frame = frame.assign(source=f"用户文件 {Path(path).name}")
     if "precision" not in frame.columns:
@@ -219,6 +221,39 @@ def load(
     # Analyses on the layer can still name rows as the user's spreadsheet does.
     report.frame.attrs[io.ROW_NUMBERS] = tuple(int(row) for row in report.row_numbers)
     return report
+
+
+def normalise_values(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with users' usual spellings replaced by the schema's values.
+
+    Cells are stripped of surrounding spaces; a field's ``value_aliases``
+    are applied; numeric fields lose a trailing ``%`` and thousands
+    separators (``42%`` -> ``42``, ``1,200`` -> ``1200``).
+
+    Parameters
+    ----------
+    schema : Schema
+        The layer's schema.
+    frame : pandas.DataFrame
+        A user's data with the schema's column names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with normalised cells.
+    """
+    frame = frame.copy()
+    for f in schema.fields:
+        if f.name not in frame.columns:
+            continue
+        values = frame[f.name]
+        text = values.map(lambda v: v.strip() if isinstance(v, str) else v)
+        if f.value_aliases:
+            text = text.map(lambda v: f.value_aliases.get(v, v) if isinstance(v, str) else v)
+        if f.dtype in ("int", "float"):
+            text = text.map(lambda v: v.replace(",", "").removesuffix("%").strip() if isinstance(v, str) else v)
+        frame[f.name] = text
+    return frame
 
 
 def _table_report(path: str | os.PathLike, sheet: str | None) -> validation.Report:

@@ -143,3 +143,22 @@ def test_some_sections_fail_their_target_in_some_year(yearly):
     rates = wq.compliance_rates(yearly, "year")
     assert rates["compliance_rate"].between(50, 100).all()
     assert np.isin(rates["year"], [2023, 2024, 2025]).all()
+
+
+def test_a_users_simple_sections_table_loads_with_usual_spellings(tmp_path, districts):
+    from cqgis.layers import user
+
+    path = tmp_path / "断面.csv"
+    path.write_text(
+        "断面名称,河流,经度,纬度,目标水质,水体类型\n"
+        "朱沱,长江,105.84877,29.0184,Ⅱ类,河流\n"
+        "某水库,某水库,106.9,29.9,III,水库\n",
+        encoding="gbk",
+    )
+    report = user.load(path, sections, deps={"districts": districts, "basins": catalog.load("basins")})
+    assert report.ok, report.format()
+    frame = report.frame.set_index("name")
+    assert frame.loc["朱沱", "target_class"] == "Ⅱ" and frame.loc["某水库", "target_class"] == "Ⅲ"
+    assert frame.loc["某水库", "waterbody"] == "lake-reservoir"
+    assert frame.loc["朱沱", "code"] == "朱沱" and not frame.loc["朱沱", "cross_border"]
+    assert frame.loc["朱沱", "district"] == "永川区"
