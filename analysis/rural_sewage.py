@@ -66,6 +66,8 @@ def treatment_rates(settlements: pd.DataFrame, target_pct: float) -> pd.DataFram
         priority_untreated (count), precision, source.
     """
     _check(settlements)
+    # Settlements outside every district (in Sichuan) are not Chongqing's to count.
+    settlements = settlements[settlements["adcode"].notna()]
     if settlements.empty:
         msg = "the settlements table has no rows: nothing to compute a treatment rate from"
         raise AnalysisError(msg)
@@ -101,6 +103,22 @@ def treatment_rates(settlements: pd.DataFrame, target_pct: float) -> pd.DataFram
     return rates.iloc[order].reset_index(drop=True)
 
 
+def outside_chongqing(settlements: pd.DataFrame) -> pd.DataFrame:
+    """Return the settlements that lie in no Chongqing district; the rates leave them out.
+
+    Parameters
+    ----------
+    settlements : pandas.DataFrame
+        Settlements with ``adcode`` (empty outside Chongqing).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows without a district.
+    """
+    return settlements[settlements["adcode"].isna()]
+
+
 def priority_mask(settlements: pd.DataFrame) -> pd.Series:
     """True for settlements in the plan's priority class (>= 200 households or >= 500 residents)."""
     mask = pd.Series(False, index=settlements.index)
@@ -114,6 +132,7 @@ def priority_mask(settlements: pd.DataFrame) -> pd.Series:
 def priority_untreated(settlements: pd.DataFrame) -> pd.DataFrame:
     """The untreated settlements of the priority class, largest first."""
     _check(settlements)
+    settlements = settlements[settlements["adcode"].notna()]
     treated = settlements["has_sewage_treatment"].astype(bool)
     chosen = settlements[priority_mask(settlements) & ~treated]
     size = [c for c in ("households", "residents") if c in chosen]

@@ -123,3 +123,21 @@ def test_cli_header_only_survey_is_a_clean_error(tmp_path):
     result = CliRunner().invoke(main.cli, ["analyze", "rural-sewage", str(survey), "-o", str(tmp_path / "o.xlsx")])
     assert result.exit_code == 1
     assert "has no rows" in result.output and "Traceback" not in result.output
+
+
+def test_cli_leaves_out_settlements_in_sichuan(tmp_path, districts):
+    from click.testing import CliRunner
+
+    from cqgis.cli import main
+
+    survey = tmp_path / "s.csv"
+    survey.write_text(
+        "名称,经度,纬度,户数,是否治理\n甲村,108.38,30.81,100,是\n四川村,106.44,30.54,300,否\n", encoding="utf-8"
+    )
+    output = tmp_path / "o.xlsx"
+    result = CliRunner().invoke(main.cli, ["analyze", "rural-sewage", str(survey), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert "四川村 (row 3)" in result.output
+    rates = pd.read_excel(output, sheet_name="区县治理率").set_index("区县")
+    assert rates.loc["全市", "集聚点数"] == 1
+    assert pd.read_excel(output, sheet_name="重点未治理集聚点").empty

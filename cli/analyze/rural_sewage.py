@@ -40,6 +40,11 @@ def rural_sewage(settlements: str | None, output: Path, target: float | None, da
         raise OptionError(msg)
     frame = load_input(settlements, "rural_sewage", data_dir)
     target = target if target is not None else analysis.plan_target(load_input(None, "targets", data_dir))
+    outside = analysis.outside_chongqing(frame)
+    if len(outside):
+        rows = io.row_numbers(frame)[frame.index.get_indexer(outside.index)]
+        listed = ", ".join(f"{name} (row {row})" for name, row in zip(outside["name"], rows))
+        click.echo(f"left out, outside Chongqing: {listed}", err=True)
     rates = analysis.treatment_rates(frame, target)
     priority = analysis.priority_untreated(frame)
     if suffix == ".xlsx":
