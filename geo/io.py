@@ -136,6 +136,9 @@ DEFAULT_COORDINATE_COLUMNS = ("lon", "lat")
 #: Column that gets non-point geometries as WKT in a table.
 WKT_COLUMN = "wkt"
 
+#: Most characters an Excel cell holds.
+EXCEL_CELL_LIMIT = 32_767
+
 #: Time stamp GDAL writes into GeoPackage metadata (see :func:`_write_gdal`).
 FIXED_GDAL_DATE = "2000-01-01T00:00:00Z"
 
@@ -466,6 +469,7 @@ def read_table(
         is not a usable coordinate (named by row, column and value).
     """
     import geopandas as gpd
+    import numpy as np
 
     from cqgis.geo import crs as crs_module
 
@@ -476,6 +480,13 @@ def read_table(
     degrees = isinstance(parsed, str) or parsed.is_geographic
     x = _coordinate_values(data, lon_column, "longitude", 180.0 if degrees else None, path)
     y = _coordinate_values(data, lat_column, "latitude", 90.0 if degrees else None, path)
+    if not degrees and len(x) and (np.abs(x) <= 180).all() and (np.abs(y) <= 90).all():
+        # Metres of a projected CRS are never all this small near China: these are degrees.
+        msg = (
+            f"{path.name}: the coordinates look like degrees (e.g. {x[0]:g}, {y[0]:g}), not metres of "
+            f"{parsed.name}; give --crs wgs84, cgcs2000, gcj02 or bd09"
+        )
+        raise CRSError(msg)
     points = gpd.GeoDataFrame(data.reset_index(drop=True), geometry=gpd.points_from_xy(x, y))
     frame = _point_columns(crs_module.to_wgs84(points, crs), (lon_column, lat_column))
     frame.attrs[COORDINATE_COLUMNS] = (lon_column, lat_column)
@@ -595,10 +606,12 @@ def write_sheets(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike) ->
     if path.suffix.lower() != ".xlsx":
         msg = f"cannot write {path.name}: a workbook of several sheets must be .xlsx"
         raise WriteError(msg)
+    tables = {name: _as_table(table) if "geometry" in table else table for name, table in sheets.items()}
+    # Checked before the workbook opens: closing a half-built workbook would hide the reason.
+    for table in tables.values():
+        _check_excel_cells(table, path)
     with atomic(path) as temp, pd.ExcelWriter(temp, engine="openpyxl") as book:
-        for name, table in sheets.items():
-            if "geometry" in table:
-                table = _as_table(table)
+        for name, table in tables.items():
             table.to_excel(book, sheet_name=name[:31], index=False)
     return path
 
@@ -680,7 +693,26 @@ def _write_csv(
 def _write_excel(
     frame: gpd.GeoDataFrame, temp: Path, target: Path, fmt: FileFormat, layer: str | None
 ) -> None:
-    _as_table(frame).to_excel(temp, index=False, sheet_name=layer or "Sheet1", engine=fmt.driver)
+    table = _as_table(frame)
+    _check_excel_cells(table, target)
+    table.to_excel(temp, index=False, sheet_name=layer or "Sheet1", engine=fmt.driver)
+
+
+def _check_excel_cells(table: pd.DataFrame, target: Path) -> None:
+    """Refuse text Excel would cut: a cell holds at most 32,767 characters (a detailed polygon's WKT does not fit)."""
+    import pandas as pd
+
+    for column in table.columns:
+        values = table[column]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        lengths = values.map(lambda v: len(v) if isinstance(v, str) else 0)
+        if (lengths > EXCEL_CELL_LIMIT).any():
+            msg = (
+                f"cannot write {target.name}: column {column} has cells longer than Excel's "
+                f"{EXCEL_CELL_LIMIT:,} characters (detailed geometries); write .gpkg, .geojson or .csv instead"
+            )
+            raise WriteError(msg)
 
 
 _WRITERS: Mapping[str, Callable[[gpd.GeoDataFrame, Path, Path, FileFormat, str | None], None]] = (

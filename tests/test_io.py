@@ -494,3 +494,23 @@ def test_geopackages_are_byte_identical_and_write_layers_replaces_the_file(tmp_p
     assert io.list_layers(first) == ["三"]
     with pytest.raises(WriteError, match="GeoPackage"):
         io.write_layers({"一": frame}, tmp_path / "x.geojson")
+
+
+def test_excel_refuses_cells_it_would_cut(tmp_path):
+    detailed = shapely.Point(106.5, 29.5).buffer(0.1, quad_segs=2000)
+    frame = gpd.GeoDataFrame({"名称": ["甲"]}, geometry=[detailed], crs="EPSG:4326")
+    with pytest.raises(WriteError, match="longer than Excel's 32,767 characters"):
+        io.write(frame, tmp_path / "x.xlsx")
+    with pytest.raises(WriteError, match="longer than Excel's"):
+        io.write_sheets({"区县": frame}, tmp_path / "y.xlsx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_degrees_declared_as_a_projected_crs_are_refused(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("name,lon,lat\n朱沱,105.853,29.016\n", encoding="utf-8")
+    with pytest.raises(CRSError, match="look like degrees"):
+        io.read(path, crs=4547)
+    metres = tmp_path / "m.csv"
+    metres.write_text("name,x,y\n甲,456000,3267000\n", encoding="utf-8")
+    assert len(io.read(metres, crs=4545)) == 1
