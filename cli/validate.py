@@ -11,7 +11,9 @@ import click
 from cqgis.cli.errors import OptionError
 
 if TYPE_CHECKING:
-    from cqgis.geo.validate import Report
+    import pandas as pd
+
+    from cqgis.geo.validate import Problem, Report
 
 
 @click.command()
@@ -103,4 +105,20 @@ def _as_layer(
     mapping = user.read_mapping(map_file, layer=name) if map_file else {}
     mapping.update(user.parse_pairs(pairs))
     deps = {dependency: catalog.load(dependency) for dependency in layer.DEPENDS}
-    return user.load(path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat)
+    report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat)
+    if name == "measurements":
+        report.problems += _measurement_problems(report.frame)
+    return report
+
+
+def _measurement_problems(table: pd.DataFrame) -> list[Problem]:
+    """Check a monitoring table with the water-quality reader, which stops at the first bad cell."""
+    from cqgis.analysis import water_quality
+    from cqgis.analysis.errors import AnalysisError
+    from cqgis.geo.validate import Problem
+
+    try:
+        water_quality.tidy(table)
+    except AnalysisError as exc:
+        return [Problem("unreadable_table", None, None, None, str(exc))]
+    return []

@@ -46,6 +46,7 @@ KINDS: Mapping[str, str] = MappingProxyType({
     "missing_value": "a blank cell in a required column",
     "not_numeric": "a value that is not a number in a numeric column",
     "not_allowed": "a value outside the column's allowed values",
+    "unreadable_table": "a table its layer's reader cannot parse (the first bad cell)",
 })
 
 #: Column names taken as the id column when none is named (case-insensitive).

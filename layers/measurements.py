@@ -54,6 +54,12 @@ from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 SOURCE_PACKAGES = ()
 DEPENDS = ("sections",)
 
+#: Users' monitoring tables come in many shapes (wide with GB 3838 Chinese item
+#: names, long with 0.01L / ND cells, Excel dates or 2024年3月); they are kept as
+#: read and parsed by :func:`cqgis.analysis.water_quality.tidy`, which names
+#: every bad cell by row and column.
+RAW_USER_TABLE = True
+
 SEED = 3838
 FIRST_MONTH = "2023-01"
 LAST_MONTH = "2025-12"

@@ -190,9 +190,19 @@ def load(
     -------
     cqgis.geo.validate.Report
         Every problem, by row; when there is none, ``frame`` is the layer
-        conformed to its schema.
+        conformed to its schema. A layer with ``RAW_USER_TABLE`` gets the
+        table as read, its cells as text, for its own reader to check.
     """
     schema: Schema = layer.SCHEMA
+    if getattr(layer, "RAW_USER_TABLE", False):
+        # The layer's own reader parses and checks these tables (see the layer's docstring).
+        report = _table_report(path, sheet, text=True)
+        report.frame = report.frame.assign(
+            source=report.frame.get("source", f"用户文件 {Path(path).name}"),
+            precision=report.frame.get("precision", DEFAULT_PRECISION),
+        )
+        report.frame.attrs[io.ROW_NUMBERS] = tuple(int(row) for row in report.row_numbers)
+        return report
     table_like = schema.geometry_type is None
     report = validation.validate_file(path, crs=crs, layer=sheet, lon=lon, lat=lat) if not table_like else _table_report(path, sheet)
     headers = header_mapping(schema, report.frame.columns, mapping)
@@ -256,9 +266,9 @@ def normalise_values(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _table_report(path: str | os.PathLike, sheet: str | None) -> validation.Report:
+def _table_report(path: str | os.PathLike, sheet: str | None, text: bool = False) -> validation.Report:
     """Read a table layer's file (no coordinates) into a report with spreadsheet row numbers."""
-    table = io.read_rows(path, sheet=sheet)
+    table = io.read_rows(path, sheet=sheet, text=text)
     return validation.Report(
         name=Path(path).name,
         rows=len(table),

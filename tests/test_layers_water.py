@@ -162,3 +162,27 @@ def test_a_users_simple_sections_table_loads_with_usual_spellings(tmp_path, dist
     assert frame.loc["某水库", "waterbody"] == "lake-reservoir"
     assert frame.loc["朱沱", "code"] == "朱沱" and not frame.loc["朱沱", "cross_border"]
     assert frame.loc["朱沱", "district"] == "永川区"
+
+
+def test_a_wide_chinese_monitoring_table_replaces_the_measurements(tmp_path, districts):
+    from click.testing import CliRunner
+
+    from cqgis.cli import main
+    from cqgis.config import settings
+    from cqgis.maps import themes
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rows = [("朱沱", f"2025年{m}月", "7.5", "1.8", "0.15", "0.05L", "7.8") for m in range(1, 13)]
+    table = pd.DataFrame(rows, columns=["断面名称", "监测时间", "溶解氧", "高锰酸盐指数", "氨氮", "总磷", "pH值"])
+    table.to_excel(folder / "measurements.xlsx", index=False)
+    ok = CliRunner().invoke(main.cli, ["validate", str(folder / "measurements.xlsx"), "--as", "measurements"])
+    assert ok.exit_code == 0, ok.output
+    spec = themes.build_spec("water", settings=settings(data_dir=folder))
+    classes = spec.layers[-1].frame.set_index("name")["class"]
+    assert classes["朱沱"] == "Ⅱ"
+    assert not spec.synthetic  # the user's own measurements: no 示例数据 badge
+    table.loc[3, "氨氮"] = "abc"
+    table.to_excel(folder / "measurements.xlsx", index=False)
+    bad = CliRunner().invoke(main.cli, ["validate", str(folder / "measurements.xlsx"), "--as", "measurements"])
+    assert bad.exit_code == 1 and "row 5" in bad.output
