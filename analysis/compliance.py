@@ -68,7 +68,9 @@ def resolve_targets(indicators: pd.DataFrame, targets: pd.DataFrame) -> pd.Serie
     by_name = pd.Series(targets["id"].to_numpy(), index=targets["indicator"].to_numpy())
     by_name = by_name[~by_name.index.duplicated(keep=False)]
     words = indicators.get("indicator", pd.Series(pd.NA, index=indicators.index)).astype("string").str.strip()
-    ids = ids.fillna(words.map(by_name).astype("string"))
+    # A 指标 column holding target ids is as good as a 目标编号 column.
+    as_id = words.where(words.isin(targets["id"]))
+    ids = ids.fillna(as_id).fillna(words.map(by_name).astype("string"))
     unknown = ~ids.isin(targets["id"]).to_numpy()
     if unknown.any():
         row = int(np.flatnonzero(unknown)[0])
@@ -132,8 +134,7 @@ def with_rural_sewage(
         The values, with the rates added when allowed, and a note when they
         were left out.
     """
-    given = values.get("target_id", pd.Series(dtype="string")).eq(rural_sewage.TARGET_ID).any()
-    if given:
+    if resolve_targets(values, targets).eq(rural_sewage.TARGET_ID).any():
         return values, None
     rates = rural_sewage.treatment_rates(settlements, rural_sewage.plan_target(targets))
     values_synthetic = values.get("precision", pd.Series(dtype="string")).eq("synthetic").all()
@@ -180,6 +181,11 @@ def evaluate(targets: pd.DataFrame, indicators: pd.DataFrame, districts: pd.Data
         target_id=resolve_targets(indicators, targets),
         adcode=resolve_districts(indicators, districts),
     )
+    repeated = values.duplicated(["target_id", "adcode", *(["year"] if "year" in values else [])], keep=False)
+    if repeated.any():
+        rows = ", ".join(str(r) for r in io.row_numbers(indicators)[repeated.to_numpy()][:10])
+        msg = f"indicators rows {rows}: the same target, district and year more than once; keep one value each"
+        raise AnalysisError(msg)
     if "year" in values:
         values = values.sort_values("year", kind="stable")
     values = values.drop_duplicates(["target_id", "adcode"], keep="last")

@@ -128,3 +128,28 @@ def test_cli_names_the_spreadsheet_row_of_a_bad_indicator(tmp_path, districts):
     result = CliRunner().invoke(main.cli, ["analyze", "compliance", str(indicators), "-o", str(tmp_path / "o.xlsx")])
     assert result.exit_code == 1
     assert "indicators row 4: 'no_such_target'" in result.output
+
+
+def test_ids_in_the_indicator_column_percent_values_and_repeats(tmp_path, targets, districts):
+    indicators = tmp_path / "指标.csv"
+    indicators.write_text("指标,区县,实际值\nurban_sewage_treatment_rate,渝北区,98.6%\n", encoding="utf-8")
+    workbook = tmp_path / "o.xlsx"
+    result = CliRunner().invoke(main.cli, ["analyze", "compliance", str(indicators), "-o", str(workbook)])
+    assert result.exit_code == 0, result.output
+    sheet = pd.read_excel(workbook, sheet_name="目标评估结果")
+    row = sheet[(sheet["目标编号"] == "urban_sewage_treatment_rate") & (sheet["区县"] == "渝北区")]
+    assert row["实际值"].tolist() == [98.6]
+    repeated = pd.DataFrame({"target_id": ["green_parks"] * 2, "district": ["全市", "全市"], "value": [30, 31]})
+    with pytest.raises(AnalysisError, match="rows 2, 3: the same target"):
+        compliance.evaluate(targets, repeated, districts)
+
+
+def test_a_rural_sewage_rate_given_by_wording_is_kept(tmp_path, districts):
+    indicators = tmp_path / "指标.csv"
+    indicators.write_text("指标,区县,实际值\n农村生活污水治理率,全市,42\n", encoding="utf-8")
+    workbook = tmp_path / "o.xlsx"
+    result = CliRunner().invoke(main.cli, ["analyze", "compliance", str(indicators), "-o", str(workbook)])
+    assert result.exit_code == 0 and "无数据 (no survey" not in result.output
+    sheet = pd.read_excel(workbook, sheet_name="目标评估结果")
+    city = sheet[(sheet["目标编号"] == "rural_sewage_treatment_rate") & (sheet["区县"] == "全市")]
+    assert city["状态"].tolist() == ["达标"]
