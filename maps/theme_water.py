@@ -140,6 +140,8 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
                 popup=SECTION_POPUP,
             ),
         ],
-        subtitle=f"{year}年断面水质类别（GB 3838-2002）；红圈：未达到水质目标；紫圈：川渝跨界断面" if year else "无监测数据",
+        subtitle=(
+            f"{year}年断面水质类别（GB 3838-2002）；红圈：未达到水质目标；紫圈：川渝跨界断面" if year else "无监测数据"
+        ) + ("；本图范围内无监测断面" if shown.empty else ""),
         sources=("sections", "measurements", "rivers"),
     )

@@ -234,3 +234,8 @@ def test_compliance_map_of_the_rural_sewage_target_uses_the_computed_rates():
     spec = themes.build_spec("compliance", target="rural_sewage_treatment_rate")
     statuses = spec.layers[-1].frame["status"]
     assert statuses.isin(["达标", "未达标"]).sum() > 30
+
+
+def test_a_water_map_without_sections_says_so():
+    assert "本图范围内无监测断面" in themes.build_spec("water", district="渝中区").subtitle
+    assert "本图范围内无监测断面" not in themes.build_spec("water", district="永川区").subtitle
