@@ -102,8 +102,9 @@ def _as_layer(
     from cqgis.layers import catalog, user
 
     layer = catalog.module(name)
-    mapping = user.read_mapping(map_file, layer=name) if map_file else {}
+    mapping, file_crs = user.split_crs(user.read_mapping(map_file, layer=name) if map_file else {})
     mapping.update(user.parse_pairs(pairs))
+    crs = crs or file_crs
     deps = {dependency: catalog.load(dependency) for dependency in layer.DEPENDS}
     report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat)
     if name == "measurements":

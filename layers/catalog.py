@@ -213,12 +213,14 @@ def load_file(
 
     settings = settings or default_settings()
     layer = module(name)
+    crs = None
     if mapping is None and settings.data_dir is not None:
         columns = Path(settings.data_dir) / COLUMNS_FILE
-        mapping = user.read_mapping(columns, layer=name) if columns.exists() else None
+        if columns.exists():
+            mapping, crs = user.split_crs(user.read_mapping(columns, layer=name))
     # Derived fields need the dependencies, which may themselves be user files.
     deps = {dependency: load(dependency, settings) for dependency in layer.DEPENDS}
-    report = user.load(path, layer, mapping=mapping, deps=deps)
+    report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs)
     if not report.ok:
         msg = f"layer '{name}' from {report.format(limit=10)}"
         raise LayerError(msg)

@@ -30,6 +30,9 @@ from cqgis.geo import io
 from cqgis.geo import validate as validation
 from cqgis.layers.schema import Schema
 
+#: Keys of a layer's ``columns.yaml`` section that give its file's coordinate system.
+CRS_KEYS = ("crs", "坐标系")
+
 #: Precision given to a user's features when the file does not say.
 DEFAULT_PRECISION = "approximate"
 
@@ -105,6 +108,28 @@ def read_mapping(path: str | os.PathLike, layer: str | None = None) -> dict[str,
         msg = f"column mapping {path.name}: expected 'header: field' pairs, e.g. 断面名称: name"
         raise UsageError(msg)
     return {str(k).strip(): v.strip() for k, v in data.items()}
+
+
+def split_crs(mapping: Mapping[str, str]) -> tuple[dict[str, str], str | None]:
+    """Take the reserved ``crs`` (or ``坐标系``) entry out of a layer's column mapping.
+
+    A data folder's ``columns.yaml`` says what a file's coordinates are with
+    it (``crs: gcj02`` for coordinates copied from Amap), since the file
+    itself cannot.
+
+    Parameters
+    ----------
+    mapping : mapping of str to str
+        A layer's entries of ``columns.yaml``.
+
+    Returns
+    -------
+    (dict, str or None)
+        The header mapping proper, and the coordinate system if given.
+    """
+    pairs = dict(mapping)
+    found = [pairs.pop(key) for key in CRS_KEYS if key in pairs]
+    return pairs, (found[0] if found else None)
 
 
 def header_mapping(

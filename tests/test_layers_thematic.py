@@ -154,3 +154,16 @@ def test_cli_validate_as_layer(tmp_path, districts):
     assert "required column 'status' is missing" in failed.output
     unknown = CliRunner().invoke(main.cli, ["validate", str(good), "--as", "nolayer"])
     assert unknown.exit_code == 2 and "unknown layer 'nolayer'" in unknown.output
+
+
+def test_columns_yaml_says_a_data_folder_file_is_gcj02(tmp_path, districts):
+    from cqgis.config import settings
+    from cqgis.geo import crs
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "h2_stations.csv").write_text("站名,状态,经度,纬度\n甲站,运营,106.5,29.5\n", encoding="utf-8")
+    (folder / "columns.yaml").write_text("h2_stations:\n  crs: gcj02\n  站名: name\n", encoding="utf-8")
+    point = catalog.load("h2_stations", settings(data_dir=folder)).geometry.iloc[0]
+    lon, lat = crs.gcj02_to_wgs84(106.5, 29.5)
+    assert point.x == pytest.approx(float(lon)) and point.y == pytest.approx(float(lat))
