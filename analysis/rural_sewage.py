@@ -157,6 +157,21 @@ RATE_LABELS = {
 }
 
 
+#: Chinese headers of the settlement tables, for reports.
+SETTLEMENT_LABELS = {
+    "geonameid": "GeoNames编号",
+    "name": "集聚点",
+    "adcode": "区划代码",
+    "district": "区县",
+    "households": "户数",
+    "residents": "常住人口",
+    "has_sewage_treatment": "是否治理",
+    "facility_type": "治理方式",
+    "precision": "精度",
+    "source": "来源",
+}
+
+
 def plan_target(targets: pd.DataFrame) -> float:
     """Return the plan's rural sewage treatment target (percent) from the ``targets`` layer.
 

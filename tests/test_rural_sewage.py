@@ -95,7 +95,7 @@ def test_cli_on_a_survey_file(tmp_path, districts):
     assert rates.loc["潼南区", "治理率(%)"] == 0
     assert rates.loc["全市", "治理率(%)"] == pytest.approx(100 / 3)
     assert rates.loc["全市", "目标(%)"] == 40
-    assert list(book["重点未治理集聚点"]["name"]) == ["丙村"]
+    assert list(book["重点未治理集聚点"]["集聚点"]) == ["丙村"]
     assert "synthetic" not in result.output
 
 

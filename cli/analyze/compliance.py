@@ -57,7 +57,7 @@ def compliance(indicators: str | None, output: Path, target_id: str, data_dir: P
         io.write_sheets(
             {
                 "目标评估结果": results.rename(columns=analysis.LABELS),
-                "汇总": analysis.summary(results),
+                "汇总": analysis.summary(results).rename(columns=analysis.LABELS),
                 "说明": pd.DataFrame({"说明": analysis.notes(results)}),
             },
             output,

@@ -9,6 +9,14 @@ import click
 from cqgis.cli.options import read_features
 
 
+def _tif(path: Path | None) -> Path | None:
+    """Accept only a GeoTIFF name for --raster, so the file is what its name says."""
+    if path is not None and path.suffix.lower() not in (".tif", ".tiff"):
+        msg = f"--raster {path.name}: the distance raster is a GeoTIFF; name it .tif"
+        raise click.BadParameter(msg)
+    return path
+
+
 @click.command(
     "coverage",
     epilog=(
@@ -20,7 +28,14 @@ from cqgis.cli.options import read_features
 )
 @click.option("--facilities", "facilities_spec", required=True, metavar="LAYER_OR_FILE", help="Facility points.")
 @click.option("--zones", "zones_spec", required=True, metavar="LAYER_OR_FILE", help="Zone polygons.")
-@click.option("--radius", "radius_m", required=True, type=float, metavar="METRES", help="Service radius in metres.")
+@click.option(
+    "--radius",
+    "radius_m",
+    required=True,
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="METRES",
+    help="Service radius in metres.",
+)
 @click.option("--settlements", "settlements_spec", metavar="LAYER_OR_FILE", help="Settlement points to count.")
 @click.option(
     "--crs",
@@ -35,6 +50,7 @@ from cqgis.cli.options import read_features
 @click.option(
     "--raster",
     type=click.Path(path_type=Path),
+    callback=lambda ctx, param, value: _tif(value),
     help="Also write the distance to the nearest facility over Chongqing (100 m GeoTIFF) and add its zonal statistics.",
 )
 def coverage(

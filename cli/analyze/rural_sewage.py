@@ -19,7 +19,11 @@ from cqgis.cli.options import data_dir_option, load_input
     type=click.Path(path_type=Path),
     help="An .xlsx workbook (rates and priority sheets) or a .gpkg (district polygons with rates, priority points).",
 )
-@click.option("--target", type=float, help="Target rate in percent; default: the plan's (40).")
+@click.option(
+    "--target",
+    type=click.FloatRange(0, 100),
+    help="Target rate in percent; default: the plan's (40).",
+)
 @data_dir_option
 def rural_sewage(settlements: str | None, output: Path, target: float | None, data_dir: Path | None) -> None:
     """Rate of rural settlements with sewage treatment, per district, against the target.
@@ -49,7 +53,10 @@ def rural_sewage(settlements: str | None, output: Path, target: float | None, da
     priority = analysis.priority_untreated(frame)
     if suffix == ".xlsx":
         io.write_sheets(
-            {"区县治理率": rates.rename(columns=analysis.RATE_LABELS), "重点未治理集聚点": priority},
+            {
+                "区县治理率": rates.rename(columns=analysis.RATE_LABELS),
+                "重点未治理集聚点": priority.rename(columns=analysis.SETTLEMENT_LABELS),
+            },
             output,
         )
     else:
