@@ -64,7 +64,7 @@ def upstream(name: str, tolerance: float | None, sections_path: str | None, outp
     areas = river_network.reach_areas(reaches, load_input(None, "districts", data_dir), load_input(None, "neighbors", data_dir))
     click.echo(f"{section['name']}（{section['river']}）上游流经地区（河网范围：重庆及周边约100 km）：")
     if areas.empty:
-        click.echo("  （河网中该断面以上无河段：断面位于所snap河段的源头，或河流未收录于河网图层）")
+        click.echo("  （河网中该断面以上无河段：断面位于所匹配河段的源头，或河流未收录于河网图层）")
     for province, group in areas.groupby("province", sort=False):
         click.echo(f"{province}  合计 {group['length_km'].sum():.1f} km")
         for _, row in group[group["level"] != "省"].iterrows():
