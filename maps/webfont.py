@@ -60,7 +60,7 @@ ASCII_PRINTABLE = frozenset(map(chr, range(0x20, 0x7F)))
 #: Name records kept in the subset: names, version, and the SIL OFL notice.
 NAME_IDS = (0, 1, 2, 3, 4, 5, 6, 13, 14)
 
-# JSON and JavaScript strings in the page write characters as \uXXXX
+# JSON and JavaScript strings in the page write characters as \uHHHH (four hex digits)
 # (folium's GeoJSON is ASCII-only), astral ones as a surrogate pair.
 _SURROGATE_PAIR = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
 _ESCAPE = re.compile(r"\\u([0-9a-f]{4})", re.IGNORECASE)
@@ -71,7 +71,7 @@ def page_characters(page: str) -> frozenset[str]:
     """Return the characters a page can show: printable ASCII and every other character it holds.
 
     Characters written as HTML character references (``&copy;``) or as
-    ``\\uXXXX`` escapes in its script and data count too.
+    ``\\uHHHH`` escapes in its script and data count too.
 
     Parameters
     ----------
