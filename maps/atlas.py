@@ -107,6 +107,9 @@ DEFAULT_FILENAME = "{theme}/{coverage}/{area}.{ext}"
 PAGE_FORMAT = "png"
 #: Hidden folder of PNGs made only for the PDFs and the index.
 PAGES_DIR = ".atlas-pages"
+#: Where the index's thumbnails go, and their width in pixels (twice the shown width, for sharp screens).
+THUMBS_DIR = f"{PAGES_DIR}/thumbs"
+THUMBNAIL_PIXELS = 480
 #: Manifest of item keys, for skipping unchanged items.
 MANIFEST = ".atlas-manifest.json"
 #: The index page.
@@ -670,6 +673,11 @@ class AtlasItem:
         return self.outputs[self.formats.index(PAGE_FORMAT)]
 
     @property
+    def thumbnail(self) -> str:
+        """Return the small copy of :attr:`page` the index shows (full pages would make it hundreds of MB)."""
+        return f"{THUMBS_DIR}/{self.page}"
+
+    @property
     def listed(self) -> tuple[tuple[str, str], ...]:
         """Return (format, output) of the outputs the user asked for."""
         return tuple(
@@ -1193,6 +1201,7 @@ def run_atlas(
     outcomes = tuple(done[item.ident] for item in items)
     books, book_failures = _write_books(config, outcomes, keys, manifest, force)
     write_manifest(root, manifest)
+    _write_thumbnails(outcomes, root)
     index = root / INDEX
     text = index_html(config.title, _sections(outcomes, {theme for theme, _ in book_failures}))
     with atomic(index) as temp:
@@ -1346,4 +1355,22 @@ def _card(outcome: Outcome) -> Card:
     if outcome.status == FAILED:
         return Card(item.area_name, (), None, outcome.reason)
     links = tuple((FORMATS[fmt], output) for fmt, output in item.listed)
-    return Card(item.area_name, links, item.page)
+    return Card(item.area_name, links, item.thumbnail, picture=item.page)
+
+
+def _write_thumbnails(outcomes: Sequence[Outcome], root: Path) -> None:
+    """Write the index's thumbnail of every drawn map whose page is newer than its thumbnail."""
+    from PIL import Image
+
+    for outcome in outcomes:
+        if outcome.status == FAILED:
+            continue
+        page, thumb = Path(root, outcome.item.page), Path(root, outcome.item.thumbnail)
+        if thumb.exists() and thumb.stat().st_mtime >= page.stat().st_mtime:
+            continue
+        thumb.parent.mkdir(parents=True, exist_ok=True)
+        with Image.open(page) as image:
+            small = image.convert("RGB")
+            small.thumbnail((THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
+            with atomic(thumb) as temp:
+                small.save(temp, format="PNG", optimize=True)

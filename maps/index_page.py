@@ -55,12 +55,15 @@ class Card:
         Path of a PNG relative to the index; None shows a text placeholder.
     failure : str or None
         Why the map could not be drawn, shown instead of the thumbnail.
+    picture : str or None
+        Full-size image the thumbnail opens; default: the thumbnail itself.
     """
 
     area: str
     links: tuple[tuple[str, str], ...]
     thumbnail: str | None = None
     failure: str | None = None
+    picture: str | None = None
 
 
 @dataclass(frozen=True)
@@ -162,9 +165,9 @@ def _card(card: Card) -> str:
     if card.failure is not None:
         picture = f'<div class="placeholder failed">生成失败：{html.escape(card.failure)}</div>'
     elif card.thumbnail is not None:
-        target = href(card.thumbnail)
+        target = href(card.picture or card.thumbnail)
         picture = (
-            f'<a href="{target}"><img src="{target}" width="{THUMBNAIL_WIDTH}" '
+            f'<a href="{target}"><img src="{href(card.thumbnail)}" width="{THUMBNAIL_WIDTH}" '
             f'alt="{area}" loading="lazy"></a>'
         )
     else:
