@@ -18,7 +18,8 @@ REGION_COLORS: Mapping[str, str] = MappingProxyType({
     "渝东南武陵山区城镇群": "#c6b3e0",
 })
 FUNCTIONAL_ZONE_COLOR = "#8c510a"
-BASIN_EDGE = "#08519c"
+# Muted and thin, so that basin edges are not mistaken for the (blue) rivers.
+BASIN_EDGE = "#9e8fb8"
 BORDER_COLOR = "#c51b8a"
 
 
@@ -51,7 +52,7 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
             ),
             LayerSpec(
                 "流域", focus.keep(layers["basins"])[["name", "parent", "area_km2", "precision", "geometry"]],
-                "polygon", color=BASIN_EDGE, edge_color=BASIN_EDGE, fill_opacity=0.0, weight=1.2,
+                "polygon", color=BASIN_EDGE, edge_color=BASIN_EDGE, fill_opacity=0.0, weight=0.9,
                 popup={"name": "流域", "parent": "汇入", "area_km2": "市内面积（平方千米）"},
             ),
             LayerSpec(
