@@ -589,3 +589,20 @@ def metric_crs(kind: Literal["area", "distance"] = "distance") -> pyproj.CRS:
         return pyproj.CRS.from_user_input(config.CONFORMAL_CRS)
     msg = f"metric CRS kind must be 'area' or 'distance', not {kind!r}"
     raise CRSError(msg)
+
+
+def area_km2(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
+    """Return each polygon's area in km², measured in the equal-area CRS.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame or geopandas.GeoSeries
+        Polygons with their CRS.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Area of each row in km².
+    """
+    geometry = frame.geometry if hasattr(frame, "geometry") else frame
+    return geometry.to_crs(metric_crs("area")).area.to_numpy() / 1e6

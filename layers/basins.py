@@ -145,5 +145,5 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     )
     geometry = gpd.GeoSeries(shapely.make_valid(clipped), crs=metric).to_crs(config.STORAGE_CRS)
     out = gpd.GeoDataFrame(frame, geometry=geometry.to_numpy(), crs=config.STORAGE_CRS)
-    out["area_km2"] = out.geometry.to_crs(crs.metric_crs("area")).area.to_numpy() / 1e6
+    out["area_km2"] = crs.area_km2(out)
     return SCHEMA.conform(out)

@@ -33,7 +33,6 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from cqgis.geo import crs
@@ -113,22 +112,6 @@ def kind(name: str) -> str:
     return name[-1]
 
 
-def area_km2(frame: gpd.GeoDataFrame) -> np.ndarray:
-    """Return the area of each feature in km², measured in the equal-area CRS.
-
-    Parameters
-    ----------
-    frame : geopandas.GeoDataFrame
-        Polygons with their CRS.
-
-    Returns
-    -------
-    numpy.ndarray of float
-        Area of each row in km².
-    """
-    return frame.geometry.to_crs(crs.metric_crs("area")).area.to_numpy() / 1e6
-
-
 def _regions(units: pd.DataFrame) -> pd.Series:
     table = pd.read_csv(DATA_DIR / "district_regions.csv", dtype=str)
     merged = units[["adcode", "name"]].merge(table, on="adcode", how="left", suffixes=("", "_table"))
@@ -163,7 +146,7 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         short_name=units["name"].map(short_name),
         kind=units["name"].map(kind),
         region=_regions(units).to_numpy(),
-        area_km2=area_km2(units),
+        area_km2=crs.area_km2(units),
         source=cnmaps.source(),
         precision="exact",
     )

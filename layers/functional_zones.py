@@ -216,7 +216,7 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     # Cells of adjacent seats touch along long edges; projecting back to
     # degrees can round such an edge into a self-touching ring.
     frame["geometry"] = cnmaps.as_valid_multipolygons(frame.geometry.to_numpy())
-    area = frame.geometry.to_crs(crs.metric_crs("area")).area.to_numpy() / 1e6
+    area = crs.area_km2(frame)
     published = frame["published_area_km2"].astype(float).to_numpy()
     agrees = np.abs(area / published - 1.0) <= AREA_AGREEMENT
     frame = frame.assign(
