@@ -13,18 +13,16 @@ seat stays ``approximate``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from cqgis import config
+from cqgis.layers.catalog import DATA_DIR
 from cqgis.layers.districting import assign_districts
 from cqgis.layers.errors import LayerError
 from cqgis.layers.schema import Schema
-
-DATA_DIR = Path(__file__).with_name("data")
 
 #: How far outside every district a curated point may lie and still be assigned.
 NEAREST_LIMIT_M = 3000.0
