@@ -90,17 +90,25 @@ def schema(name: str) -> Schema:
 
 def cache_key(name: str) -> str:
     """Return the digest that names layer ``name``'s cache file."""
-    layer = module(name)
     digest = hashlib.sha256()
     digest.update(f"cqgis {__version__}\n".encode())
+    # The code is read once per key: the dependencies' part below leaves it out.
     digest.update(_code_digest())
+    digest.update(_sources_digest(name))
+    return digest.hexdigest()[:16]
+
+
+def _sources_digest(name: str) -> bytes:
+    """Digest of what layer ``name`` and its dependencies are built from, besides the code."""
+    layer = module(name)
+    digest = hashlib.sha256()
     for data_file in getattr(layer, "DATA_FILES", ()):
         digest.update((DATA_DIR / data_file).read_bytes())
     for package in layer.SOURCE_PACKAGES:
         digest.update(f"{package} {importlib.metadata.version(package)}\n".encode())
     for dependency in layer.DEPENDS:
-        digest.update(f"{dependency} {cache_key(dependency)}\n".encode())
-    return digest.hexdigest()[:16]
+        digest.update(dependency.encode() + _sources_digest(dependency))
+    return digest.digest()
 
 
 def _code_digest() -> bytes:
