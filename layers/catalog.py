@@ -45,6 +45,7 @@ LAYERS = {
     "neighbors": "neighbors",
     "border": "border",
     "functional_zones": "functional_zones",
+    "river_courses": "courses",
     "rivers": "rivers",
     "basins": "basins",
     "sections": "sections",
