@@ -43,6 +43,7 @@ from cqgis.layers.schema import Schema
 LAYERS = {
     "districts": "districts",
     "neighbors": "neighbors",
+    "counties": "counties",
     "border": "border",
     "functional_zones": "functional_zones",
     "river_courses": "courses",

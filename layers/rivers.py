@@ -76,11 +76,18 @@ MOUTH_RATIO = 2.0
 #: An anchor snaps to cells of at most this many times the river's published area.
 AREA_SLACK = 1.3
 
-#: Vertices of a named river this close to a district boundary it follows are moved onto it.
-BOUNDARY_SNAP_M = 1_500.0
+#: A district boundary is followed by a river when :data:`BOUNDARY_SHARE` of it lies this close.
+BOUNDARY_FOLLOW_M = 1_500.0
 
-#: A district boundary is followed by a river when this share of it lies within :data:`BOUNDARY_SNAP_M`.
+#: Vertices of a named river this close to a boundary it follows are moved onto it (wider
+#: than :data:`BOUNDARY_FOLLOW_M`: a 30″ line may cut across a peninsula 2 km wide).
+BOUNDARY_SNAP_M = 2_500.0
+
+#: A district boundary is followed by a river when this share of it lies within :data:`BOUNDARY_FOLLOW_M`.
 BOUNDARY_SHARE = 0.7
+
+#: Depth inside a district below which a river following its boundary is cut away.
+INTERIOR_M = 30.0
 
 #: Boundaries shorter than this are never taken for a river bank.
 BOUNDARY_MIN_M = 2_000.0
@@ -262,8 +269,12 @@ def _shared_boundaries(districts: gpd.GeoDataFrame, metric: object) -> np.ndarra
     return parts[shapely.length(parts) >= BOUNDARY_MIN_M]
 
 
-def _onto_banks(lines: np.ndarray, names: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Move named rivers' vertices onto the district boundaries each follows (see module docstring)."""
+def _onto_banks(lines: np.ndarray, names: np.ndarray, edges: np.ndarray, shapes: np.ndarray) -> np.ndarray:
+    """Move named rivers' vertices onto the district boundaries each follows (see module docstring).
+
+    What is still inside a district whose boundary the river follows (a chord
+    across a peninsula's tip) is cut away, so the line never crosses one.
+    """
     if not len(edges):
         return lines
     named = np.flatnonzero(names != "")
@@ -275,27 +286,36 @@ def _onto_banks(lines: np.ndarray, names: np.ndarray, edges: np.ndarray) -> np.n
     for i, edge in enumerate(samples):
         points = shapely.points(shapely.get_coordinates(edge))
         near = np.array([shapely.distance(points, river) for river in whole])
-        share = (near <= BOUNDARY_SNAP_M).mean(axis=1)
+        share = (near <= BOUNDARY_FOLLOW_M).mean(axis=1)
         best = int(np.argmin(near.mean(axis=1)))
         if share[best] >= BOUNDARY_SHARE:
             owner[i] = best
     out = lines.copy()
+    owned = edges[owner >= 0]
+    if not len(owned):
+        return out
+    every_bank = shapely.union_all(owned)
+    beside = shapes[shapely.intersects(shapes, shapely.buffer(every_bank, 10.0))]
+    inside = shapely.union_all(shapely.buffer(beside, -INTERIOR_M))
     for r, river in enumerate(rivers):
         banks = edges[owner == r]
-        if not len(banks):
-            continue
-        bank = shapely.union_all(banks)
+        bank = shapely.union_all(banks) if len(banks) else None
         for k in np.flatnonzero(names == river):
             xy = shapely.get_coordinates(shapely.segmentize(lines[k], 250.0))
             points = shapely.points(xy)
-            close = shapely.distance(points, bank) <= BOUNDARY_SNAP_M
-            if close.any():
-                feet = shapely.get_coordinates(shapely.get_point(shapely.shortest_line(points[close], bank), 1))
-                xy[close] = feet
-                moved = shapely.remove_repeated_points(shapely.linestrings(xy))
-                # A reach that collapses onto one point of the bank keeps its own line.
-                if shapely.is_valid(moved) and shapely.length(moved) > 0:
-                    out[k] = moved
+            near_any = shapely.distance(points, every_bank) <= BOUNDARY_SNAP_M
+            if not near_any.any():
+                continue
+            if bank is not None:
+                close = shapely.distance(points, bank) <= BOUNDARY_SNAP_M
+                xy[close] = shapely.get_coordinates(shapely.get_point(shapely.shortest_line(points[close], bank), 1))
+            pairs = shapely.linestrings(np.stack([xy[:-1], xy[1:]], axis=1))
+            touching = near_any[:-1] | near_any[1:]
+            pairs[touching] = shapely.difference(pairs[touching], inside)
+            moved = shapely.line_merge(shapely.union_all(pairs[~shapely.is_empty(pairs)]))
+            # A reach that collapses onto one point of the bank keeps its own line.
+            if shapely.is_valid(moved) and shapely.length(moved) > 0:
+                out[k] = moved
     return out
 
 
@@ -346,7 +366,7 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
 
     lines = np.array([shapely.linestrings(hyd.center(r)) if len(r) > 1 else shapely.linestrings(np.repeat(hyd.center(r), 2, axis=0)) for r in reaches])
     lines_m = gpd.GeoSeries(lines, crs=config.STORAGE_CRS).to_crs(metric).to_numpy()
-    lines_m = _onto_banks(lines_m, river_names, _shared_boundaries(districts, metric))
+    lines_m = _onto_banks(lines_m, river_names, _shared_boundaries(districts, metric), districts.to_crs(metric).geometry.to_numpy())
     anchors = read_anchors()
     cited = {
         river: sources(pd.concat([anchors.loc[anchors["river"] == river, "source"], rivers["source"].reindex([river])]))
