@@ -45,8 +45,9 @@ DATA_FILES = ("river_anchors.csv", "rivers.csv", terrain.DEM_FILE)
 #: The 长江's own leaf is the area draining straight to the main stem.
 MAIN_STEM = {"长江": "长江干流区间"}
 
-#: Tolerance the grid-cell outlines are simplified with, in degrees (a fifth of a cell).
-SIMPLIFY_DEG = 1 / 600
+#: Tolerance the grid-cell outlines are simplified with, degrees (half a cell: removes the
+#: cell staircase, keeps the divide within the cell it runs through).
+SIMPLIFY_DEG = 1 / 240
 
 METHOD = "30″ DEM（河道加深后填洼）D8 流向，以各河河口为出口划分的分水岭（叶流域），裁切至重庆市界"
 
@@ -93,10 +94,11 @@ def leaf_polygons(model: drainage.Drainage, bounds: tuple[float, float, float, f
     found: dict[int, list] = {}
     for geometry, value in rasterio.features.shapes(labels, mask=labels > 0, transform=transform, connectivity=8):
         found.setdefault(int(value), []).append(shapely.geometry.shape(geometry))
-    return {
-        model.names[label - 1]: shapely.simplify(shapely.make_valid(shapely.union_all(parts)), SIMPLIFY_DEG)
-        for label, parts in sorted(found.items())
-    }
+    labels_found = sorted(found)
+    merged = np.array([shapely.make_valid(shapely.union_all(found[label])) for label in labels_found])
+    # Simplified as one coverage, so neighbouring watersheds keep a common divide (no gaps, no overlaps).
+    simplified = shapely.coverage_simplify(merged, SIMPLIFY_DEG)
+    return {model.names[label - 1]: shape for label, shape in zip(labels_found, simplified)}
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:

