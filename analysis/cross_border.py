@@ -252,9 +252,11 @@ def cross_border_sections(
 
 def _nearest_to_each_crossing(table: pd.DataFrame) -> np.ndarray:
     """Whether each section is the nearest, on its side, to the crossing its flow path meets."""
-    has = table["crossing_lon"].notna()
-    key = table["crossing_lon"].astype(str) + "," + table["crossing_lat"].astype(str) + np.where(table["km_to_crossing"].fillna(0) < 0, "下", "上")
-    distance = table["km_to_crossing"].abs()
+    along = pd.to_numeric(table["km_to_crossing"])
+    has = along.notna()
+    # Sections below a crossing and sections above it each have their nearest.
+    key = table["crossing_lon"].astype(str) + "," + table["crossing_lat"].astype(str) + np.where(along < 0, "下", "上")
+    distance = along.abs()
     best = distance.where(has).groupby(key.where(has)).transform("min")
     return (has & distance.eq(best)).to_numpy()
 

@@ -56,7 +56,7 @@ def test_city_map_title_badge_and_sources(city_specs, theme):
 
 
 def test_source_notes_name_the_layers(city_specs):
-    assert "GSHHG/WDB II 河流" in city_specs["overview"].sources
+    assert any(source.startswith("30″ DEM 推算河网") for source in city_specs["overview"].sources)
     assert "GeoNames" in city_specs["water"].sources
     assert "《重庆市“十四五”节能减排综合工作实施方案》" in city_specs["compliance"].sources
 
@@ -85,7 +85,7 @@ def test_basemap_adds_only_its_tile_template(city_specs, tmp_path):
 
 def test_overview_page_with_all_layers_is_small(written, city_specs):
     assert [item.name_zh for item in city_specs["overview"].layers] == [
-        "区县（一区两群）", "流域", "功能区", "河流", "川渝边界",
+        "区县（一区两群）", "流域", "功能区", "溪流", "河流", "川渝边界",
     ]
     assert written["overview", ".html"].stat().st_size <= MAX_OVERVIEW_BYTES
 
