@@ -37,6 +37,8 @@ class Drainage:
         Flat index of each river's last cell, in :attr:`names` order.
     unresolved : dict of str to str
         Documented rivers the DEM could not trace, with the reason.
+    other_names : dict of str to str
+        Other names of rivers (澎溪河 -> 小江), from ``rivers.csv``.
     """
 
     hydrology: terrain.Hydrology
@@ -45,10 +47,11 @@ class Drainage:
     basin: np.ndarray
     mouths: np.ndarray
     unresolved: dict
+    other_names: dict
 
     def label(self, name: str) -> int:
         """Return the 1-based label of river ``name`` (aliases accepted), 0 if it is not traced."""
-        name = aliases().get(name, name)
+        name = self.other_names.get(name, name)
         return self.names.index(name) + 1 if name in self.names else 0
 
     def snap(self, lon: float, lat: float, river: str | None = None) -> int:
@@ -106,7 +109,7 @@ def _build(settings: Settings) -> Drainage:
         river[cells] = i
     mouths = np.array([cells[-1] for cells in traced.values()], dtype=np.intp)
     basin = hyd.flow.basins(idxs=mouths, ids=np.arange(1, len(names) + 1, dtype=np.int32)).ravel().astype(np.int16)
-    return Drainage(hydrology=hyd, names=names, river=river, basin=basin, mouths=mouths, unresolved=unresolved)
+    return Drainage(hydrology=hyd, names=names, river=river, basin=basin, mouths=mouths, unresolved=unresolved, other_names=aliases())
 
 
 def model(settings: Settings | None = None) -> Drainage:
@@ -137,6 +140,7 @@ def model(settings: Settings | None = None) -> Drainage:
                     basin=saved["basin"],
                     mouths=saved["mouths"],
                     unresolved=dict(zip(saved["unresolved_names"].tolist(), saved["unresolved_why"].tolist())),
+                    other_names=aliases(),
                 )
         except (OSError, ValueError, KeyError):
             pass  # an unreadable cache is rebuilt
