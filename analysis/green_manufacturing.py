@@ -37,8 +37,8 @@ REPORTED_TOTALS = Path(__file__).with_name("data") / "green_reported_totals.csv"
 #: Chinese headers of the district table, for the workbook and the map.
 COUNT_LABELS = {
     "adcode": "区县代码", "district": "区县",
-    "green_factories": "绿色工厂（家）", "green_factories_approximate": "其中区县为推断",
-    "green_parks": "绿色园区（个）", "green_parks_approximate": "其中区县为推断",
+    "green_factories": "绿色工厂（家）", "green_factories_approximate": "其中区县为推断的工厂",
+    "green_parks": "绿色园区（个）", "green_parks_approximate": "其中区县为推断的园区",
     "target_factories": "2025年目标：绿色工厂", "target_parks": "2025年目标：绿色园区",
     "share_factories": "名录中绿色工厂占目标（%）", "share_parks": "名录中绿色园区占目标（%）",
     "precision": "精度", "source": "来源",

@@ -15,6 +15,7 @@ COMMANDS: Mapping[str, str] = MappingProxyType({
     "coverage": "analyze.coverage:coverage",
     "cross-border": "analyze.cross_border:cross_border",
     "compliance": "analyze.compliance:compliance",
+    "green": "analyze.green:green",
     "rural-sewage": "analyze.rural_sewage:rural_sewage",
     "upstream": "analyze.upstream:upstream",
     "water-quality": "analyze.water_quality:water_quality",
