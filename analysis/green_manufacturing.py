@@ -198,12 +198,15 @@ def reported_totals(path: Path = REPORTED_TOTALS) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``kind``, ``level``, ``scope`` (``cumulative`` or ``batch``),
-        ``period``, ``count``, ``source``, ``precision``, ``notes``.
+        ``period`` (as the source words it), ``as_of`` (date, YYYY-MM-DD),
+        ``count``, ``source``, ``precision``, ``notes``.
     """
-    return pd.read_csv(path, dtype={"count": "Int64"})
+    return pd.read_csv(path, dtype={"count": "Int64", "as_of": str})
 
 
-def notes(listed: pd.DataFrame, levels: Sequence[str], until: int | None, targets: dict[str, float]) -> list[str]:
+def notes(
+    listed: pd.DataFrame, levels: Sequence[str], until: int | None, targets: dict[str, float], reported: pd.DataFrame
+) -> list[str]:
     """Return the lines saying what the counts are, against what and how sure.
 
     Parameters
@@ -214,6 +217,8 @@ def notes(listed: pd.DataFrame, levels: Sequence[str], until: int | None, target
         As given to :func:`units`.
     targets : dict
         From :func:`plan_targets`.
+    reported : pandas.DataFrame
+        From :func:`reported_totals`; its latest cumulative counts are quoted.
 
     Returns
     -------
@@ -227,15 +232,21 @@ def notes(listed: pd.DataFrame, levels: Sequence[str], until: int | None, target
     ]
     missing = [level for level in levels if not listed["level"].str.contains(level).any()]
     unplaced = int(listed["district"].eq(UNPLACED).sum())
+    cumulative = reported[reported["scope"] == "cumulative"]
+    latest = cumulative[cumulative["as_of"] == cumulative["as_of"].max()]
+    published = "、".join(f"{r.kind}（{r.level}）{r.count}" for r in latest.itertuples())
     return [
         f"目标：《重庆市“十四五”节能减排综合工作实施方案》三(二)1“到2025年，建成绿色园区{targets[PARK]:g}个、"
-        f"绿色工厂{targets[FACTORY]:g}家”，为全市合计，未分解到区县，也未限定国家级或市级。",
+        f"绿色工厂{targets[FACTORY]:g}家”，为全市合计，未分解到区县；原文未限定级别，"
+        "人民日报（2023-04-11）报道作“市级及以上”。",
         f"计数对象：所收名录中的{'、'.join(levels)}绿色工厂和绿色园区"
         + (f"，入选年度截至{until}年" if until is not None else "")
         + "；同一单位多次入选只计一次。各年度收录数：" + "；".join(held) + "。",
         *([f"未收录任何{'、'.join(missing)}名单的单位名称。"] if missing else []),
         f"区县：名单只写“重庆”。文件载明区县的为 exact，由名称推断的为 approximate；"
         f"无法确定区县的{unplaced}个单位计入“{UNPLACED}”，不分摊到各区县。",
-        "名录不完整时计数只是下限，不能据此判断目标是否完成；另见“公布数”表中官方公布的累计数和批次数。",
+        "名录不完整时计数只是下限，不能据此判断目标是否完成；目标完成情况应看“公布数”表中公布的累计数"
+        + (f"（最新：{latest['period'].iloc[0]}，{published}）" if len(latest) else "")
+        + "。",
         "动态管理：工信部和市经济信息委会把单位移出名单；此处统计的是入选，未核对是否仍在名单内。",
     ]

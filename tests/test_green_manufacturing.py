@@ -141,10 +141,14 @@ def test_levels_and_years_filter_what_is_counted():
 
 def test_notes_say_what_is_counted_and_against_what(factories, parks, targets):
     listed = green.units(factories, parks, levels=["国家级"], until=2021)
-    text = "\n".join(green.notes(listed, ["国家级"], 2021, targets))
+    text = "\n".join(green.notes(listed, ["国家级"], 2021, targets, green.reported_totals()))
     assert "建成绿色园区30个、绿色工厂300家" in text
     assert "截至2021年" in text and "未定位" in text
     assert f"{int(listed['district'].eq(green.UNPLACED).sum())}个单位" in text
+    # The latest published cumulative counts are quoted, not the floors of the lists.
+    reported = green.reported_totals()
+    latest = reported[(reported["scope"] == "cumulative")].sort_values("as_of").iloc[-1]
+    assert f"{latest['kind']}（{latest['level']}）{latest['count']}" in text
 
 
 def test_a_users_list_takes_short_district_names_and_refuses_unknown_ones(tmp_path, districts):

@@ -56,13 +56,14 @@ def green(output: Path, levels: tuple[str, ...], until: int | None, data_dir: Pa
         load_input(None, "green_factories", data_dir), load_input(None, "parks", data_dir), levels, until
     )
     counts = analysis.district_counts(listed, districts, targets)
+    reported = analysis.reported_totals()
     if suffix == ".xlsx":
         io.write_sheets(
             {
                 "区县计数": counts.rename(columns=analysis.COUNT_LABELS),
                 "计入名录": listed.rename(columns=analysis.UNIT_LABELS),
-                "公布数": analysis.reported_totals(),
-                "说明": pd.DataFrame({"说明": analysis.notes(listed, levels, until, targets)}),
+                "公布数": reported,
+                "说明": pd.DataFrame({"说明": analysis.notes(listed, levels, until, targets, reported)}),
             },
             output,
         )
