@@ -48,7 +48,7 @@ SCHEMA = Schema(
             description="exact: a document states the district; approximate: inferred from the name; empty: not placed",
             aliases=("区县精度",),
         ),
-        Field("adcode", "str", derived=True, description="district adcode (from the district name)"),
+        Field("adcode", "str", required=False, derived=True, description="district adcode (from the district name); empty when not placed"),
         Field("notes", "str", required=False, description="how the row was read and placed", aliases=("备注",)),
         *PROVENANCE_FIELDS,
     ),
