@@ -178,3 +178,16 @@ def test_cli_writes_the_workbook_and_says_the_counts_are_floors(tmp_path, layer_
     wrong = CliRunner().invoke(main.cli, ["analyze", "green", "-o", str(tmp_path / "g.csv")])
     assert wrong.exit_code != 0 and "Traceback" not in wrong.output
     assert ".xlsx or a .gpkg" in wrong.output
+
+
+def test_stations_and_parks_without_a_position_say_so(parks):
+    stations = catalog.load("h2_stations")
+    assert not stations["source"].str.contains(LOCAL_PATH).any()
+    for frame in (stations, parks):
+        # A point the source did not give is schematic and its note says where it was put.
+        unplaced = frame["location_source"].fillna("").str.contains("位置示意")
+        assert frame.loc[unplaced, "precision"].eq("schematic").all()
+    green_parks = parks[parks["green_park"].notna()]
+    assert not green_parks["source"].str.contains(LOCAL_PATH).any()
+    no_point = green_parks["location_source"].fillna("").str.contains("位置示意")
+    assert no_point.sum() >= 1 and green_parks.loc[no_point, "reported_area"].notna().all()
