@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from cqgis.layers.catalog import DATA_DIR
+from cqgis.layers.districts import full_names as district_names
 from cqgis.layers.errors import LayerError
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 
@@ -77,12 +78,7 @@ def complete(frame: pd.DataFrame, deps: Mapping[str, pd.DataFrame]) -> pd.DataFr
         When a district is not one of Chongqing's.
     """
     districts = deps["districts"]
-    # Sources and users write both 涪陵区 and 涪陵.
-    full_names = pd.concat([
-        pd.Series(districts["name"].to_numpy(), index=districts["name"]),
-        pd.Series(districts["name"].to_numpy(), index=districts["short_name"]),
-    ])
-    full_names = full_names[~full_names.index.duplicated()]
+    full_names = district_names(districts)
     named = frame.get("district", pd.Series(pd.NA, index=frame.index)).astype("string").str.strip().replace("", pd.NA)
     unknown = named.notna() & ~named.isin(full_names.index)
     if unknown.any():
