@@ -191,3 +191,17 @@ def test_stations_and_parks_without_a_position_say_so(parks):
     assert not green_parks["source"].str.contains(LOCAL_PATH).any()
     no_point = green_parks["location_source"].fillna("").str.contains("位置示意")
     assert no_point.sum() >= 1 and green_parks.loc[no_point, "reported_area"].notna().all()
+
+
+def test_parks_map_shades_districts_by_listed_units_and_names_the_unplaced(factories, parks, targets, districts):
+    from cqgis.maps import themes
+
+    spec = themes.build_spec("parks")
+    shaded = next(layer for layer in spec.layers if layer.kind == "polygon" and layer.color_column == "count_class")
+    by_district = shaded.frame.set_index("name")
+    counts = green.district_counts(green.units(factories, parks), districts, targets).set_index("district")
+    assert by_district.loc["涪陵区", "count_class"] == "2–3个"  # one factory (华新水泥涪陵) and one park
+    assert by_district.loc["城口县", "count_class"] == "名录中无"
+    unplaced = counts.loc[green.UNPLACED, ["green_factories", "green_parks"]].sum()
+    assert f"{unplaced}个未定位" in spec.subtitle
+    assert f"绿色工厂{counts.loc[green.CITY, 'green_factories']}家" in spec.subtitle
