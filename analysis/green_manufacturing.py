@@ -14,8 +14,9 @@ row 未定位, never spread over the districts. The lists held are incomplete
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -25,29 +26,29 @@ from cqgis.analysis.errors import AnalysisError
 
 FACTORY, PARK = "绿色工厂", "绿色园区"
 #: Ids of the plan's two targets in the ``targets`` layer.
-TARGET_IDS = {FACTORY: "green_factories", PARK: "green_parks"}
+TARGET_IDS: Mapping[str, str] = MappingProxyType({FACTORY: "green_factories", PARK: "green_parks"})
 LEVELS = ("国家级", "市级")
 UNPLACED = "未定位"
 CITY = "全市"
 #: Count columns of :func:`district_counts`, by kind.
-COUNT_COLUMNS = {FACTORY: "green_factories", PARK: "green_parks"}
+COUNT_COLUMNS: Mapping[str, str] = MappingProxyType({FACTORY: "green_factories", PARK: "green_parks"})
 
 REPORTED_TOTALS = Path(__file__).with_name("data") / "green_reported_totals.csv"
 
 #: Chinese headers of the district table, for the workbook and the map.
-COUNT_LABELS = {
+COUNT_LABELS: Mapping[str, str] = MappingProxyType({
     "adcode": "区县代码", "district": "区县",
     "green_factories": "绿色工厂（家）", "green_factories_approximate": "其中区县为推断的工厂",
     "green_parks": "绿色园区（个）", "green_parks_approximate": "其中区县为推断的园区",
     "target_factories": "2025年目标：绿色工厂", "target_parks": "2025年目标：绿色园区",
     "share_factories": "名录中绿色工厂占目标（%）", "share_parks": "名录中绿色园区占目标（%）",
     "precision": "精度", "source": "来源",
-}
-UNIT_LABELS = {
+})
+UNIT_LABELS: Mapping[str, str] = MappingProxyType({
     "kind": "类别", "name": "名称", "level": "级别", "list_year": "入选年度", "batch": "批次",
     "adcode": "区县代码", "district": "区县", "district_precision": "区县精度",
     "precision": "精度", "source": "来源",
-}
+})
 
 
 def units(
@@ -130,6 +131,16 @@ def units(
 def plan_targets(targets: pd.DataFrame) -> dict[str, float]:
     """Return the plan's 2025 targets for green factories and parks from the ``targets`` layer.
 
+    Parameters
+    ----------
+    targets : pandas.DataFrame
+        The ``targets`` layer (``id``, ``value``).
+
+    Returns
+    -------
+    dict
+        {绿色工厂: 300.0, 绿色园区: 30.0} as the table gives them.
+
     Raises
     ------
     AnalysisError
@@ -193,6 +204,11 @@ def district_counts(listed: pd.DataFrame, districts: pd.DataFrame, targets: dict
 
 def reported_totals(path: Path = REPORTED_TOTALS) -> pd.DataFrame:
     """Return the counts of green factories and parks the city and the ministry have published.
+
+    Parameters
+    ----------
+    path : Path
+        The table; default: ``analysis/data/green_reported_totals.csv``.
 
     Returns
     -------
