@@ -94,6 +94,7 @@ def _analyses(folder: Path) -> list[list[str]]:
         ["analyze", "water-quality", "default", "--period", "quarter", "-o", str(folder / "水质评价_季度.xlsx")],
         ["analyze", "rural-sewage", "-o", str(folder / "农村生活污水治理率.xlsx")],
         ["analyze", "compliance", "-o", str(folder / "目标达标评估.xlsx")],
+        ["analyze", "green", "-o", str(folder / "绿色工厂与绿色园区.xlsx")],
         [
             "analyze", "coverage", "--facilities", "h2_stations", "--zones", "h2_zones",
             "--settlements", "rural_settlements", "--radius", "10000",

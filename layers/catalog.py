@@ -54,6 +54,7 @@ LAYERS = {
     "h2_zones": "h2_zones",
     "h2_stations": "h2_stations",
     "parks": "parks",
+    "green_factories": "green_factories",
     "rural_settlements": "rural_settlements",
     "rural_sewage": "rural_sewage",
     "targets": "targets",

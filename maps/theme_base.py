@@ -28,6 +28,7 @@ LAYER_SOURCES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "h2_zones": ("《重庆市“十四五”节能减排综合工作实施方案》",),
     "h2_stations": ("加氢站公开报道", "GeoNames"),
     "parks": ("《重庆市“十四五”节能减排综合工作实施方案》", "绿色园区公开名单与报道", "GeoNames"),
+    "green_factories": ("工信部绿色制造名单",),
     "rural_settlements": ("GeoNames",),
     "rural_sewage": ("示例治理数据", "GeoNames"),
     "targets": ("《重庆市“十四五”节能减排综合工作实施方案》",),

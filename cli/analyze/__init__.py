@@ -16,6 +16,7 @@ COMMANDS: Mapping[str, str] = MappingProxyType({
     "coverage": "analyze.coverage:coverage",
     "cross-border": "analyze.cross_border:cross_border",
     "compliance": "analyze.compliance:compliance",
+    "green": "analyze.green:green",
     "rural-sewage": "analyze.rural_sewage:rural_sewage",
     "upstream": "analyze.catchment:upstream",
     "water-quality": "analyze.water_quality:water_quality",
