@@ -137,7 +137,9 @@ def with_rural_sewage(
     if resolve_targets(values, targets).eq(rural_sewage.TARGET_ID).any():
         return values, None
     rates = rural_sewage.treatment_rates(settlements, rural_sewage.plan_target(targets))
-    values_synthetic = values.get("precision", pd.Series(dtype="string")).eq("synthetic").all()
+    # Values without a stated precision are a user's own, never the synthetic example.
+    stated = values["precision"] if "precision" in values else pd.Series(pd.NA, index=values.index, dtype="string")
+    values_synthetic = len(values) > 0 and bool(stated.astype("string").eq("synthetic").fillna(False).all())
     if values_synthetic or not rates["precision"].eq("synthetic").any():
         return pd.concat([values, rural_sewage.as_indicators(rates)], ignore_index=True), None
     return values, "农村生活污水治理率: 无数据 (no survey given; the synthetic example is not mixed with your indicators)"
@@ -212,9 +214,13 @@ def evaluate(targets: pd.DataFrame, indicators: pd.DataFrame, districts: pd.Data
     merged["status"] = status(merged["comparator"], merged["target"], merged["value"]).to_numpy()
     # A result is as precise as the weaker of the target and the value; rows without a value keep the target's.
     missing = pd.Series(pd.NA, index=merged.index)
-    pairs = zip(merged["_p"], merged.get("precision", missing), merged["_s"], merged.get("source", missing))
+    given = merged["value"].notna()
+    pairs = zip(merged["_p"], merged.get("precision", missing), merged["_s"], merged.get("source", missing), given)
     merged["precision"], merged["source"] = zip(
-        *[(provenance.weakest([p1, p2]), provenance.join_sources([s1, s2])) for p1, p2, s1, s2 in pairs]
+        *[
+            (provenance.weakest([p1, p2] if has else [p1]), provenance.join_sources([s1, s2]))
+            for p1, p2, s1, s2, has in pairs
+        ]
     )
     return merged[list(LABELS)].reset_index(drop=True)
 

@@ -197,6 +197,8 @@ def _section_row(section: pd.Series, facts: dict, near: bool, side: str) -> dict
     geometry_direction = facts.get("direction_geometry")
     crosses = facts["crosses"] if "crosses" in facts else data_flag
     direction = geometry_direction or data_direction
+    # A section with no reach near it has no reach precision to weigh.
+    reach = [facts["reach_precision"]] if "reach_precision" in facts else []
     return {
         "code": section.get("code"),
         "name": section.get("name"),
@@ -212,7 +214,7 @@ def _section_row(section: pd.Series, facts: dict, near: bool, side: str) -> dict
         "agrees": (geometry_direction == data_direction) if geometry_direction and data_direction else None,
         "crossing_lon": facts.get("crossing_lon"),
         "crossing_lat": facts.get("crossing_lat"),
-        "precision": provenance.weakest([section.get("precision"), facts.get("reach_precision")]),
+        "precision": provenance.weakest([section.get("precision"), *reach]),
         "source": provenance.join_sources([section.get("source"), facts.get("reach_source")]),
     }
 

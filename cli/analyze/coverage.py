@@ -66,9 +66,9 @@ def coverage(
     from cqgis.analysis import coverage as analysis
     from cqgis.geo import io
 
-    facilities = read_features(facilities_spec, crs=source)
-    zones = read_features(zones_spec, crs=source)
-    settlements = read_features(settlements_spec, crs=source) if settlements_spec else None
+    facilities = read_features(facilities_spec, crs=source, credit=True)
+    zones = read_features(zones_spec, crs=source, credit=True)
+    settlements = read_features(settlements_spec, crs=source, credit=True) if settlements_spec else None
     result = analysis.coverage(facilities, zones, radius_m, settlements)
     table = result.zones
     if raster is not None:
