@@ -209,9 +209,8 @@ def own_targets(district_targets: pd.DataFrame, targets: pd.DataFrame, districts
             first = int(np.flatnonzero(bad.to_numpy())[0])
             msg = f"district targets row {rows[first]}: '{own['target_id'].iloc[first]}' {what}"
             raise AnalysisError(msg)
-    return own.assign(value=pd.to_numeric(own["value"]), adcode=own["adcode"].astype("string"))[
-        ["target_id", "adcode", "value", "precision", "source"]
-    ]
+    own = own.assign(value=pd.to_numeric(own["value"]), adcode=own["adcode"].astype("string"))
+    return own.reindex(columns=["target_id", "adcode", "value", "precision", "source"])
 
 
 def evaluate(

@@ -11,6 +11,7 @@ against them. The comparator and unit stay the plan target's.
 
 from __future__ import annotations
 
+from cqgis.layers import indicators
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 
 SCHEMA = Schema(
@@ -18,10 +19,8 @@ SCHEMA = Schema(
     title_zh="区县目标",
     geometry_type=None,
     fields=(
-        Field("target_id", "str", required=False, description="id of the plan's target", aliases=("目标编号", "指标编号")),
-        Field("indicator", "str", required=False, description="the target's wording (when no target_id)", aliases=("指标", "指标名称")),
-        Field("adcode", "str", required=False, description="district adcode", aliases=("区划代码", "行政区划代码")),
-        Field("district", "str", required=False, description="district name", aliases=("区县", "地区", "行政区")),
+        # Targets and districts are named as in an indicators table.
+        *(indicators.SCHEMA.field(name) for name in ("target_id", "indicator", "adcode", "district")),
         Field("value", "float", description="the district's own target figure, in the plan target's unit", aliases=("目标值", "区县目标", "目标")),
         *PROVENANCE_FIELDS,
     ),

@@ -144,7 +144,8 @@ def test_unknown_area_lists_close_names(layer_cache):
 def test_compliance_names_its_target(layer_cache):
     spec = themes.build_spec("compliance", target="urban_sewage_treatment_rate")
     assert spec.title == f"{CITY_NAME} · 规划目标达标情况：城市生活污水集中处理率"
-    assert "不低于98%" in spec.subtitle
+    assert "不低于98%" in spec.subtitle and "参照全市目标" in spec.subtitle
+    assert (layer(spec, "区县达标情况")["target_basis"] == "参照全市目标").all()
     statuses = set(layer(spec, "区县达标情况")["status"])
     assert statuses <= {"达标", "未达标", "无数据"}
 
