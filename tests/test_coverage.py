@@ -221,3 +221,17 @@ def test_cli_status_scenarios_and_a_users_file_is_credited(tmp_path):
     assert shares["现状"]["乙"] == 0.0 and shares["含在建"]["乙"] == pytest.approx(shares["含在建"]["甲"])
     # The file says nothing of precision, so its four points are positions; the planned one is left out.
     assert "含在建（运营、在建）: 3 of 4 facilities counted; not counted: 规划站（状态：规划）\n" in result.output
+
+
+def test_cli_raster_needs_a_counted_facility(tmp_path):
+    zones = _metric_frame([_square(X0, Y0, 10_000)], name=["甲"])
+    zones.to_file(tmp_path / "zones.gpkg")
+    _stations().iloc[1:3].to_file(tmp_path / "planned.geojson")
+    result = CliRunner().invoke(
+        coverage_command,
+        ["--facilities", str(tmp_path / "planned.geojson"), "--zones", str(tmp_path / "zones.gpkg"), "--radius", "3000",
+         "-o", str(tmp_path / "o.csv"), "--raster", str(tmp_path / "d.tif")],
+    )
+    assert result.exit_code != 0
+    assert "no facility counts under 现状（运营）" in str(result.exception)
+    assert not (tmp_path / "o.csv").exists() and not (tmp_path / "d.tif").exists()

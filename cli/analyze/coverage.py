@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cqgis.cli.errors import OptionError
 from cqgis.cli.options import read_features
 from cqgis.config import COVERAGE_SCENARIOS
 
@@ -87,6 +88,13 @@ def coverage(
         scenario=analysis.scenario_label(scenario), not_counted=analysis.not_counted(split.left_out, zones)
     )
     if raster is not None:
+        if split.counted.empty:
+            msg = (
+                f"--raster: no facility counts under {analysis.scenario_label(scenario)} "
+                f"({len(split.left_out)} left out), so there is nothing to measure distances to; "
+                "try --status 含在建 or 含规划"
+            )
+            raise OptionError(msg)
         distances, profile = analysis.distance_raster(split.counted, path=raster)
         table = table.join(analysis.zonal_stats(distances, profile, zones, radius_m))
     links_path = output.with_name(f"{output.stem}_links{output.suffix}")
