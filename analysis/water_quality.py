@@ -19,12 +19,19 @@ the national assessment rules, 《地表水环境质量评价办法（试行）�
   ``lake_tn_in_class=True`` to let it count, as some provincial schemes do.
   Total nitrogen of a river is not assessed.
 * A section meets its target when its class is no worse than the target.
-* Exceeding items are those whose class is worse than the reference class:
-  the target, or Ⅲ (the rules' choice) when the section has no target. The
-  exceedance multiple is ``(C - S) / S`` against the reference-class limit;
-  it is not computed for pH and dissolved oxygen (the rules exclude them).
-* Main pollutants are up to three exceeding items, worst item class first
-  and, within a class, the largest multiple first (the rules' order).
+* Exceeding items (``exceedances``) are those worse than class Ⅲ, each with
+  its exceedance multiple ``(C - S) / S``, ``S`` the class Ⅲ limit (the
+  rules' formula, whatever the section's target); water temperature, pH and
+  dissolved oxygen get no multiple (the rules exclude them).
+* Main pollutants are named only for a section worse than Ⅲ: up to three
+  exceeding items, the worst item class first and, within a class, the
+  largest multiple first (items without a multiple after those with one); cyanide
+  and the heavy metals (:data:`ALWAYS_MAIN`) are named too whenever they
+  exceed, even beyond three.
+* Separately, ``target_exceedances`` lists the items worse than the
+  section's target with the multiple against the target-class limit
+  (对目标超标倍数): cqgis's own aid for target follow-up, not part of the
+  rules.
 
 Values
 ------
@@ -63,14 +70,20 @@ WORSE_THAN_V = len(CLASS_NAMES) - 1
 STATUS = ("优", "优", "良", "轻度污染", "中度污染", "重度污染")
 PERIODS = ("month", "quarter", "year")
 
-#: Class used as reference for exceedances when a section has no target (环办〔2011〕22号).
-DEFAULT_REFERENCE = 2
+#: Class whose limit exceedances and their multiples are measured against (环办〔2011〕22号): Ⅲ.
+EXCEEDANCE_CLASS = 2
 
-#: Items whose exceedance multiple the rules do not compute.
-NO_MULTIPLE = ("ph", "do")
+#: Items whose exceedance multiple the rules do not compute: water temperature, pH, dissolved oxygen.
+NO_MULTIPLE = ("wt", "ph", "do")
 
-#: How many main pollutants are named.
+#: How many main pollutants are named (before :data:`ALWAYS_MAIN`).
 MAIN_POLLUTANTS = 3
+
+#: Items the rules name as main pollutants whenever they exceed: cyanide and
+#: the heavy metals of Table 1 (copper, zinc, arsenic, mercury, cadmium,
+#: chromium (VI), lead; arsenic is counted with them as in China's
+#: heavy-metal programmes; selenium, a non-metal, is not).
+ALWAYS_MAIN = ("cn", "cu", "zn", "as", "hg", "cd", "cr6", "pb")
 
 #: Decimals the period means keep, so float noise cannot push a mean over a limit.
 MEAN_DECIMALS = 10
@@ -131,8 +144,9 @@ HEADERS_ZH = {
     "section_code": "断面编码", "section_name": "断面名称", "river": "河流", "adcode": "区县代码",
     "district": "区县", "level": "级别", "cross_border": "是否跨界", "direction": "跨界流向",
     "waterbody": "水体类型", "basin": "流域", "period": "评价时段", "year": "年份", "class": "水质类别",
-    "status": "水质状况", "target_class": "水质目标", "meets_target": "是否达标", "reference_class": "超标参照类别",
-    "exceedances": "超标项目（超标倍数）", "main_pollutants": "主要污染指标", "items_assessed": "评价项目数",
+    "status": "水质状况", "target_class": "水质目标", "meets_target": "是否达标",
+    "exceedances": "超Ⅲ类项目（超标倍数）", "main_pollutants": "主要污染指标（超标倍数）",
+    "target_exceedances": "超目标项目（对目标超标倍数）", "items_assessed": "评价项目数",
     "undetected_items": "未检出且无检出限的项目", "reference_classes": "参考指标（单独评价）",
     "assessed": "评价断面次数", "with_target": "有目标断面次数", "meeting": "达标断面次数",
     "compliance_rate": "达标率（%）", "good_rate": "Ⅰ～Ⅲ类比例（%）", "worse_than_v_rate": "劣Ⅴ类比例（%）",
@@ -548,8 +562,11 @@ def classify(
         One row per section and period: section attributes, ``period``,
         ``year``, ``class`` (Ⅰ..劣Ⅴ, empty when no item could be classed),
         ``status``, ``target_class``, ``meets_target`` (empty without a
-        target), ``reference_class``, ``exceedances`` (``总磷(0.25)、...``),
-        ``main_pollutants``, ``items_assessed``, ``undetected_items``,
+        target), ``exceedances`` (items worse than Ⅲ with their multiples,
+        ``总磷(0.25)、...``), ``main_pollutants`` (empty unless the section
+        is worse than Ⅲ), ``target_exceedances`` (items worse than the
+        target, multiples against the target class; empty without a
+        target), ``items_assessed``, ``undetected_items``,
         ``reference_classes``, one ``mean_<item>`` column per item, and
         ``precision`` / ``source`` (the weakest and all of measurements and
         section).
@@ -602,10 +619,13 @@ def _section_rows(frame: pd.DataFrame, means: pd.DataFrame, keys: list[str]) -> 
     rows["meets_target"] = pd.Series(rows["class_index"] <= target, dtype="boolean").where(
         target.notna() & (rows["class_index"] >= 0)
     )
-    reference = target.fillna(DEFAULT_REFERENCE).astype(int)
-    rows["reference_class"] = _names(reference, CLASS_NAMES)
-    rows = rows.join(_exceedances(used, reference, keys))
-    rows[["exceedances", "main_pollutants"]] = rows[["exceedances", "main_pollutants"]].fillna("")
+    national = pd.Series(EXCEEDANCE_CLASS, index=rows.index)
+    rows = rows.join(_exceedances(used, national, keys, main=True))
+    rows = rows.join(_exceedances(used, target.dropna().astype(int), keys).rename(
+        columns={"exceedances": "target_exceedances"}
+    ))
+    labels = ["exceedances", "main_pollutants", "target_exceedances"]
+    rows[labels] = rows[labels].fillna("")
     rows["items_assessed"] = used.groupby(keys).size().reindex(rows.index).fillna(0).astype(int)
     rows["undetected_items"] = _undetected(frame, means, keys).reindex(rows.index).fillna("")
     rows["reference_classes"] = _references(means, keys).reindex(rows.index).fillna("")
@@ -622,10 +642,18 @@ def _names(index: pd.Series, names: tuple[str, ...]) -> pd.Series:
     return pd.Series(lookup[index.to_numpy(int) + 1], index=index.index, dtype="string").replace("", pd.NA)
 
 
-def _exceedances(used: pd.DataFrame, reference: pd.Series, keys: list[str]) -> pd.DataFrame:
-    """Exceeding items with multiples, and the main pollutants, per section-period."""
-    ref = reference.reindex(pd.MultiIndex.from_frame(used[keys])).to_numpy(int)
+def _exceedances(used: pd.DataFrame, reference: pd.Series, keys: list[str], main: bool = False) -> pd.DataFrame:
+    """Items worse than each section-period's ``reference`` class, with multiples against its limit.
+
+    Returns ``exceedances`` (worst class first, then the largest multiple)
+    and, with ``main``, the ``main_pollutants`` the rules name from them.
+    Section-periods without a reference class are left out.
+    """
+    ref = reference.reindex(pd.MultiIndex.from_frame(used[keys])).to_numpy(float)
     over = used.assign(ref=ref)[used["item_class"].to_numpy() > ref].copy()
+    if over.empty:
+        index = pd.MultiIndex.from_frame(used[keys].iloc[:0])
+        return pd.DataFrame(index=index, columns=["exceedances", "main_pollutants"] if main else ["exceedances"])
     limit = over[["I", "II", "III", "IV", "V"]].to_numpy(float)[np.arange(len(over)), over["ref"].to_numpy(int)]
     multiple = (over["mean"].to_numpy(float) - limit) / limit
     over["multiple"] = np.where(over["item"].isin(NO_MULTIPLE), np.nan, multiple)
@@ -634,13 +662,14 @@ def _exceedances(used: pd.DataFrame, reference: pd.Series, keys: list[str]) -> p
     )
     ordered = over.sort_values([*keys, "item_class", "multiple"], ascending=[True] * len(keys) + [False, False],
                                na_position="last")
-    grouped = ordered.groupby(keys, sort=False)["label"]
-    return pd.DataFrame(
-        {
-            "exceedances": grouped.agg("、".join),
-            "main_pollutants": grouped.agg(lambda labels: "、".join(labels.iloc[:MAIN_POLLUTANTS])),
-        }
-    )
+    grouped = ordered.groupby(keys, sort=False)
+    out = pd.DataFrame({"exceedances": grouped["label"].agg("、".join)})
+    if main:
+        # Every exceeding item makes the section worse than Ⅲ, so every group here gets main pollutants.
+        rank = grouped.cumcount().to_numpy()
+        named = ordered[(rank < MAIN_POLLUTANTS) | ordered["item"].isin(ALWAYS_MAIN).to_numpy()]
+        out["main_pollutants"] = named.groupby(keys, sort=False)["label"].agg("、".join)
+    return out
 
 
 def _undetected(frame: pd.DataFrame, means: pd.DataFrame, keys: list[str]) -> pd.Series:

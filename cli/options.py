@@ -60,7 +60,12 @@ def load_input(value: str | None, layer: str, data_dir: Path | None = None) -> g
 
 
 def read_features(
-    spec: str, crs: str | None = None, layer: str | None = None, lon: str | None = None, lat: str | None = None
+    spec: str,
+    crs: str | None = None,
+    layer: str | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+    credit: bool = False,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Return a file's features, or an embedded layer when ``spec`` names one and is no file.
 
@@ -70,6 +75,10 @@ def read_features(
         A path to a vector file or point table, or a layer name of the catalogue.
     crs, layer, lon, lat : str, optional
         Passed to :func:`cqgis.geo.io.read` for a file.
+    credit : bool
+        For an analysis that reports provenance: name a file in every
+        ``source`` and count unknown precision as ``approximate``
+        (:func:`cqgis.layers.user.credit`).
 
     Returns
     -------
@@ -84,9 +93,10 @@ def read_features(
         Unknown ``crs``, or a vector file without a CRS and no ``crs``.
     """
     from cqgis.geo import io
-    from cqgis.layers import catalog
+    from cqgis.layers import catalog, user
 
     path = Path(spec)
     if path.exists() or spec not in catalog.LAYERS:
-        return io.read(path, crs=crs, layer=layer, lon=lon, lat=lat)
+        frame = io.read(path, crs=crs, layer=layer, lon=lon, lat=lat)
+        return user.credit(frame, path) if credit else frame
     return catalog.load(spec)

@@ -33,7 +33,8 @@ FULL_YEAR_MONTHS = 12
 SECTION_POPUP: Mapping[str, str] = MappingProxyType({
     "name": "断面", "river": "河流", "district": "区县", "class_label": "水质类别",
     "target_class": "水质目标", "compliance": "是否达标", "main_pollutants": "主要污染指标",
-    "exceedances": "超标项目（超标倍数）", "direction": "跨界流向", "year": "评价年份",
+    "exceedances": "超Ⅲ类项目（超标倍数）", "target_exceedances": "超目标项目（对目标超标倍数）",
+    "direction": "跨界流向", "year": "评价年份",
 })
 
 
@@ -76,7 +77,8 @@ def section_results(sections: gpd.GeoDataFrame, measurements: pd.DataFrame) -> t
     -------
     tuple of (geopandas.GeoDataFrame, str or None)
         Every section with ``class_label``, ``compliance`` (达标 / 未达标 /
-        无目标), ``main_pollutants``, ``exceedances`` and ``year``; and the
+        无目标), ``main_pollutants``, ``exceedances``, ``target_exceedances``
+        and ``year``; and the
         year assessed, None without measurements.
     """
     tidy = water_quality.tidy(measurements)
@@ -85,7 +87,7 @@ def section_results(sections: gpd.GeoDataFrame, measurements: pd.DataFrame) -> t
     results = results[results["period"] == year]
     by_code = results.dropna(subset=["section_code"]).set_index("section_code")
     by_name = results.dropna(subset=["section_name"]).drop_duplicates("section_name").set_index("section_name")
-    columns = ["class", "meets_target", "main_pollutants", "exceedances", "precision"]
+    columns = ["class", "meets_target", "main_pollutants", "exceedances", "target_exceedances", "precision"]
     found = by_code[columns].reindex(sections["code"].astype("string")).reset_index(drop=True)
     named = by_name[columns].reindex(sections["name"].astype("string")).reset_index(drop=True)
     found = found.fillna(named) if len(found) else found

@@ -139,7 +139,7 @@ def test_synthetic_water_is_realistic(yearly):
 def test_some_sections_fail_their_target_in_some_year(yearly):
     failing = yearly[yearly["meets_target"].eq(False)]
     assert 0 < failing["section_code"].nunique() < yearly["target_class"].notna().sum() / 3
-    assert (failing["exceedances"] != "").all()
+    assert (failing["target_exceedances"] != "").all()
     assert (yearly["precision"] == "synthetic").all()
     rates = wq.compliance_rates(yearly, "year")
     assert rates["compliance_rate"].between(50, 100).all()

@@ -79,18 +79,30 @@ def water_quality(
 
 
 def _inputs(measurements: str, sections_path: Path | None, sheet: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the measurements and sections tables; a user's table without a source column is credited to its file."""
+    """Return the measurements and sections tables; a user's table is credited to its file (see :func:`_credited`)."""
     from cqgis.analysis import water_quality as wq
     from cqgis.layers import catalog
 
     if measurements == DEFAULT:
         table = catalog.load("measurements")
     else:
-        table = wq.read_table(Path(measurements), sheet)
-        if "source" not in table and "来源" not in table:
-            table = table.assign(source=f"用户数据：{Path(measurements).name}")
-    sections = wq.read_table(sections_path) if sections_path else catalog.load("sections")
+        table = _credited(wq.read_table(Path(measurements), sheet), Path(measurements), wq.ID_ALIASES)
+    sections = (
+        _credited(wq.read_table(sections_path), sections_path, wq.SECTION_ALIASES)
+        if sections_path
+        else catalog.load("sections")
+    )
     return table, sections
+
+
+def _credited(table: pd.DataFrame, path: Path, aliases: Mapping[str, str]) -> pd.DataFrame:
+    """Name the file in every source of a user's table and make unknown precision approximate, in the columns it uses."""
+    from cqgis.layers import user
+
+    spelled = {aliases.get(str(c).strip().lower()): c for c in reversed(table.columns)}
+    return user.credit(
+        table, path, source_column=spelled.get("source", "source"), precision_column=spelled.get("precision", "precision")
+    )
 
 
 def _sheets(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -129,7 +141,11 @@ def _notes(results: pd.DataFrame) -> list[str]:
         "评价依据：GB 3838-2002《地表水环境质量标准》表1；《地表水环境质量评价办法（试行）》（环办〔2011〕22号）。",
         "先按评价时段求各项目浓度均值，再逐项定类，取最差项目类别为断面水质类别；水温、总氮、粪大肠菌群不参与河流定类。",
         "低于检出限的数据（如 0.01L、<0.01）按检出限的一半计；空白为未监测，不按零计。",
-        "超标倍数 =（浓度 − 目标类别限值）/ 目标类别限值；无目标的断面以Ⅲ类为参照；pH、溶解氧不计超标倍数。",
+        "超标倍数 =（浓度 − Ⅲ类标准限值）/ Ⅲ类标准限值（环办〔2011〕22号），不论断面目标；水温、pH、溶解氧不计超标倍数。",
+        "主要污染指标：仅在断面水质劣于Ⅲ类时确定，按项目水质类别由差到好取前三项，类别相同时按超标倍数由大到小；"
+        "氰化物和重金属（铜、锌、砷、汞、镉、六价铬、铅）超标时也列为主要污染指标。",
+        "超目标项目（对目标超标倍数）：本工具另列的辅助信息，倍数 =（浓度 − 目标类别限值）/ 目标类别限值，"
+        "不是环办〔2011〕22号规定的超标倍数。",
         f"数据精度：{provenance.weakest(results['precision'])}。",
     ]
     if (results["precision"] == "synthetic").any():
