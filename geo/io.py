@@ -141,6 +141,9 @@ EXCEL_CELL_LIMIT = 32_767
 
 #: Time stamp GDAL writes into GeoPackage metadata (see :func:`_write_gdal`).
 FIXED_GDAL_DATE = "2000-01-01T00:00:00Z"
+#: GeoPackage version written: 1.2 is read without warnings by the GDAL of
+#: Debian's QGIS 3.22, which calls GDAL's default (1.4) only partially supported.
+GPKG_VERSION = "1.2"
 
 #: ``frame.attrs`` key holding the number the user knows each row by (see :func:`row_numbers`).
 ROW_NUMBERS = "cqgis.row_numbers"
@@ -263,7 +266,8 @@ def list_layers(path: str | os.PathLike) -> list[str]:
     Returns
     -------
     list of str
-        Layer names in the file's order.
+        Layer names in the file's order; a GeoPackage's table of QGIS
+        styles (``layer_styles``) is not a layer.
     """
     import fiona
 
@@ -274,8 +278,11 @@ def list_layers(path: str | os.PathLike) -> list[str]:
     if fmt.kind == "zipped":
         with _open_zip(path) as archive:
             return list(_zip_shapefiles(path, archive.namelist()))
+    from cqgis.geo.gpkg_styles import STYLE_TABLE
+
     with _reading(path, fiona.errors.DriverError):
-        return list(fiona.listlayers(path))
+        names = fiona.listlayers(path)
+    return [name for name in names if not (fmt.driver == "GPKG" and name == STYLE_TABLE)]
 
 
 def iter_features(
@@ -494,7 +501,7 @@ def read_table(
 
 
 def write(
-    frame: gpd.GeoDataFrame, path: str | os.PathLike, layer: str | None = None
+    frame: gpd.GeoDataFrame, path: str | os.PathLike, layer: str | None = None, style: str | None = None
 ) -> Path:
     """Write a GeoDataFrame atomically, in the format the extension names.
 
@@ -506,7 +513,8 @@ def write(
     frame : geopandas.GeoDataFrame
         The data.
     path : str or os.PathLike
-        Target with one of :data:`WRITE_EXTENSIONS`: GeoPackage, GeoJSON,
+        Target with one of :data:`WRITE_EXTENSIONS`: GeoPackage (version
+        :data:`GPKG_VERSION`), GeoJSON,
         FlatGeobuf, GeoParquet, CSV (UTF-8 with BOM) or XLSX. In CSV and
         XLSX a point layer's coordinates go into its remembered coordinate
         columns (:data:`COORDINATE_COLUMNS`) or into ``lon``/``lat``; other
@@ -516,6 +524,10 @@ def write(
         target's stem (``Sheet1`` for XLSX). Writing a named layer into an
         existing GeoPackage replaces that layer and keeps the others;
         without ``layer`` the whole file is replaced.
+    style : str, optional
+        QGIS style (QML) stored as the layer's default in a GeoPackage's
+        ``layer_styles`` table (see :mod:`cqgis.geo.gpkg_styles`); ignored
+        by the other formats.
 
     Returns
     -------
@@ -541,10 +553,14 @@ def write(
         if fmt.multilayer and layer is not None and path.exists():
             shutil.copyfile(path, temp)
         _WRITERS[fmt.kind](frame, temp, path, fmt, layer)
+        if style is not None and fmt.driver == "GPKG":
+            _write_styles(temp, {layer or path.stem: style})
     return path
 
 
-def write_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike) -> Path:
+def write_layers(
+    layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike, styles: Mapping[str, str] | None = None
+) -> Path:
     """Write several layers into one new GeoPackage, atomically: all of them or nothing.
 
     Parameters
@@ -554,6 +570,9 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike
     path : str or os.PathLike
         A ``.gpkg`` target; an existing file is replaced as a whole, so no
         layer of an earlier run survives.
+    styles : mapping of str to str, optional
+        Layer name -> QGIS style (QML), stored as the layer's default (see
+        :func:`write`).
 
     Returns
     -------
@@ -574,6 +593,8 @@ def write_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike
     with atomic(path) as temp:
         for name, frame in layers.items():
             _write_gdal(frame, temp, path, fmt, name)
+        if styles:
+            _write_styles(temp, styles)
     return path
 
 
@@ -665,14 +686,35 @@ def _write_gdal(
 ) -> None:
     import pyogrio
 
-    # GeoPackage stamps each layer with the time of writing; a fixed stamp
-    # makes the same data give the same bytes (the atlas promises that).
+    # Dataset options apply when the file is created, not when a layer is added.
+    options = {"VERSION": GPKG_VERSION} if fmt.driver == "GPKG" else {}
+    with _fixed_gdal_date():
+        pyogrio.write_dataframe(
+            _refresh_point_columns(frame), temp, driver=fmt.driver, layer=layer or target.stem,
+            dataset_options=options,
+        )
+
+
+def _write_styles(temp: Path, styles: Mapping[str, str]) -> None:
+    from cqgis.geo import gpkg_styles
+
+    with _fixed_gdal_date():
+        gpkg_styles.write_styles(temp, styles, update_time=FIXED_GDAL_DATE)
+
+
+@contextmanager
+def _fixed_gdal_date() -> Iterator[None]:
+    """Make GDAL stamp GeoPackage metadata with :data:`FIXED_GDAL_DATE`.
+
+    GeoPackage stamps each table with the time of writing; a fixed stamp
+    makes the same data give the same bytes (the atlas promises that).
+    """
+    import pyogrio
+
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_GDAL_DATE})
     try:
-        pyogrio.write_dataframe(
-            _refresh_point_columns(frame), temp, driver=fmt.driver, layer=layer or target.stem
-        )
+        yield
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 

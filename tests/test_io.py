@@ -2,7 +2,9 @@
 
 import importlib.util
 import os
+import sqlite3
 import zipfile
+from contextlib import closing
 
 import geopandas as gpd
 import numpy as np
@@ -514,3 +516,37 @@ def test_degrees_declared_as_a_projected_crs_are_refused(tmp_path):
     metres = tmp_path / "m.csv"
     metres.write_text("name,x,y\n甲,456000,3267000\n", encoding="utf-8")
     assert len(io.read(metres, crs=4545)) == 1
+
+
+def test_geopackages_are_version_1_2_for_older_readers(tmp_path):
+    frame = gpd.GeoDataFrame({"名称": ["甲"]}, geometry=[shapely.Point(106.5, 29.5)], crs="EPSG:4326")
+    one = io.write(frame, tmp_path / "one.gpkg")
+    several = io.write_layers({"一": frame, "二": frame}, tmp_path / "several.gpkg")
+    io.write(frame, several, layer="三")
+    for path in (one, several):
+        with closing(sqlite3.connect(path)) as db:
+            assert db.execute("PRAGMA application_id").fetchone()[0] == int.from_bytes(b"GPKG", "big")
+            assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
+
+
+def test_styles_go_to_layer_styles_as_defaults_and_survive_other_layers(tmp_path):
+    frame = gpd.GeoDataFrame({"名称": ["甲"]}, geometry=[shapely.Point(106.5, 29.5)], crs="EPSG:4326")
+    path = io.write_layers({"一": frame, "二": frame}, tmp_path / "s.gpkg", styles={"一": "<qgis a='1'/>"})
+    io.write(frame, path, layer="二", style="<qgis b='2'/>")
+    io.write(frame, path, layer="一", style="<qgis c='3'/>")
+    with closing(sqlite3.connect(path)) as db:
+        rows = db.execute(
+            "SELECT f_table_schema, f_table_name, f_geometry_column, styleQML, useAsDefault, update_time "
+            "FROM layer_styles ORDER BY f_table_name"
+        ).fetchall()
+    assert rows == [
+        ("", "一", "geom", "<qgis c='3'/>", 1, "2000-01-01T00:00:00.000Z"),
+        ("", "二", "geom", "<qgis b='2'/>", 1, "2000-01-01T00:00:00.000Z"),
+    ]
+    assert sorted(io.list_layers(path)) == ["一", "二"]
+    # The style table is no layer: a one-layer file still reads without naming it.
+    assert len(io.read(io.write(frame, tmp_path / "one.gpkg", style="<qgis/>"))) == 1
+    again = io.write_layers({"一": frame, "二": frame}, tmp_path / "t.gpkg", styles={"一": "<qgis a='1'/>"})
+    assert again.read_bytes() == io.write_layers(
+        {"一": frame, "二": frame}, tmp_path / "u.gpkg", styles={"一": "<qgis a='1'/>"}
+    ).read_bytes()
