@@ -86,6 +86,53 @@ class LegendEntry:
         check_color(self.color, f"legend entry {self.label!r}")
 
 
+@dataclass(frozen=True)
+class Bins:
+    """Classes cut from a numeric column: left-closed bins between ascending inner edges.
+
+    Parameters
+    ----------
+    column : str
+        Column of numbers the classes are cut from.
+    edges : tuple of float
+        Inner bin edges, strictly ascending; a value equal to an edge falls
+        in the bin above it.
+    labels : tuple of str
+        Bin labels, lowest first; one more than ``edges``.
+    """
+
+    column: str
+    edges: tuple[float, ...]
+    labels: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        edges = np.asarray(self.edges, dtype=float)
+        if len(self.labels) != len(edges) + 1 or not (np.diff(edges) > 0).all():
+            msg = (
+                f"classes of column {self.column!r}: {len(self.labels)} labels need "
+                f"{len(self.labels) - 1} strictly ascending edges, not {self.edges}"
+            )
+            raise MapError(msg)
+
+    def classify(self, values: pd.Series) -> pd.Series:
+        """Return the label of the bin each value falls in; missing stays missing.
+
+        Parameters
+        ----------
+        values : pandas.Series
+            Numbers (text that is no number counts as missing).
+
+        Returns
+        -------
+        pandas.Series
+            Object dtype, indexed like ``values``; None where a value is missing.
+        """
+        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        index = np.searchsorted(np.asarray(self.edges, dtype=float), numbers, side="right")
+        chosen = np.asarray(self.labels, dtype=object)[index]
+        return pd.Series(np.where(np.isnan(numbers), None, chosen), index=values.index, dtype="object")
+
+
 @dataclass(frozen=True, eq=False)
 class LayerSpec:
     """One map layer and how to draw it.
@@ -121,6 +168,10 @@ class LayerSpec:
         Point radius in pixels.
     edge_color : str
         Outline of polygons and points.
+    bins : Bins, optional
+        The numeric classes ``color_column`` holds (made with
+        :meth:`Bins.classify`), for renderers that class the numbers
+        themselves (QGIS graduated styles).
     """
 
     name_zh: str
@@ -137,6 +188,7 @@ class LayerSpec:
     fill_opacity: float = 0.7
     radius: float = 5.0
     edge_color: str = EDGE_COLOR
+    bins: Bins | None = None
 
     def __post_init__(self) -> None:
         where = f"layer {self.name_zh!r}"
@@ -371,7 +423,10 @@ def _check_frame(frame: gpd.GeoDataFrame, where: str) -> None:
 
 
 def _check_columns(layer: LayerSpec, where: str) -> None:
-    wanted = [*layer.tooltip, *layer.popup, layer.color_column, layer.label_column]
+    wanted = [
+        *layer.tooltip, *layer.popup, layer.color_column, layer.label_column,
+        layer.bins.column if layer.bins is not None else None,
+    ]
     missing = [name for name in wanted if name is not None and name not in layer.frame.columns]
     if missing:
         msg = (

@@ -206,29 +206,6 @@ def blank_to_missing(values: pd.Series) -> pd.Series:
     return text.mask(text.str.strip().eq(""))
 
 
-def binned(values: pd.Series, edges: Sequence[float], labels: Sequence[str]) -> pd.Series:
-    """Return the label of the bin each value falls in (``edges`` ascending, left-closed); missing stays missing.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        Numbers.
-    edges : sequence of float
-        Inner bin edges, ascending; ``len(labels) == len(edges) + 1``.
-    labels : sequence of str
-        Bin labels, lowest first.
-
-    Returns
-    -------
-    pandas.Series
-        Object dtype, indexed like ``values``; None where a value is missing.
-    """
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    index = np.searchsorted(np.asarray(edges, dtype=float), numbers, side="right")
-    chosen = np.asarray(labels, dtype=object)[np.minimum(index, len(labels) - 1)]
-    return pd.Series(np.where(np.isnan(numbers), None, chosen), index=values.index, dtype="object")
-
-
 def is_synthetic(layers: Iterable[LayerSpec]) -> bool:
     """Return True when any feature of ``layers`` has precision ``synthetic``.
 

@@ -14,8 +14,8 @@ from cqgis import config
 from cqgis.analysis import coverage
 from cqgis.geo import crs
 from cqgis.maps.errors import MapOptionError
-from cqgis.maps.style import LayerSpec
-from cqgis.maps.theme_base import Layers, ThemeParts, base_districts, binned
+from cqgis.maps.style import Bins, LayerSpec
+from cqgis.maps.theme_base import Layers, ThemeParts, base_districts
 from cqgis.maps.theme_focus import Focus
 from cqgis.maps.theme_names import THEMES
 
@@ -31,6 +31,7 @@ COVERAGE_COLORS: Mapping[str, str] = MappingProxyType({
     "覆盖率 25%–50%": "#c7e9c0",
     "覆盖率 <25%": "#fee6ce",
 })
+COVERAGE_BINS = Bins("covered_pct", COVERAGE_EDGES, tuple(COVERAGE_COLORS)[::-1])
 #: Colour of each station status of the ``h2_stations`` layer.
 STATUS_COLORS: Mapping[str, str] = MappingProxyType(
     {"运营": "#08519c", "在建": "#f28e2b", "规划": "#9e9ac8", "停运": "#636363"}
@@ -100,9 +101,8 @@ def build(layers: Layers, focus: Focus, radius: float, status: str) -> ThemePart
     split = coverage.split_facilities(stations, status)
     scenario = coverage.scenario_label(status)
     zones = coverage.coverage(split.counted, layers["h2_zones"], radius).zones
-    labels = list(COVERAGE_COLORS)[::-1]
     zones = zones.assign(
-        coverage_class=binned(zones["covered_pct"], COVERAGE_EDGES, labels),
+        coverage_class=COVERAGE_BINS.classify(zones["covered_pct"]),
         zone_label=zones["name"] + " " + zones["covered_pct"].round().astype(int).astype(str) + "%",
         scenario=scenario,
         not_counted=coverage.not_counted(split.left_out, layers["h2_zones"]).to_numpy(),
@@ -126,7 +126,7 @@ def build(layers: Layers, focus: Focus, radius: float, status: str) -> ThemePart
             base_districts(focus.keep(layers["districts"]), labels=False),
             LayerSpec(
                 "示范区域（加氢站覆盖率）", focus.keep(zones), "polygon", color_column="coverage_class",
-                colors=COVERAGE_COLORS, label_column="zone_label", weight=1.2, fill_opacity=0.75,
+                colors=COVERAGE_COLORS, bins=COVERAGE_BINS, label_column="zone_label", weight=1.2, fill_opacity=0.75,
                 tooltip={"name": "示范区域", "covered_pct": "覆盖率（%）"},
                 popup={
                     "name": "示范区域", "kind": "类型", "zone_km2": "面积（平方千米）",

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from cqgis.analysis import green_manufacturing as green
-from cqgis.maps.style import LayerSpec
-from cqgis.maps.theme_base import Layers, ThemeParts, binned
+from cqgis.maps.style import Bins, LayerSpec
+from cqgis.maps.theme_base import Layers, ThemeParts
 from cqgis.maps.theme_focus import Focus
 from cqgis.maps.theme_names import THEMES
 
@@ -24,6 +24,7 @@ FUNCTIONAL_ZONE_COLOR = "#8c510a"
 #: Classes of listed green factories and parks per district, fewest first.
 COUNT_EDGES = (1, 2, 4)
 COUNT_LABELS = ("名录中无", "1个", "2–3个", "4个及以上")
+COUNT_BINS = Bins("listed_units", COUNT_EDGES, COUNT_LABELS)
 COUNT_COLORS: Mapping[str, str] = MappingProxyType(dict(zip(COUNT_LABELS, ("#f7f7f7", "#d9f0d3", "#a6dba0", "#5aae61"))))
 COUNT_POPUP: Mapping[str, str] = MappingProxyType({
     "name": "区县", "green_factories": "名录中绿色工厂（家）", "green_factories_approximate": "其中区县为推断的工厂",
@@ -74,7 +75,8 @@ def district_counts(districts: gpd.GeoDataFrame, counts: pd.DataFrame) -> gpd.Ge
     frame = districts[["adcode", "name", "short_name", "geometry"]].merge(
         counts.drop(columns="district"), on="adcode", how="left"
     )
-    frame["count_class"] = binned(frame["green_factories"] + frame["green_parks"], COUNT_EDGES, COUNT_LABELS)
+    frame["listed_units"] = frame["green_factories"] + frame["green_parks"]
+    frame["count_class"] = COUNT_BINS.classify(frame["listed_units"])
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=districts.crs)
 
 
@@ -107,7 +109,7 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
         [
             LayerSpec(
                 "区县名录内绿色工厂与园区数", focus.keep(district_counts(layers["districts"], counts.reset_index())),
-                "polygon", color_column="count_class", colors=COUNT_COLORS, label_column="short_name",
+                "polygon", color_column="count_class", colors=COUNT_COLORS, bins=COUNT_BINS, label_column="short_name",
                 weight=0.8, fill_opacity=0.7, tooltip={"name": "区县", "count_class": "名录内绿色工厂与园区"},
                 popup=COUNT_POPUP,
             ),

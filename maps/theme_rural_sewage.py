@@ -9,8 +9,8 @@ import geopandas as gpd
 import pandas as pd
 
 from cqgis.analysis import rural_sewage
-from cqgis.maps.style import LayerSpec
-from cqgis.maps.theme_base import ALERT_COLOR, Layers, ThemeParts, binned
+from cqgis.maps.style import Bins, LayerSpec
+from cqgis.maps.theme_base import ALERT_COLOR, Layers, ThemeParts
 from cqgis.maps.theme_focus import Focus
 from cqgis.maps.theme_names import THEMES
 
@@ -42,6 +42,22 @@ def rate_labels(target: float) -> tuple[str, str, str]:
     return (f"<{target - CLOSE_GAP:g}%", f"{target - CLOSE_GAP:g}%–{target:g}%", f"≥{target:g}%（达标）")
 
 
+def rate_bins(target: float) -> Bins:
+    """Return the rate classes of the districts for ``target`` (see :func:`rate_labels`).
+
+    Parameters
+    ----------
+    target : float
+        Target treatment rate in percent.
+
+    Returns
+    -------
+    Bins
+        Classes of ``rate_count``.
+    """
+    return Bins("rate_count", (target - CLOSE_GAP, target), rate_labels(target))
+
+
 def district_rates(districts: gpd.GeoDataFrame, rates: pd.DataFrame, target: float) -> gpd.GeoDataFrame:
     """Return the districts joined with their rows of ``rates`` and a rate class.
 
@@ -63,7 +79,7 @@ def district_rates(districts: gpd.GeoDataFrame, rates: pd.DataFrame, target: flo
     """
     rates = rates[rates["district"] != rural_sewage.CITY].drop(columns="district")
     frame = districts[["adcode", "name", "short_name", "geometry"]].merge(rates, on="adcode", how="left")
-    frame["rate_class"] = binned(frame["rate_count"], (target - CLOSE_GAP, target), rate_labels(target))
+    frame["rate_class"] = rate_bins(target).classify(frame["rate_count"])
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=districts.crs)
 
 
@@ -110,7 +126,7 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
         [
             LayerSpec(
                 "区县治理率", local, "polygon", color_column="rate_class", colors=rate_colors,
-                label_column="short_name", weight=0.8, fill_opacity=0.8,
+                label_column="short_name", weight=0.8, fill_opacity=0.8, bins=rate_bins(target),
                 tooltip={"name": "区县", "rate_count": "治理率（%）"}, popup=RATE_POPUP,
             ),
             LayerSpec(

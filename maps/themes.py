@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from cqgis.config import Settings, settings as default_settings
 from cqgis.geo import io
-from cqgis.maps import static, web
+from cqgis.maps import qgis_style, static, web
 from cqgis.maps.errors import MapOptionError
 from cqgis.maps.style import MapSpec
 from cqgis.maps.theme_base import Layers, is_synthetic, legend
@@ -143,7 +143,7 @@ def write(
     path : str or os.PathLike
         ``.html``: web map; ``.png``, ``.pdf``, ``.svg``: static map;
         ``.gpkg``: the map's layers, one GeoPackage layer each, named as in
-        the legend.
+        the legend, each with the map's style as its default QGIS style.
     basemap, tianditu_key : str, optional
         Tile basemap of the web map (see :func:`cqgis.maps.web.render_html`).
 
@@ -164,7 +164,9 @@ def write(
     if suffix in static.STATIC_FORMATS:
         return static.render_static(spec, path)
     if suffix == DATA_SUFFIX:
-        return io.write_layers({layer.name_zh: layer.frame for layer in spec.layers}, path)
+        return io.write_layers(
+            {layer.name_zh: layer.frame for layer in spec.layers}, path, styles=qgis_style.layer_styles(spec.layers)
+        )
     msg = f"cannot write {path.name}: maps are written as {', '.join(SUFFIXES)}"
     raise MapOptionError(msg)
 

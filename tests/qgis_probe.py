@@ -1,0 +1,85 @@
+"""Open a GeoPackage in the real QGIS (PyQGIS, headless) and print what it sees as JSON.
+
+Run with the system Python that has Debian's ``python3-qgis``, not the
+project's virtual environment::
+
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/qgis_probe.py FILE.gpkg [LAYER_TO_RENDER]
+
+Prints ``{"layers": {name: {...}}, "messages": [...], "render": {...}}``:
+per layer its validity, feature count, renderer type, its classes
+(legend label and colour), the colour QGIS draws each feature in (None:
+not drawn), whether labels are on and from which field; every message QGIS and GDAL logged while loading; and, when a
+layer is named, the share of non-white pixels of a 400 × 400 image of it.
+"""
+
+import json
+import sys
+
+
+def main(path, render_layer=None):
+    from qgis.core import (
+        QgsApplication, QgsMapRendererSequentialJob, QgsMapSettings, QgsProviderRegistry,
+        QgsRenderContext, QgsVectorLayer,
+    )
+    from qgis.PyQt.QtCore import QSize
+    from qgis.PyQt.QtGui import QColor
+
+    app = QgsApplication([], False)
+    app.initQgis()
+    messages = []
+    QgsApplication.messageLog().messageReceived.connect(lambda text, tag, level: messages.append(f"{tag}: {text}"))
+    metadata = QgsProviderRegistry.instance().providerMetadata("ogr")
+    names = [sub.name() for sub in metadata.querySublayers(path)]
+    layers = {}
+    report = {}
+    for name in names:
+        layer = QgsVectorLayer(f"{path}|layername={name}", name, "ogr")
+        layers[name] = layer
+        renderer = layer.renderer()
+        entry = {"valid": layer.isValid(), "features": layer.featureCount()}
+        if renderer is not None:
+            kind = renderer.type()
+            entry["renderer"] = kind
+            if kind == "categorizedSymbol":
+                items = [(c.label(), c.symbol().color().name()) for c in renderer.categories()]
+                entry["attribute"] = renderer.classAttribute()
+            elif kind == "graduatedSymbol":
+                items = [(r.label(), r.symbol().color().name()) for r in renderer.ranges()]
+                entry["attribute"] = renderer.classAttribute()
+                entry["bounds"] = [[r.lowerValue(), r.upperValue()] for r in renderer.ranges()]
+            else:
+                items = [("", renderer.symbol().color().name())]
+            entry["classes"] = [list(item) for item in items]
+            context = QgsRenderContext()
+            renderer.startRender(context, layer.fields())
+            symbols = [renderer.symbolForFeature(feature, context) for feature in layer.getFeatures()]
+            renderer.stopRender(context)
+            entry["colors"] = [None if symbol is None else symbol.color().name() for symbol in symbols]
+        entry["labels"] = layer.labelsEnabled() and layer.labeling() is not None
+        if entry["labels"]:
+            entry["label_field"] = layer.labeling().settings().fieldName
+        report[name] = entry
+    result = {"layers": report, "messages": messages, "styles": metadata is not None}
+    if render_layer is not None:
+        layer = layers[render_layer]
+        settings = QgsMapSettings()
+        settings.setLayers([layer])
+        settings.setDestinationCrs(layer.crs())
+        settings.setExtent(layer.extent())
+        settings.setOutputSize(QSize(400, 400))
+        settings.setBackgroundColor(QColor(255, 255, 255))
+        job = QgsMapRendererSequentialJob(settings)
+        job.start()
+        job.waitForFinished()
+        image = job.renderedImage()
+        white = QColor(255, 255, 255).rgb()
+        inked = sum(
+            image.pixel(x, y) != white for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
+        )
+        result["render"] = {"inked_share": inked / ((image.width() // 2) * (image.height() // 2))}
+    print(json.dumps(result, ensure_ascii=False))
+    app.exitQgis()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
