@@ -17,6 +17,19 @@ import sys
 
 
 def main(path, render_layer=None):
+    from qgis.core import QgsApplication
+
+    app = QgsApplication([], False)
+    app.initQgis()
+    # Every QGIS object is made and dropped inside inspect(): layers still
+    # alive when QGIS exits crash the interpreter.
+    result = inspect(path, render_layer)
+    print(json.dumps(result, ensure_ascii=False))
+    sys.stdout.flush()
+    app.exitQgis()
+
+
+def inspect(path, render_layer=None):
     from qgis.core import (
         QgsApplication, QgsMapRendererSequentialJob, QgsMapSettings, QgsProviderRegistry,
         QgsRenderContext, QgsVectorLayer,
@@ -24,8 +37,6 @@ def main(path, render_layer=None):
     from qgis.PyQt.QtCore import QSize
     from qgis.PyQt.QtGui import QColor
 
-    app = QgsApplication([], False)
-    app.initQgis()
     messages = []
     QgsApplication.messageLog().messageReceived.connect(lambda text, tag, level: messages.append(f"{tag}: {text}"))
     metadata = QgsProviderRegistry.instance().providerMetadata("ogr")
@@ -77,8 +88,7 @@ def main(path, render_layer=None):
             image.pixel(x, y) != white for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
         )
         result["render"] = {"inked_share": inked / ((image.width() // 2) * (image.height() // 2))}
-    print(json.dumps(result, ensure_ascii=False))
-    app.exitQgis()
+    return result
 
 
 if __name__ == "__main__":

@@ -1,0 +1,117 @@
+"""GeoPackages cqgis writes, opened in the real QGIS (Debian's python3-qgis, headless) and in sqlite."""
+
+import json
+import os
+import sqlite3
+import subprocess
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from cqgis.analysis import rural_sewage
+from cqgis.config import settings
+from cqgis.maps import themes
+from cqgis.maps.style import MISSING_COLOR
+from cqgis.maps.theme_base import ALERT_COLOR, Layers
+from cqgis.maps.theme_rural_sewage import RATE_COLORS, SETTLEMENT_COLORS, rate_labels
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+PROBE = Path(__file__).with_name("qgis_probe.py")
+
+
+def _qgis_missing() -> str | None:
+    """Why PyQGIS cannot run here, or None when it can."""
+    if not os.path.exists(SYSTEM_PYTHON):
+        return f"{SYSTEM_PYTHON} does not exist"
+    found = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, text=True)
+    if found.returncode:
+        return f"{SYSTEM_PYTHON} cannot import qgis (apt-get install qgis python3-qgis; .ci/run does)"
+    return None
+
+
+needs_qgis = pytest.mark.skipif(_qgis_missing() is not None, reason=str(_qgis_missing()))
+
+
+def probe(path: Path, render: str | None = None, runtime: Path | None = None) -> tuple[dict, str]:
+    """Open ``path`` in QGIS in a subprocess; return its report and what GDAL/QGIS wrote to stderr."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    if runtime is not None:
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        env["XDG_RUNTIME_DIR"] = str(runtime)
+    # The system Python, not the virtual environment's: PyQGIS is built for it.
+    env.pop("PYTHONPATH", None)
+    env.pop("VIRTUAL_ENV", None)
+    done = subprocess.run(
+        [SYSTEM_PYTHON, str(PROBE), str(path), *([render] if render else [])],
+        capture_output=True, text=True, env=env, timeout=300, check=True,
+    )
+    return json.loads(done.stdout), done.stderr
+
+
+@pytest.fixture(scope="module")
+def sewage(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("qgis")
+    spec = themes.build_spec("rural-sewage")
+    path = themes.write(spec, folder / "农村污水.gpkg")
+    return spec, path, folder
+
+
+def test_theme_geopackage_is_version_1_2_with_a_default_style_per_layer(sewage):
+    spec, path, _ = sewage
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA application_id").fetchone()[0] == int.from_bytes(b"GPKG", "big")
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 10200
+        rows = db.execute("SELECT f_table_name, styleQML, useAsDefault FROM layer_styles").fetchall()
+    assert sorted(name for name, _, _ in rows) == sorted(layer.name_zh for layer in spec.layers)
+    assert all(default == 1 and qml.lstrip().startswith("<!DOCTYPE qgis") for _, qml, default in rows)
+
+
+@needs_qgis
+def test_qgis_draws_every_feature_in_the_maps_colour(sewage):
+    spec, path, folder = sewage
+    graduated = spec.layers[0]
+    report, stderr = probe(path, render=graduated.name_zh, runtime=folder / "xdg")
+    # GDAL's warning about GeoPackage 1.4, raised by the default version on QGIS 3.22.
+    assert "partially supported" not in stderr
+    layers = report["layers"]
+    assert list(layers) == [layer.name_zh for layer in spec.layers]
+    target = rural_sewage.plan_target(Layers(settings())["targets"])
+    rates = layers[graduated.name_zh]
+    assert rates["valid"] and rates["renderer"] == "graduatedSymbol" and rates["attribute"] == "rate_count"
+    assert rates["classes"] == [list(pair) for pair in zip(rate_labels(target), RATE_COLORS)]
+    assert rates["labels"] and rates["label_field"] == "short_name"
+    settlements = layers["农村集聚点"]
+    assert settlements["renderer"] == "categorizedSymbol" and settlements["attribute"] == "status"
+    assert settlements["classes"] == [list(pair) for pair in SETTLEMENT_COLORS.items()]
+    priority = next(entry for name, entry in layers.items() if name.startswith("重点未治理"))
+    assert priority["renderer"] == "singleSymbol" and priority["classes"] == [["", ALERT_COLOR]]
+    for layer in spec.layers:
+        expected = list(layer.feature_colors())
+        if layer.bins is not None:
+            # QGIS cannot class a missing number: such districts are not drawn there.
+            expected = [None if color == MISSING_COLOR else color for color in expected]
+        assert layers[layer.name_zh]["colors"] == expected, layer.name_zh
+    # A district exactly at the target is 达标 in QGIS too (the map's classes are left-closed).
+    lowest_met = rates["bounds"][-1][0]
+    assert lowest_met == target and rates["bounds"][-2][1] < target
+    assert report["render"]["inked_share"] > 0.05
+
+
+@needs_qgis
+def test_qgis_reads_categories_labels_and_the_missing_class_of_the_water_map(tmp_path):
+    spec = themes.build_spec("water")
+    report, stderr = probe(themes.write(spec, tmp_path / "水.gpkg"), runtime=tmp_path / "xdg")
+    assert "partially supported" not in stderr
+    layers = report["layers"]
+    classes = layers["断面水质类别"]
+    assert classes["renderer"] == "categorizedSymbol" and classes["attribute"] == "class_label"
+    assert [label for label, _ in classes["classes"]] == [
+        entry.label for entry in next(l for l in spec.layers if l.name_zh == "断面水质类别").legend_entries()
+    ]
+    assert layers["区县"]["labels"] and layers["区县"]["label_field"] == "short_name"
+    assert layers["河流"]["renderer"] == "singleSymbol" and layers["河流"]["label_field"] == "name"
+    for layer in spec.layers:
+        if len(layer.frame):
+            assert layers[layer.name_zh]["colors"] == list(layer.feature_colors()), layer.name_zh
+
