@@ -73,12 +73,17 @@ def show(name: str, rows: int) -> None:
     help="File to write; its extension picks the format (gpkg, geojson, fgb, parquet, csv, xlsx).",
 )
 def export(name: str, output: Path) -> None:
-    """Write layer NAME to OUTPUT in WGS84."""
+    """Write layer NAME to OUTPUT in WGS84 (a GeoPackage with its QGIS style)."""
     from cqgis.geo import io
     from cqgis.layers import catalog
 
     frame = catalog.load(name)
-    io.write(frame, output, layer=name if output.suffix.lower() == ".gpkg" else None)
+    if output.suffix.lower() == ".gpkg":
+        from cqgis.maps.export_styles import catalog_style
+
+        io.write(frame, output, layer=name, style=catalog_style(name, frame))
+    else:
+        io.write(frame, output)
     click.echo(f"{name}: {len(frame)} features -> {output}")
 
 

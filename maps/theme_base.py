@@ -183,10 +183,23 @@ def rivers_layer(rivers: gpd.GeoDataFrame, whole_city: bool = False) -> list[Lay
     # One feature per river, so each name is drawn once.
     named = named[["name", "geometry"]].dissolve("name", as_index=False) if len(named) else named[["name", "geometry"]]
     streams = rivers[names.isna().to_numpy()][["name", "geometry"]].assign(name=pd.NA)
-    return [
-        LayerSpec("溪流", streams, "line", color=RIVER_COLOR, weight=0.6),
-        LayerSpec("河流", named, "line", color=RIVER_COLOR, weight=1.6, tooltip={"name": "河流"}, label_column="name"),
-    ]
+    return [LayerSpec("溪流", streams, "line", color=RIVER_COLOR, weight=0.6), named_rivers_layer(named)]
+
+
+def named_rivers_layer(rivers: gpd.GeoDataFrame) -> LayerSpec:
+    """Return rivers drawn as the named rivers of the maps: blue, labelled with their names.
+
+    Parameters
+    ----------
+    rivers : geopandas.GeoDataFrame
+        Line features with a ``name`` column.
+
+    Returns
+    -------
+    LayerSpec
+        The line layer.
+    """
+    return LayerSpec("河流", rivers, "line", color=RIVER_COLOR, weight=1.6, tooltip={"name": "河流"}, label_column="name")
 
 
 def blank_to_missing(values: pd.Series) -> pd.Series:

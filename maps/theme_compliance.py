@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Mapping
 from types import MappingProxyType
 
+import geopandas as gpd
 import pandas as pd
 
 from cqgis.analysis import compliance, rural_sewage
@@ -91,6 +92,52 @@ def target_text(target: pd.Series) -> str:
     return f"{phrase}（{target['period']}年）" if pd.notna(target["period"]) else phrase
 
 
+def status_frame(results: pd.DataFrame, districts: gpd.GeoDataFrame, target_id: str) -> gpd.GeoDataFrame:
+    """Return the districts with their status on one district-scope target and their short names.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        From :func:`cqgis.analysis.compliance.evaluate`.
+    districts : geopandas.GeoDataFrame
+        The ``districts`` layer.
+    target_id : str
+        The target mapped.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :func:`cqgis.analysis.compliance.district_map` plus ``short_name``.
+    """
+    frame = compliance.district_map(results, districts, target_id)
+    return frame.merge(districts[["adcode", "short_name"]], on="adcode", how="left")
+
+
+def status_layer(frame: gpd.GeoDataFrame) -> LayerSpec:
+    """Return the districts coloured 达标 / 未达标 / 无数据.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        From :func:`status_frame`.
+
+    Returns
+    -------
+    LayerSpec
+        The polygon layer.
+    """
+    return LayerSpec(
+        "区县达标情况", frame, "polygon", color_column="status", colors=STATUS_COLORS,
+        label_column="short_name", weight=0.8, fill_opacity=0.8,
+        tooltip={"name": "区县", "status": "状态"},
+        popup={
+            "name": "区县", "indicator": "指标", "value": "实际值", "target": "目标值",
+            "target_basis": "目标依据", "unit": "单位", "comparator": "比较方式", "gap": "差距",
+            "status": "状态",
+        },
+    )
+
+
 def build(layers: Layers, focus: Focus, target: str) -> ThemeParts:
     """Return the compliance layer of one district-scope target in the focused area.
 
@@ -117,21 +164,11 @@ def build(layers: Layers, focus: Focus, target: str) -> ThemeParts:
     chosen = district_target(targets, target)
     values, _ = compliance.with_rural_sewage(layers["indicators"], layers["rural_sewage"], targets)
     results = compliance.evaluate(targets, values, layers["districts"])
-    frame = compliance.district_map(results, layers["districts"], target)
-    frame = frame.merge(layers["districts"][["adcode", "short_name"]], on="adcode", how="left")
+    frame = status_frame(results, layers["districts"], target)
     return ThemeParts(
         f"{THEMES['compliance']}：{chosen['indicator']}",
         [
-            LayerSpec(
-                "区县达标情况", focus.keep(frame), "polygon", color_column="status", colors=STATUS_COLORS,
-                label_column="short_name", weight=0.8, fill_opacity=0.8,
-                tooltip={"name": "区县", "status": "状态"},
-                popup={
-                    "name": "区县", "indicator": "指标", "value": "实际值", "target": "目标值",
-                    "target_basis": "目标依据", "unit": "单位", "comparator": "比较方式", "gap": "差距",
-                    "status": "状态",
-                },
-            ),
+            status_layer(focus.keep(frame)),
         ],
         # The map has no district's own targets: every district is compared with the city-wide figure.
         subtitle=f"目标：{chosen['indicator']}{target_text(chosen)}（各区县{compliance.CITY_REFERENCE}）",

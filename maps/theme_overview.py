@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+import geopandas as gpd
+
 from cqgis.maps.style import LayerSpec
 from cqgis.maps.theme_base import Layers, ThemeParts, present, rivers_layer
 from cqgis.maps.theme_focus import Focus
@@ -23,6 +25,90 @@ BASIN_EDGE = "#9e8fb8"
 BORDER_COLOR = "#c51b8a"
 
 
+def region_layer(districts: gpd.GeoDataFrame) -> LayerSpec:
+    """Return the districts coloured by their region of 一区两群, labelled with short names.
+
+    Parameters
+    ----------
+    districts : geopandas.GeoDataFrame
+        The ``districts`` layer (or part of it).
+
+    Returns
+    -------
+    LayerSpec
+        The polygon layer.
+    """
+    return LayerSpec(
+        "区县（一区两群）", districts[["name", "short_name", "region", "area_km2", "precision", "geometry"]],
+        "polygon", color_column="region", colors=present(REGION_COLORS, districts["region"]),
+        tooltip={"name": "区县", "region": "所属区域"},
+        popup={"name": "区县", "region": "所属区域", "area_km2": "面积（平方千米）"},
+        label_column="short_name", weight=0.8, fill_opacity=0.6,
+    )
+
+
+def basins_layer(basins: gpd.GeoDataFrame) -> LayerSpec:
+    """Return the basins as unfilled outlines.
+
+    Parameters
+    ----------
+    basins : geopandas.GeoDataFrame
+        The ``basins`` layer (or part of it).
+
+    Returns
+    -------
+    LayerSpec
+        The polygon layer.
+    """
+    return LayerSpec(
+        "流域", basins[["name", "parent", "area_km2", "precision", "geometry"]],
+        "polygon", color=BASIN_EDGE, edge_color=BASIN_EDGE, fill_opacity=0.0, weight=0.9,
+        popup={"name": "流域", "parent": "汇入", "area_km2": "市内面积（平方千米）"},
+    )
+
+
+def zones_layer(zones: gpd.GeoDataFrame) -> LayerSpec:
+    """Return the functional zones, lightly filled.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        The ``functional_zones`` layer (or part of it).
+
+    Returns
+    -------
+    LayerSpec
+        The polygon layer.
+    """
+    return LayerSpec(
+        "功能区", zones[["name", "short_name", "scope", "published_area_km2", "precision", "geometry"]],
+        "polygon", color=FUNCTIONAL_ZONE_COLOR, edge_color=FUNCTIONAL_ZONE_COLOR,
+        tooltip={"name": "功能区"},
+        popup={"name": "功能区", "scope": "范围", "published_area_km2": "公布面积（平方千米）"},
+        fill_opacity=0.25, weight=1.5,
+    )
+
+
+def border_layer(border: gpd.GeoDataFrame) -> LayerSpec:
+    """Return the Sichuan–Chongqing border.
+
+    Parameters
+    ----------
+    border : geopandas.GeoDataFrame
+        The ``border`` layer (or part of it).
+
+    Returns
+    -------
+    LayerSpec
+        The line layer.
+    """
+    return LayerSpec(
+        "川渝边界", border[["district", "neighbor", "length_km", "precision", "geometry"]],
+        "line", color=BORDER_COLOR, weight=3.0,
+        tooltip={"district": "区县", "neighbor": "相邻四川县区", "length_km": "长度（千米）"},
+    )
+
+
 def build(layers: Layers, focus: Focus) -> ThemeParts:
     """Return the overview layers of the focused area.
 
@@ -38,36 +124,14 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
     ThemeParts
         Districts by region, basins, functional zones, rivers and the border.
     """
-    districts = focus.keep(layers["districts"])
-    zones = focus.keep(layers["functional_zones"])
     return ThemeParts(
         THEMES["overview"],
         [
-            LayerSpec(
-                "区县（一区两群）", districts[["name", "short_name", "region", "area_km2", "precision", "geometry"]],
-                "polygon", color_column="region", colors=present(REGION_COLORS, districts["region"]),
-                tooltip={"name": "区县", "region": "所属区域"},
-                popup={"name": "区县", "region": "所属区域", "area_km2": "面积（平方千米）"},
-                label_column="short_name", weight=0.8, fill_opacity=0.6,
-            ),
-            LayerSpec(
-                "流域", focus.keep(layers["basins"])[["name", "parent", "area_km2", "precision", "geometry"]],
-                "polygon", color=BASIN_EDGE, edge_color=BASIN_EDGE, fill_opacity=0.0, weight=0.9,
-                popup={"name": "流域", "parent": "汇入", "area_km2": "市内面积（平方千米）"},
-            ),
-            LayerSpec(
-                "功能区", zones[["name", "short_name", "scope", "published_area_km2", "precision", "geometry"]],
-                "polygon", color=FUNCTIONAL_ZONE_COLOR, edge_color=FUNCTIONAL_ZONE_COLOR,
-                tooltip={"name": "功能区"},
-                popup={"name": "功能区", "scope": "范围", "published_area_km2": "公布面积（平方千米）"},
-                fill_opacity=0.25, weight=1.5,
-            ),
+            region_layer(focus.keep(layers["districts"])),
+            basins_layer(focus.keep(layers["basins"])),
+            zones_layer(focus.keep(layers["functional_zones"])),
             *rivers_layer(focus.keep(layers["rivers"]), whole_city=focus.area is None),
-            LayerSpec(
-                "川渝边界", focus.keep(layers["border"])[["district", "neighbor", "length_km", "precision", "geometry"]],
-                "line", color=BORDER_COLOR, weight=3.0,
-                tooltip={"district": "区县", "neighbor": "相邻四川县区", "length_km": "长度（千米）"},
-            ),
+            border_layer(focus.keep(layers["border"])),
         ],
         sources=("districts", "basins", "functional_zones", "rivers", "border"),
     )

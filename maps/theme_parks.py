@@ -80,6 +80,26 @@ def district_counts(districts: gpd.GeoDataFrame, counts: pd.DataFrame) -> gpd.Ge
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=districts.crs)
 
 
+def counts_layer(frame: gpd.GeoDataFrame) -> LayerSpec:
+    """Return the districts coloured by how many green factories and parks are listed there.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        From :func:`district_counts` (or part of it).
+
+    Returns
+    -------
+    LayerSpec
+        The polygon layer, classed by :data:`COUNT_BINS`.
+    """
+    return LayerSpec(
+        "区县名录内绿色工厂与园区数", frame, "polygon", color_column="count_class", colors=COUNT_COLORS,
+        bins=COUNT_BINS, label_column="short_name", weight=0.8, fill_opacity=0.7,
+        tooltip={"name": "区县", "count_class": "名录内绿色工厂与园区"}, popup=COUNT_POPUP,
+    )
+
+
 def build(layers: Layers, focus: Focus) -> ThemeParts:
     """Return the park layers of the focused area.
 
@@ -107,12 +127,7 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
     return ThemeParts(
         THEMES["parks"],
         [
-            LayerSpec(
-                "区县名录内绿色工厂与园区数", focus.keep(district_counts(layers["districts"], counts.reset_index())),
-                "polygon", color_column="count_class", colors=COUNT_COLORS, bins=COUNT_BINS, label_column="short_name",
-                weight=0.8, fill_opacity=0.7, tooltip={"name": "区县", "count_class": "名录内绿色工厂与园区"},
-                popup=COUNT_POPUP,
-            ),
+            counts_layer(focus.keep(district_counts(layers["districts"], counts.reset_index()))),
             LayerSpec(
                 "功能区", zones[["name", "short_name", "precision", "geometry"]], "polygon",
                 color=FUNCTIONAL_ZONE_COLOR, edge_color=FUNCTIONAL_ZONE_COLOR, fill_opacity=0.0,

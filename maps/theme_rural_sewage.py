@@ -83,6 +83,49 @@ def district_rates(districts: gpd.GeoDataFrame, rates: pd.DataFrame, target: flo
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=districts.crs)
 
 
+def rates_layer(frame: gpd.GeoDataFrame, target: float) -> LayerSpec:
+    """Return the districts coloured by treatment rate class against ``target``.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        From :func:`district_rates` (or part of it).
+    target : float
+        Target treatment rate in percent.
+
+    Returns
+    -------
+    LayerSpec
+        The polygon layer, classed by :func:`rate_bins`.
+    """
+    return LayerSpec(
+        "区县治理率", frame, "polygon", color_column="rate_class",
+        colors=dict(zip(rate_labels(target), RATE_COLORS)), bins=rate_bins(target),
+        label_column="short_name", weight=0.8, fill_opacity=0.8,
+        tooltip={"name": "区县", "rate_count": "治理率（%）"}, popup=RATE_POPUP,
+    )
+
+
+def priority_layer(priority: gpd.GeoDataFrame) -> LayerSpec:
+    """Return the priority untreated settlements as red rings.
+
+    Parameters
+    ----------
+    priority : geopandas.GeoDataFrame
+        From :func:`cqgis.analysis.rural_sewage.priority_untreated`.
+
+    Returns
+    -------
+    LayerSpec
+        The point layer.
+    """
+    return LayerSpec(
+        f"重点未治理集聚点（≥{rural_sewage.PRIORITY_HOUSEHOLDS}户或≥{rural_sewage.PRIORITY_RESIDENTS}人）",
+        priority, "point", color=ALERT_COLOR, edge_color=ALERT_COLOR, radius=7.0, weight=2.0,
+        fill_opacity=0.0, tooltip={"name": "集聚点", "households": "户数", "residents": "人口"},
+    )
+
+
 def _percent(rate: float) -> str:
     """A rate for the subtitle; a district without rural settlements has none."""
     return "无数据" if pd.isna(rate) else f"{rate:.1f}%"
@@ -108,7 +151,6 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
     target = rural_sewage.plan_target(layers["targets"])
     rates = rural_sewage.treatment_rates(settlements, target)
     districts = district_rates(layers["districts"], rates, target)
-    rate_colors = dict(zip(rate_labels(target), RATE_COLORS))
     shown = focus.keep(settlements)
     shown = shown.assign(
         status=shown["has_sewage_treatment"].astype(bool).map({True: TREATED, False: UNTREATED})
@@ -124,16 +166,8 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
     return ThemeParts(
         THEMES["rural-sewage"],
         [
-            LayerSpec(
-                "区县治理率", local, "polygon", color_column="rate_class", colors=rate_colors,
-                label_column="short_name", weight=0.8, fill_opacity=0.8, bins=rate_bins(target),
-                tooltip={"name": "区县", "rate_count": "治理率（%）"}, popup=RATE_POPUP,
-            ),
-            LayerSpec(
-                f"重点未治理集聚点（≥{rural_sewage.PRIORITY_HOUSEHOLDS}户或≥{rural_sewage.PRIORITY_RESIDENTS}人）",
-                priority, "point", color=ALERT_COLOR, edge_color=ALERT_COLOR, radius=7.0, weight=2.0,
-                fill_opacity=0.0, tooltip={"name": "集聚点", "households": "户数", "residents": "人口"},
-            ),
+            rates_layer(local, target),
+            priority_layer(priority),
             LayerSpec(
                 "农村集聚点", shown, "point", color_column="status", colors=SETTLEMENT_COLORS, radius=3.5,
                 weight=0.5, fill_opacity=0.9, tooltip={"name": "集聚点", "status": "治理状况"},

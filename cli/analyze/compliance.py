@@ -51,7 +51,6 @@ def compliance(
     against the city-wide figure (labelled 参照全市目标) unless
     --district-targets gives their own.
     """
-    import geopandas as gpd
     import pandas as pd
 
     from cqgis.analysis import compliance as analysis
@@ -79,8 +78,11 @@ def compliance(
             output,
         )
     else:
-        mapped = analysis.district_map(results, districts, target_id)
-        io.write_layers({target_id: gpd.GeoDataFrame(mapped, geometry="geometry")}, output)
+        from cqgis.maps import qgis_style, theme_compliance
+
+        mapped = theme_compliance.status_frame(results, districts, target_id)
+        style = qgis_style.layer_qml(theme_compliance.status_layer(mapped))
+        io.write_layers({target_id: mapped}, output, styles={target_id: style})
     counts = results["status"].value_counts()
     synthetic = (results["precision"] == "synthetic").any()
     click.echo(

@@ -39,7 +39,6 @@ def green(output: Path, levels: tuple[str, ...], until: int | None, data_dir: Pa
     The targets (30 parks, 300 factories) are city-wide: the plan does not
     split them among districts.
     """
-    import geopandas as gpd
     import pandas as pd
 
     from cqgis.analysis import green_manufacturing as analysis
@@ -68,8 +67,11 @@ def green(output: Path, levels: tuple[str, ...], until: int | None, data_dir: Pa
             output,
         )
     else:
-        polygons = districts[["adcode", "geometry"]].merge(counts, on="adcode")
-        io.write_layers({"green_counts": gpd.GeoDataFrame(polygons, geometry="geometry", crs=districts.crs)}, output)
+        from cqgis.maps import qgis_style, theme_parks
+
+        polygons = theme_parks.district_counts(districts, counts)
+        style = qgis_style.layer_qml(theme_parks.counts_layer(polygons))
+        io.write_layers({"green_counts": polygons}, output, styles={"green_counts": style})
     city = counts.set_index("district").loc[analysis.CITY]
     unplaced = counts.set_index("district").loc[analysis.UNPLACED]
     click.echo(

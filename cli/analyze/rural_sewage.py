@@ -33,7 +33,6 @@ def rural_sewage(settlements: str | None, output: Path, target: float | None, da
     where known 户数 and 常住人口; default: the embedded example, which is
     synthetic (示例数据).
     """
-    import geopandas as gpd
     import pandas as pd
 
     from cqgis.analysis import rural_sewage as analysis
@@ -62,9 +61,14 @@ def rural_sewage(settlements: str | None, output: Path, target: float | None, da
             output,
         )
     else:
-        districts = load_input(None, "districts", data_dir)[["adcode", "geometry"]]
-        polygons = gpd.GeoDataFrame(districts.merge(rates, on="adcode"), geometry="geometry", crs=districts.crs)
-        io.write_layers({"rates": polygons, "priority_untreated": priority}, output)
+        from cqgis.maps import qgis_style, theme_rural_sewage as theme
+
+        polygons = theme.district_rates(load_input(None, "districts", data_dir), rates, target)
+        layers = {"rates": theme.rates_layer(polygons, target), "priority_untreated": theme.priority_layer(priority)}
+        io.write_layers(
+            {name: layer.frame for name, layer in layers.items()}, output,
+            styles={name: qgis_style.layer_qml(layer) for name, layer in layers.items()},
+        )
     city = rates.iloc[-1]
     below = int((~rates["meets_target"].iloc[:-1].astype(bool)).sum())
     click.echo(
