@@ -63,9 +63,11 @@ def convert(
     columns, in order, with the coordinate columns rewritten in place.
     """
     from cqgis.geo import crs, io
+    from cqgis.maps.export_styles import plain_style
 
     # Check --to before reading, so a typo does not wait for a large file.
     crs.parse_crs(target)
     frame = io.read(input_path, layer=layer, crs=source, lon=lon, lat=lat)
-    io.write(crs.from_wgs84(frame, target), output)
+    # The style is made from the WGS84 frame the maps' layer specs take; it holds no coordinates.
+    io.write(crs.from_wgs84(frame, target), output, style=plain_style(output.stem, frame))
     click.echo(f"{len(frame)} features, {source or 'file CRS'} -> {target}: {output}")

@@ -78,12 +78,13 @@ def _export_layers(folder: Path) -> None:
     """Write every catalogue layer into ``folder``: GeoPackage for geometry layers, CSV for tables."""
     from cqgis.geo import io
     from cqgis.layers import catalog
+    from cqgis.maps.export_styles import catalog_style
 
     for name in catalog.names():
         frame = catalog.load(name)
         geometry = catalog.schema(name).geometry_type is not None
         target = folder / (f"{name}.gpkg" if geometry else f"{name}.csv")
-        io.write(frame, target)
+        io.write(frame, target, style=catalog_style(name, frame) if geometry else None)
         click.echo(f"{name:<20} {len(frame):>6} features -> {target}")
 
 

@@ -1,4 +1,4 @@
-"""QGIS styles of catalogue layers exported as GeoPackages: drawn as the map layer that shows them, else in one colour."""
+"""QGIS styles of layers written as GeoPackages outside a map: drawn as the map layer that shows them, else in one colour."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 import geopandas as gpd
+import shapely
 
 from cqgis.layers import catalog
 from cqgis.maps import qgis_style, theme_base, theme_overview
-from cqgis.maps.style import LayerSpec
+from cqgis.maps.style import GEOMETRY_TYPES, LayerSpec
 
 #: Catalogue layer -> the map layer drawing the whole layer as it is stored
 #: (layers whose map classes come from an analysis are not listed).
@@ -20,8 +21,6 @@ MAP_LAYERS: Mapping[str, Callable[[gpd.GeoDataFrame], LayerSpec]] = MappingProxy
     "border": theme_overview.border_layer,
     "rivers": theme_base.named_rivers_layer,
 })
-# Layer kinds of the catalogue's geometry types.
-_KINDS = {"Point": "point", "LineString": "line", "Polygon": "polygon"}
 
 
 def catalog_style(name: str, frame: gpd.GeoDataFrame) -> str | None:
@@ -44,7 +43,30 @@ def catalog_style(name: str, frame: gpd.GeoDataFrame) -> str | None:
     factory = MAP_LAYERS.get(name)
     if factory is not None:
         return qgis_style.layer_qml(factory(frame))
-    geometry_type = catalog.schema(name).geometry_type
-    if geometry_type is None:
+    return plain_style(catalog.schema(name).title_zh, frame)
+
+
+def plain_style(title: str, frame: gpd.GeoDataFrame) -> str | None:
+    """Return a single-symbol QGIS style in the maps' default colour for data no map draws.
+
+    Parameters
+    ----------
+    title : str
+        Chinese name of the layer (its legend entry).
+    frame : geopandas.GeoDataFrame
+        The data as written.
+
+    Returns
+    -------
+    str or None
+        The QML; None when the frame is not in EPSG:4326, has no
+        geometry, or mixes points, lines and polygons (no single symbol
+        draws it).
+    """
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None or frame.crs.to_epsg() != 4326:
         return None
-    return qgis_style.layer_qml(LayerSpec(catalog.schema(name).title_zh, frame, _KINDS[geometry_type]))
+    types = set(frame.geom_type.dropna())
+    kinds = [kind for kind, accepted in GEOMETRY_TYPES.items() if types and types <= accepted]
+    if not kinds or shapely.is_empty(frame.geometry.array).all():
+        return None
+    return qgis_style.layer_qml(LayerSpec(title, frame, kinds[0]))

@@ -8,13 +8,17 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from cqgis.analysis import rural_sewage
+from cqgis.cli import main
 from cqgis.config import settings
+from cqgis.geo import io
 from cqgis.maps import themes
 from cqgis.maps.style import MISSING_COLOR
 from cqgis.maps.theme_base import ALERT_COLOR, Layers
-from cqgis.maps.theme_rural_sewage import RATE_COLORS, SETTLEMENT_COLORS, rate_labels
+from cqgis.maps.theme_overview import REGION_COLORS
+from cqgis.maps.theme_rural_sewage import RATE_COLORS, SETTLEMENT_COLORS, rate_labels, rates_layer
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 PROBE = Path(__file__).with_name("qgis_probe.py")
@@ -115,3 +119,30 @@ def test_qgis_reads_categories_labels_and_the_missing_class_of_the_water_map(tmp
         if len(layer.frame):
             assert layers[layer.name_zh]["colors"] == list(layer.feature_colors()), layer.name_zh
 
+
+
+@needs_qgis
+def test_layer_exports_and_analysis_outputs_open_styled_in_qgis(tmp_path):
+    layers_file, sewage_file = tmp_path / "图层.gpkg", tmp_path / "污水.gpkg"
+    runner = CliRunner()
+    for name in ("districts", "sections"):
+        done = runner.invoke(main.cli, ["layers", "export", name, "-o", str(layers_file)])
+        assert done.exit_code == 0, done.output
+    done = runner.invoke(main.cli, ["analyze", "rural-sewage", "-o", str(sewage_file)])
+    assert done.exit_code == 0, done.output
+    exported, stderr = probe(layers_file, render="districts", runtime=tmp_path / "xdg")
+    assert "partially supported" not in stderr
+    districts = exported["layers"]["districts"]
+    assert districts["renderer"] == "categorizedSymbol" and districts["attribute"] == "region"
+    assert districts["classes"] == [list(pair) for pair in REGION_COLORS.items()]
+    assert districts["colors"] == [REGION_COLORS[region] for region in io.read(layers_file, layer="districts")["region"]]
+    assert districts["label_field"] == "short_name"
+    assert exported["layers"]["sections"]["renderer"] == "singleSymbol"
+    assert exported["render"]["inked_share"] > 0.2
+    outputs, _ = probe(sewage_file, runtime=tmp_path / "xdg")
+    rates = outputs["layers"]["rates"]
+    assert rates["renderer"] == "graduatedSymbol" and len(rates["classes"]) == 3
+    written = io.read(sewage_file, layer="rates")
+    expected = rates_layer(written, written["target"].iloc[0]).feature_colors()
+    assert rates["colors"] == [None if color == MISSING_COLOR else color for color in expected]
+    assert outputs["layers"]["priority_untreated"]["renderer"] == "singleSymbol"

@@ -62,6 +62,7 @@ def attribute(
     from cqgis.analysis.attribution import attribute as run
     from cqgis.geo import io
     from cqgis.layers import catalog
+    from cqgis.maps.export_styles import plain_style
 
     frame = read_features(input_spec, crs=source, layer=layer, lon=lon, lat=lat)
     if replace:
@@ -73,7 +74,7 @@ def attribute(
         basins=catalog.load("basins") if basins else None,
         tolerance_m=tolerance_m,
     )
-    io.write(result, output)
+    io.write(result, output, style=plain_style(output.stem, result))
     flags = result["attribution_flag"].value_counts()
     summary = ", ".join(f"{flag} {count}" for flag, count in flags.items() if count)
     click.echo(f"{len(result)} features ({summary}): {output}")

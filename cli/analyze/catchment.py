@@ -70,7 +70,9 @@ def _write(result: Catchment, output: Path) -> None:
         else:
             io.write_sheets(sheets, output)
     else:
-        io.write(result.polygon, output)
+        from cqgis.maps.export_styles import plain_style
+
+        io.write(result.polygon, output, style=plain_style(output.stem, result.polygon))
     click.echo(f"-> {output}")
 
 

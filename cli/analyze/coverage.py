@@ -78,6 +78,7 @@ def coverage(
     """Measure, per zone, the area and settlements within --radius metres of the facilities of --status."""
     from cqgis.analysis import coverage as analysis
     from cqgis.geo import io
+    from cqgis.maps.export_styles import plain_style
 
     facilities = read_features(facilities_spec, crs=source, credit=True)
     zones = read_features(zones_spec, crs=source, credit=True)
@@ -98,8 +99,8 @@ def coverage(
         distances, profile = analysis.distance_raster(split.counted, path=raster)
         table = table.join(analysis.zonal_stats(distances, profile, zones, radius_m))
     links_path = output.with_name(f"{output.stem}_links{output.suffix}")
-    io.write(table, output)
-    io.write(result.links, links_path)
+    io.write(table, output, style=plain_style(output.stem, table))
+    io.write(result.links, links_path, style=plain_style(links_path.stem, result.links))
     names = split.left_out["name"] if "name" in split.left_out else split.left_out.index
     left_out = "、".join(f"{name}（{reason}）" for name, reason in zip(names, split.left_out["reason"]))
     click.echo(
