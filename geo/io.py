@@ -559,7 +559,10 @@ def write(
 
 
 def write_layers(
-    layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike, styles: Mapping[str, str] | None = None
+    layers: Mapping[str, gpd.GeoDataFrame],
+    path: str | os.PathLike,
+    styles: Mapping[str, str] | None = None,
+    geometry_types: Mapping[str, str] | None = None,
 ) -> Path:
     """Write several layers into one new GeoPackage, atomically: all of them or nothing.
 
@@ -573,6 +576,11 @@ def write_layers(
     styles : mapping of str to str, optional
         Layer name -> QGIS style (QML), stored as the layer's default (see
         :func:`write`).
+    geometry_types : mapping of str to str, optional
+        Layer name -> GDAL geometry type (``Point``, ``LineString``,
+        ``Polygon`` ...) of layers that may have no geometry to take it
+        from: an empty layer is otherwise typed ``GEOMETRY``, which QGIS
+        opens as a table that no style applies to.
 
     Returns
     -------
@@ -592,7 +600,7 @@ def write_layers(
     fmt = FORMATS[".gpkg"]
     with atomic(path) as temp:
         for name, frame in layers.items():
-            _write_gdal(frame, temp, path, fmt, name)
+            _write_gdal(frame, temp, path, fmt, name, geometry_type=(geometry_types or {}).get(name))
         if styles:
             _write_styles(temp, styles)
     return path
@@ -682,7 +690,13 @@ def atomic(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def _write_gdal(
-    frame: gpd.GeoDataFrame, temp: Path, target: Path, fmt: FileFormat, layer: str | None
+    frame: gpd.GeoDataFrame,
+    temp: Path,
+    target: Path,
+    fmt: FileFormat,
+    layer: str | None,
+    *,
+    geometry_type: str | None = None,
 ) -> None:
     import pyogrio
 
@@ -691,7 +705,7 @@ def _write_gdal(
     with _fixed_gdal_date():
         pyogrio.write_dataframe(
             _refresh_point_columns(frame), temp, driver=fmt.driver, layer=layer or target.stem,
-            dataset_options=options,
+            dataset_options=options, geometry_type=geometry_type,
         )
 
 

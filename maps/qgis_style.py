@@ -38,6 +38,9 @@ LABEL_COLOR = "#222222"
 #: White halo around labels, in points.
 LABEL_HALO = 0.8
 
+#: GDAL geometry type of each layer kind, for layers with no geometry to take it from.
+GDAL_TYPES = {"polygon": "Polygon", "line": "LineString", "point": "Point"}
+
 # QGIS names of what each layer kind draws: symbol type, symbol layer class,
 # geometry type code of the layer, and where labels go (QgsPalLayerSettings
 # placements: 4 horizontal inside polygons, 3 curved along lines, 0 around points).

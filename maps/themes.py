@@ -164,8 +164,11 @@ def write(
     if suffix in static.STATIC_FORMATS:
         return static.render_static(spec, path)
     if suffix == DATA_SUFFIX:
+        # A layer with nothing to draw gets its type from the spec, or QGIS opens it as a table.
+        empty = {layer.name_zh: qgis_style.GDAL_TYPES[layer.kind] for layer in spec.layers if layer.drawable().empty}
         return io.write_layers(
-            {layer.name_zh: layer.frame for layer in spec.layers}, path, styles=qgis_style.layer_styles(spec.layers)
+            {layer.name_zh: layer.frame for layer in spec.layers}, path,
+            styles=qgis_style.layer_styles(spec.layers), geometry_types=empty,
         )
     msg = f"cannot write {path.name}: maps are written as {', '.join(SUFFIXES)}"
     raise MapOptionError(msg)

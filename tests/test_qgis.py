@@ -14,7 +14,7 @@ from cqgis.analysis import rural_sewage
 from cqgis.cli import main
 from cqgis.config import settings
 from cqgis.geo import io
-from cqgis.maps import themes
+from cqgis.maps import qgis_style, themes
 from cqgis.maps.style import MISSING_COLOR
 from cqgis.maps.theme_base import ALERT_COLOR, Layers
 from cqgis.maps.theme_overview import REGION_COLORS
@@ -115,9 +115,11 @@ def test_qgis_reads_categories_labels_and_the_missing_class_of_the_water_map(tmp
     ]
     assert layers["区县"]["labels"] and layers["区县"]["label_field"] == "short_name"
     assert layers["河流"]["renderer"] == "singleSymbol" and layers["河流"]["label_field"] == "name"
+    assert any(layer.frame.empty for layer in spec.layers)
     for layer in spec.layers:
-        if len(layer.frame):
-            assert layers[layer.name_zh]["colors"] == list(layer.feature_colors()), layer.name_zh
+        # Empty layers too: typed from the spec, they take their style.
+        assert layers[layer.name_zh]["renderer"] == qgis_style.renderer_type(layer), layer.name_zh
+        assert layers[layer.name_zh]["colors"] == list(layer.feature_colors()), layer.name_zh
 
 
 
