@@ -8,6 +8,7 @@ printed version agree.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ LEGEND_TITLE = "图例"
 MISSING_LABEL = "无数据"
 #: Separator between sources in the note.
 SOURCE_SEPARATOR = "；"
+#: Height in pixels of a map shown in a Jupyter notebook.
+NOTEBOOK_HEIGHT = 600
 
 # Colours end up inside CSS and JavaScript: only #rrggbb is accepted, which
 # also rules out any injection through a colour string.
@@ -325,6 +328,16 @@ class MapSpec:
         return (
             float(boxes[:, 0].min()), float(boxes[:, 1].min()),
             float(boxes[:, 2].max()), float(boxes[:, 3].max()),
+        )
+
+    def _repr_html_(self) -> str:
+        """Show the map inline in Jupyter: its self-contained web page (no network needed) in an iframe."""
+        from cqgis.maps import web
+
+        page = web.build_html(self)
+        return (
+            f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
+            f'style="width: 100%; height: {NOTEBOOK_HEIGHT}px; border: none"></iframe>'
         )
 
     def source_note(self) -> str:

@@ -1,5 +1,7 @@
 """`import cqgis`: the documented Python API, loaded lazily."""
 
+import html
+import re
 import subprocess
 import sys
 
@@ -8,7 +10,7 @@ import pytest
 import cqgis
 from cqgis.analysis import rural_sewage, water_quality
 from cqgis.layers.errors import UnknownLayerError
-from cqgis.maps import themes
+from cqgis.maps import themes, web
 from cqgis.maps.style import MapSpec
 
 
@@ -42,3 +44,12 @@ def test_analyses_and_maps_are_the_functions_the_cli_runs():
     assert "layer" in dir(cqgis)
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         cqgis.nothing  # noqa: B018
+
+
+def test_a_map_shows_inline_in_jupyter_without_network():
+    spec = cqgis.build_map("compliance")
+    shown = spec._repr_html_()
+    assert shown.startswith('<iframe srcdoc="') and 'sandbox="allow-scripts"' in shown
+    page = html.unescape(shown.split('srcdoc="', 1)[1].split('" sandbox=', 1)[0])
+    assert page == web.build_html(spec)
+    assert spec.title in page and not re.search(r"<script[^>]+src=\"https?:", page)
