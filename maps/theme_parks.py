@@ -69,8 +69,8 @@ def district_counts(districts: gpd.GeoDataFrame, counts: pd.DataFrame) -> gpd.Ge
     Returns
     -------
     geopandas.GeoDataFrame
-        Every district with its counts and ``count_class`` (one of
-        :data:`COUNT_LABELS`, by factories and parks together).
+        Every district with its counts, ``listed_units`` (factories and
+        parks together) and ``count_class`` (its class of :data:`COUNT_BINS`).
     """
     frame = districts[["adcode", "name", "short_name", "geometry"]].merge(
         counts.drop(columns="district"), on="adcode", how="left"
