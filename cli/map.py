@@ -23,7 +23,7 @@ BASEMAPS = ("none", "osm", "gaode", "tianditu")
 @click.argument("theme", type=click.Choice(list(THEMES)))
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-    help="Map file: .html (interactive), .png, .pdf, .svg, or .gpkg (the map's data layers).",
+    help="Map file: .html (interactive), .png, .pdf, .svg, .gpkg (the map's data layers, styled for QGIS) or .qgz (a QGIS project, with its .gpkg beside it).",
 )
 @click.option("--district", metavar="NAME", help="Focus on a district (full or short name, e.g. 潼南区 or 潼南).")
 @click.option("--basin", metavar="NAME", help="Focus on a basin of the basins layer (e.g. 琼江).")

@@ -90,6 +90,7 @@ FORMATS: Mapping[str, str] = MappingProxyType({
     "pdf": "打印版（PDF）",
     "svg": "矢量图（SVG）",
     "gpkg": "地图数据（GeoPackage）",
+    "qgz": "QGIS 工程",
 })
 #: Name of the single feature of the ``city`` coverage.
 CITY_NAME = "重庆市"

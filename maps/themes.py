@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from cqgis.config import Settings, settings as default_settings
 from cqgis.geo import io
-from cqgis.maps import qgis_style, static, web
+from cqgis.maps import qgis_project, qgis_style, static, web
 from cqgis.maps.errors import MapOptionError
 from cqgis.maps.style import MapSpec
 from cqgis.maps.theme_base import Layers, is_synthetic, legend
@@ -42,8 +42,10 @@ THEME_MODULES: Mapping[str, str] = MappingProxyType({
 })
 #: Suffix of the map's data layers written as one GeoPackage.
 DATA_SUFFIX = ".gpkg"
+#: Suffix of a QGIS project of the map (its GeoPackage is written beside it).
+PROJECT_SUFFIX = ".qgz"
 #: Every suffix :func:`render` writes.
-SUFFIXES = (*web.HTML_SUFFIXES, *static.STATIC_FORMATS, DATA_SUFFIX)
+SUFFIXES = (*web.HTML_SUFFIXES, *static.STATIC_FORMATS, DATA_SUFFIX, PROJECT_SUFFIX)
 #: Separator between the area and the theme in a title.
 TITLE_SEPARATOR = " · "
 
@@ -143,7 +145,10 @@ def write(
     path : str or os.PathLike
         ``.html``: web map; ``.png``, ``.pdf``, ``.svg``: static map;
         ``.gpkg``: the map's layers, one GeoPackage layer each, named as in
-        the legend, each with the map's style as its default QGIS style.
+        the legend, each with the map's style as its default QGIS style;
+        ``.qgz``: a QGIS project of those layers, styled and ordered as on
+        the map, reading the GeoPackage of the same name written beside it
+        by relative path.
     basemap, tianditu_key : str, optional
         Tile basemap of the web map (see :func:`cqgis.maps.web.render_html`).
 
@@ -163,6 +168,9 @@ def write(
         return web.render_html(spec, path, basemap=basemap, tianditu_key=tianditu_key)
     if suffix in static.STATIC_FORMATS:
         return static.render_static(spec, path)
+    if suffix == PROJECT_SUFFIX:
+        data = write(spec, path.with_suffix(DATA_SUFFIX))
+        return qgis_project.write_project(spec, path, data)
     if suffix == DATA_SUFFIX:
         # A layer with nothing to draw gets its type from the spec, or QGIS opens it as a table.
         empty = {layer.name_zh: qgis_style.GDAL_TYPES[layer.kind] for layer in spec.layers if layer.drawable().empty}

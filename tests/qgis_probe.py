@@ -4,12 +4,14 @@ Run with the system Python that has Debian's ``python3-qgis``, not the
 project's virtual environment::
 
     QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/qgis_probe.py FILE.gpkg [LAYER_TO_RENDER]
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/qgis_probe.py PROJECT.qgz
 
 Prints ``{"layers": {name: {...}}, "messages": [...], "render": {...}}``:
 per layer its validity, feature count, renderer type, its classes
 (legend label and colour), the colour QGIS draws each feature in (None:
 not drawn), whether labels are on and from which field; every message QGIS and GDAL logged while loading; and, when a
 layer is named, the share of non-white pixels of a 400 × 400 image of it.
+For a project: whether it was read, its CRS and its layers in tree order.
 """
 
 import json
@@ -23,7 +25,7 @@ def main(path, render_layer=None):
     app.initQgis()
     # Every QGIS object is made and dropped inside inspect(): layers still
     # alive when QGIS exits crash the interpreter.
-    result = inspect(path, render_layer)
+    result = inspect_project(path) if path.endswith(".qgz") else inspect(path, render_layer)
     print(json.dumps(result, ensure_ascii=False))
     sys.stdout.flush()
     app.exitQgis()
@@ -88,6 +90,27 @@ def inspect(path, render_layer=None):
             image.pixel(x, y) != white for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
         )
         result["render"] = {"inked_share": inked / ((image.width() // 2) * (image.height() // 2))}
+    return result
+
+
+def inspect_project(path):
+    """Read a QGIS project: its CRS and its layers in layer-tree order (top first)."""
+    from qgis.core import QgsProject
+
+    project = QgsProject.instance()
+    read = project.read(path)
+    layers = [
+        {
+            "name": node.name(),
+            "valid": node.layer() is not None and node.layer().isValid(),
+            "source": node.layer().source() if node.layer() else None,
+            "renderer": node.layer().renderer().type() if node.layer() and node.layer().renderer() else None,
+            "labels": bool(node.layer() and node.layer().labelsEnabled()),
+        }
+        for node in project.layerTreeRoot().findLayers()
+    ]
+    result = {"read": read, "crs": project.crs().authid(), "layers": layers, "loaded": len(project.mapLayers())}
+    project.clear()
     return result
 
 

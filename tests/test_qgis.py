@@ -4,6 +4,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import zipfile
 from contextlib import closing
 from pathlib import Path
 
@@ -148,3 +149,36 @@ def test_layer_exports_and_analysis_outputs_open_styled_in_qgis(tmp_path):
     expected = rates_layer(written, written["target"].iloc[0]).feature_colors()
     assert rates["colors"] == [None if color == MISSING_COLOR else color for color in expected]
     assert outputs["layers"]["priority_untreated"]["renderer"] == "singleSymbol"
+
+
+@needs_qgis
+def test_map_project_opens_in_qgis_after_moving_its_folder(tmp_path):
+    spec = themes.build_spec("rural-sewage", district="潼南区")
+    written = tmp_path / "written"
+    written.mkdir()
+    themes.write(spec, written / "潼南.qgz")
+    assert sorted(path.name for path in written.iterdir()) == ["潼南.gpkg", "潼南.qgz"]
+    # Paths are relative: the project still finds its data after the folder moves.
+    moved = written.rename(tmp_path / "moved")
+    report, stderr = probe(moved / "潼南.qgz", runtime=tmp_path / "xdg")
+    assert report["read"] and report["crs"] == "EPSG:4326"
+    assert report["loaded"] == len(spec.layers)
+    layers = report["layers"]
+    # The top of QGIS's layer tree is drawn last, as the last layer of the map.
+    assert [layer["name"] for layer in layers] == [layer.name_zh for layer in reversed(spec.layers)]
+    assert all(layer["valid"] and layer["source"].startswith(str(moved / "潼南.gpkg")) for layer in layers)
+    assert [layer["renderer"] for layer in layers] == [qgis_style.renderer_type(l) for l in reversed(spec.layers)]
+    assert [layer["labels"] for layer in layers] == [l.label_column is not None for l in reversed(spec.layers)]
+    assert "partially supported" not in stderr
+
+
+def test_map_project_is_deterministic_and_relative(tmp_path):
+    spec = themes.build_spec("compliance")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = (themes.write(spec, tmp_path / name / "达标.qgz") for name in ("a", "b"))
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as archive:
+        document = archive.read("达标.qgs").decode("utf-8")
+    assert "<datasource>./达标.gpkg|layername=区县达标情况</datasource>" in document
+    assert str(tmp_path) not in document
