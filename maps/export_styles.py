@@ -1,13 +1,16 @@
-"""QGIS styles of layers written as GeoPackages outside a map: drawn as the map layer that shows them, else in one colour."""
+"""GeoPackages that open styled in QGIS: map layers with their styles, and other data drawn as the map layer that shows it, else in one colour."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import MappingProxyType
 
 import geopandas as gpd
 import shapely
 
+from cqgis.geo import io
 from cqgis.layers import catalog
 from cqgis.maps import qgis_style, theme_base, theme_overview
 from cqgis.maps.style import GEOMETRY_TYPES, LayerSpec
@@ -21,6 +24,29 @@ MAP_LAYERS: Mapping[str, Callable[[gpd.GeoDataFrame], LayerSpec]] = MappingProxy
     "border": theme_overview.border_layer,
     "rivers": theme_base.named_rivers_layer,
 })
+
+
+def write_styled(layers: Mapping[str, LayerSpec], path: str | os.PathLike) -> Path:
+    """Write map layers into one new GeoPackage, each with its QGIS style as the default.
+
+    Parameters
+    ----------
+    layers : mapping of str to LayerSpec
+        GeoPackage layer name -> map layer; its frame is written.
+    path : str or os.PathLike
+        The ``.gpkg``, replaced as a whole (see :func:`cqgis.geo.io.write_layers`).
+
+    Returns
+    -------
+    pathlib.Path
+        The GeoPackage.
+    """
+    # A layer with nothing to draw takes its type from the spec, or QGIS opens it as a table.
+    empty = {name: qgis_style.GDAL_TYPES[layer.kind] for name, layer in layers.items() if layer.drawable().empty}
+    return io.write_layers(
+        {name: layer.frame for name, layer in layers.items()}, path,
+        styles={name: qgis_style.layer_qml(layer) for name, layer in layers.items()}, geometry_types=empty,
+    )
 
 
 def catalog_style(name: str, frame: gpd.GeoDataFrame) -> str | None:

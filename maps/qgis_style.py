@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -130,22 +130,6 @@ def layer_qml(layer: LayerSpec) -> str:
     ET.SubElement(root, "layerGeometryType").text = str(_GEOMETRY_TYPES[layer.kind])
     ET.indent(root)
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
-
-
-def layer_styles(layers: Iterable[LayerSpec]) -> dict[str, str]:
-    """Return the QML of each layer keyed by its GeoPackage layer name (``name_zh``).
-
-    Parameters
-    ----------
-    layers : iterable of LayerSpec
-        A map's layers.
-
-    Returns
-    -------
-    dict of str to str
-        Layer name -> QML, for :func:`cqgis.geo.io.write_layers`.
-    """
-    return {layer.name_zh: layer_qml(layer) for layer in layers}
 
 
 def _categories(parent: ET.Element, layer: LayerSpec) -> list[str]:

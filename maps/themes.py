@@ -18,8 +18,7 @@ from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING
 
 from cqgis.config import Settings, settings as default_settings
-from cqgis.geo import io
-from cqgis.maps import qgis_project, qgis_style, static, web
+from cqgis.maps import export_styles, qgis_project, static, web
 from cqgis.maps.errors import MapOptionError
 from cqgis.maps.style import MapSpec
 from cqgis.maps.theme_base import Layers, is_synthetic, legend
@@ -172,12 +171,7 @@ def write(
         data = write(spec, path.with_suffix(DATA_SUFFIX))
         return qgis_project.write_project(spec, path, data)
     if suffix == DATA_SUFFIX:
-        # A layer with nothing to draw gets its type from the spec, or QGIS opens it as a table.
-        empty = {layer.name_zh: qgis_style.GDAL_TYPES[layer.kind] for layer in spec.layers if layer.drawable().empty}
-        return io.write_layers(
-            {layer.name_zh: layer.frame for layer in spec.layers}, path,
-            styles=qgis_style.layer_styles(spec.layers), geometry_types=empty,
-        )
+        return export_styles.write_styled({layer.name_zh: layer for layer in spec.layers}, path)
     msg = f"cannot write {path.name}: maps are written as {', '.join(SUFFIXES)}"
     raise MapOptionError(msg)
 

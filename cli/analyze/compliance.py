@@ -78,11 +78,10 @@ def compliance(
             output,
         )
     else:
-        from cqgis.maps import qgis_style, theme_compliance
+        from cqgis.maps import export_styles, theme_compliance
 
         mapped = theme_compliance.status_frame(results, districts, target_id)
-        style = qgis_style.layer_qml(theme_compliance.status_layer(mapped))
-        io.write_layers({target_id: mapped}, output, styles={target_id: style})
+        export_styles.write_styled({target_id: theme_compliance.status_layer(mapped)}, output)
     counts = results["status"].value_counts()
     synthetic = (results["precision"] == "synthetic").any()
     click.echo(

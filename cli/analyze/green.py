@@ -67,11 +67,10 @@ def green(output: Path, levels: tuple[str, ...], until: int | None, data_dir: Pa
             output,
         )
     else:
-        from cqgis.maps import qgis_style, theme_parks
+        from cqgis.maps import export_styles, theme_parks
 
         polygons = theme_parks.district_counts(districts, counts)
-        style = qgis_style.layer_qml(theme_parks.counts_layer(polygons))
-        io.write_layers({"green_counts": polygons}, output, styles={"green_counts": style})
+        export_styles.write_styled({"green_counts": theme_parks.counts_layer(polygons)}, output)
     city = counts.set_index("district").loc[analysis.CITY]
     unplaced = counts.set_index("district").loc[analysis.UNPLACED]
     click.echo(

@@ -61,13 +61,11 @@ def rural_sewage(settlements: str | None, output: Path, target: float | None, da
             output,
         )
     else:
-        from cqgis.maps import qgis_style, theme_rural_sewage as theme
+        from cqgis.maps import export_styles, theme_rural_sewage as theme
 
         polygons = theme.district_rates(load_input(None, "districts", data_dir), rates, target)
-        layers = {"rates": theme.rates_layer(polygons, target), "priority_untreated": theme.priority_layer(priority)}
-        io.write_layers(
-            {name: layer.frame for name, layer in layers.items()}, output,
-            styles={name: qgis_style.layer_qml(layer) for name, layer in layers.items()},
+        export_styles.write_styled(
+            {"rates": theme.rates_layer(polygons, target), "priority_untreated": theme.priority_layer(priority)}, output
         )
     city = rates.iloc[-1]
     below = int((~rates["meets_target"].iloc[:-1].astype(bool)).sum())
