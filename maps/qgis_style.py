@@ -80,13 +80,14 @@ def classes(layer: LayerSpec) -> list[tuple[str, str]]:
     -------
     list of (str, str)
         The layer's legend rows (:meth:`LayerSpec.legend_entries`); a
-        graduated style has no row for missing values, which QGIS cannot
-        class, so those features are not drawn there.
+        graduated style lists its classes lowest first, as QGIS keeps
+        ranges, and has no row for missing values, which QGIS cannot class,
+        so those features are not drawn there.
     """
-    entries = [(entry.label, entry.color) for entry in layer.legend_entries()]
-    if layer.bins is not None:
-        entries = [entry for entry in entries if entry != (MISSING_LABEL, MISSING_COLOR)]
-    return entries
+    if layer.bins is None:
+        return [(entry.label, entry.color) for entry in layer.legend_entries()]
+    colors = dict(layer.colors or {})
+    return [(label, colors.get(label, MISSING_COLOR)) for label in layer.bins.labels]
 
 
 def layer_qml(layer: LayerSpec) -> str:
@@ -156,7 +157,6 @@ def _category_value(value: Hashable) -> str:
 def _ranges(parent: ET.Element, layer: LayerSpec) -> list[str]:
     """Add a range per class of ``layer.bins``; return the colours, lowest class first."""
     bins: Bins = layer.bins
-    colors = dict(layer.colors or {})
     numbers = pd.to_numeric(layer.frame[bins.column], errors="coerce").to_numpy(dtype=float)
     finite = numbers[np.isfinite(numbers)]
     # The classed quantities (counts, rates, shares) start at 0; data beyond
@@ -165,7 +165,6 @@ def _ranges(parent: ET.Element, layer: LayerSpec) -> list[str]:
     lowest = finite.min(initial=floor)
     highest = finite.max(initial=bins.edges[-1])
     bounds = [float(lowest), *map(float, bins.edges), float(highest)]
-    used = []
     for number, label in enumerate(bins.labels):
         lower, upper = bounds[number], bounds[number + 1]
         if number < len(bins.labels) - 1:
@@ -176,8 +175,7 @@ def _ranges(parent: ET.Element, layer: LayerSpec) -> list[str]:
             parent, "range", render="true", symbol=str(number), label=label,
             lower=repr(lower), upper=repr(upper),
         )
-        used.append(colors.get(label, MISSING_COLOR))
-    return used
+    return [color for _, color in classes(layer)]
 
 
 def _symbol(parent: ET.Element, name: str, color: str, layer: LayerSpec) -> None:

@@ -182,3 +182,21 @@ def test_map_project_is_deterministic_and_relative(tmp_path):
         document = archive.read("达标.qgs").decode("utf-8")
     assert "<datasource>./达标.gpkg|layername=区县达标情况</datasource>" in document
     assert str(tmp_path) not in document
+
+
+@needs_qgis
+@pytest.mark.parametrize("theme", ["hydrogen", "parks"])
+def test_graduated_themes_draw_each_feature_in_the_maps_colour(tmp_path, theme):
+    spec = themes.build_spec(theme)
+    report, _ = probe(themes.write(spec, tmp_path / f"{theme}.gpkg"), runtime=tmp_path / "xdg")
+    graduated = [layer for layer in spec.layers if layer.bins is not None]
+    assert graduated
+    for layer in spec.layers:
+        seen = report["layers"][layer.name_zh]
+        assert seen["renderer"] == qgis_style.renderer_type(layer)
+        assert [color for _, color in seen["classes"]] == [color for _, color in qgis_style.classes(layer)]
+        expected = list(layer.feature_colors())
+        if layer.bins is not None:
+            assert [label for label, _ in seen["classes"]] == list(layer.bins.labels)
+            expected = [None if color == MISSING_COLOR else color for color in expected]
+        assert seen["colors"] == expected, layer.name_zh
