@@ -142,8 +142,10 @@ EXCEL_CELL_LIMIT = 32_767
 #: Time stamp GDAL writes into GeoPackage metadata (see :func:`_write_gdal`).
 FIXED_GDAL_DATE = "2000-01-01T00:00:00Z"
 
-#: ``frame.attrs`` key holding the number the user knows each row by (see :func:`row_numbers`).
-ROW_NUMBERS = "cqgis.row_numbers"
+#: Name of the index holding the number the user knows each row by (see :func:`row_numbers`).
+#: Row numbers travel as the index, never in ``frame.attrs``: pandas deep-copies
+#: ``attrs`` on every operation, which made large tables crawl.
+ROW_INDEX = "row"
 
 # Encodings tried, strictly and in order, for text without a declared one.
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030")
@@ -343,13 +345,15 @@ def read_rows(path: str | os.PathLike, sheet: str | None = None, text: bool = Fa
     -------
     pandas.DataFrame
         The cells, untouched: no coordinate is parsed or converted.
-        The index and ``attrs[ROW_NUMBERS]`` hold the row numbers.
+        The index, named :data:`ROW_INDEX`, holds the row numbers.
 
     Raises
     ------
     ReadError
         Missing, undecodable or non-table file, or an unknown sheet.
     """
+    import pandas as pd
+
     path = _existing(path)
     fmt = _read_format(path)
     if not fmt.is_table:
@@ -363,21 +367,31 @@ def read_rows(path: str | os.PathLike, sheet: str | None = None, text: bool = Fa
     else:
         data = _read_csv(path, text)
     # Label rows as the spreadsheet numbers them, before blank rows go.
-    data.index = range(2, len(data) + 2)
+    data.index = pd.RangeIndex(2, len(data) + 2, name=ROW_INDEX)
     if text:
         # Cells of spaces are as blank as empty ones: not measured, never zero.
-        data = data.mask(data.map(lambda cell: isinstance(cell, str) and not cell.strip()))
-    data = data.dropna(how="all")
-    data.attrs[ROW_NUMBERS] = tuple(data.index)
-    return data
+        data = data.apply(_blank_to_missing)
+    return data.dropna(how="all")
+
+
+def _blank_to_missing(column: pd.Series) -> pd.Series:
+    """Return ``column`` with text cells of nothing but spaces made missing, one vectorized pass."""
+    import pandas as pd
+
+    if pd.api.types.is_string_dtype(column) and column.dtype != object:
+        return column.mask(column.str.strip().eq(""))
+    if column.dtype != object:
+        return column
+    text = column.map(lambda cell: isinstance(cell, str) and not cell.strip(), na_action="ignore")
+    return column.mask(text.fillna(False).astype(bool))
 
 
 def row_numbers(frame: pd.DataFrame) -> np.ndarray:
     """Return the number the user knows each row of ``frame`` by, for error messages.
 
     A table read by :func:`read_rows`, or a user's file loaded as a layer,
-    remembers its spreadsheet rows in ``attrs[ROW_NUMBERS]``; any other
-    frame is numbered as a spreadsheet would be: 2, 3 ... after the header.
+    keeps its spreadsheet rows as its index, named :data:`ROW_INDEX`; any
+    other frame is numbered as a spreadsheet would be: 2, 3 ... after the header.
 
     Parameters
     ----------
@@ -391,9 +405,8 @@ def row_numbers(frame: pd.DataFrame) -> np.ndarray:
     """
     import numpy as np
 
-    remembered = frame.attrs.get(ROW_NUMBERS)
-    if remembered is not None and len(remembered) == len(frame):
-        return np.asarray(remembered)
+    if frame.index.name == ROW_INDEX:
+        return frame.index.to_numpy()
     return np.arange(len(frame)) + 2
 
 
