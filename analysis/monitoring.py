@@ -451,13 +451,13 @@ def _item_cells(frame: pd.DataFrame, roles: dict[str, str]) -> tuple[list[tuple[
         [f"columns {' and '.join(repr(str(c)) for c in cs)} give the same item ({items[cs[0]]}); keep one: "
          "values are never averaged across columns" for cs in repeated],
     )
-    cells = [(c, np.full(len(frame), code, dtype=object), parse_cells(frame[c], limit)) for c, code in items.items()]
+    cells = [(c, code, parse_cells(frame[c], limit)) for c, code in items.items()]
     return cells, duplicates
 
 
-def _impossible(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
-    ph = (codes == "ph") & ((values < PH_RANGE[0]) | (values > PH_RANGE[1]))
-    return ph | ((codes == "do") & (values > DO_MAX))
+def _impossible(codes: pd.Series, values: np.ndarray) -> np.ndarray:
+    ph = codes.eq("ph").to_numpy() & ((values < PH_RANGE[0]) | (values > PH_RANGE[1]))
+    return ph | (codes.eq("do").to_numpy() & (values > DO_MAX))
 
 
 def read_measurements(measurements: pd.DataFrame, year: int | None = None) -> Reading:
@@ -513,26 +513,30 @@ def read_measurements(measurements: pd.DataFrame, year: int | None = None) -> Re
     known = set(standard()["code"])
     parts, found = [], [problems]
     usable_rows = np.zeros(len(frame), bool)
-    for column, codes, parsed in cells:
+    for column, code, parsed in cells:
+        # A wide sheet's column holds one item; a long table names the item on every row.
+        codes = pd.Series(code if isinstance(code, np.ndarray) else [code], dtype=object)
         state = parsed["state"].to_numpy()
         value = parsed["value"].to_numpy()
         impossible = (state == VALUE) & _impossible(codes, value)
         state = np.where(impossible, IMPOSSIBLE, state)
         found.append(_cell_problems(frame, column, rows, state))
-        use = (state == VALUE) & np.isin(codes, list(known))
+        use = (state == VALUE) & codes.isin(known).to_numpy()
         usable_rows |= use
         positions = np.flatnonzero(use)
-        parts.append(parsed.iloc[positions].assign(_position=positions, item=codes[positions]))
+        item = codes.to_numpy()[positions] if len(codes) > 1 else code
+        parts.append(parsed.iloc[positions].assign(_position=positions, item=item))
     long = pd.concat(parts, ignore_index=True)
     month, why = months(frame[roles["month"]], year)
     bad_time = usable_rows & month.isna().to_numpy()
     found.append(_problems("bad_time", rows[bad_time], roles["month"], frame[roles["month"]][bad_time].astype(str).to_numpy(), why[bad_time].to_numpy()))
     found.append(_problems("no_values", rows[~usable_rows], None, None, "no usable value in this row (blank, --, * or refused): not used"))
     if "status" in roles:
-        status = frame[roles["status"]].astype("string").str.strip()
+        status = pd.Series(_categories(frame[roles["status"]], len(frame)))
         odd = (status.notna() & ~status.isin(NORMAL_STATUS)).to_numpy()
-        found.append(_problems("station_status", rows[odd], roles["status"], status[odd].to_numpy(),
-                               "站点情况 '" + status[odd].astype(str).to_numpy() + "' is not 正常: the row's values are used as given"))
+        text = status[odd].astype(str).to_numpy(object)
+        found.append(_problems("station_status", rows[odd], roles["status"], text,
+                               "站点情况 '" + text + "' is not 正常: the row's values are used as given"))
     position = long.pop("_position").to_numpy()
     months_cat = _categories(month, len(frame))
     tidy = pd.DataFrame(
@@ -566,8 +570,8 @@ def _cell_problems(frame: pd.DataFrame, column: object, rows: np.ndarray, state:
             else:
                 messages = [_cell_message(t, s) for t, s in zip(text, state[bad])]
             out.append(_problems(kind, rows[bad], column, text, messages))
-    text = raw.astype("string").str.strip()
-    dashes = int(((state == NOT_MEASURED) & text.notna() & (text != "")).sum())
+    # Blank cells are missing (see cqgis.geo.io.read_rows): what is left of "not measured" is written out.
+    dashes = int(((state == NOT_MEASURED) & raw.notna().to_numpy()).sum())
     stars = int((state == WITHHELD_CELL).sum())
     if dashes or stars:
         out.append(_problems(

@@ -14,6 +14,8 @@ from cqgis.cli.errors import OptionError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from cqgis.analysis.monitoring import Reading
+
 DEFAULT = "default"
 
 #: Summary sheets: sheet name -> grouping column of the results.
@@ -50,18 +52,25 @@ NOTES_SHEET = "说明"
 )
 @click.option("--sheet", help="Worksheet of an Excel MEASUREMENTS file (default: the first).")
 @click.option(
+    "--year",
+    type=click.IntRange(1900, 2199),
+    help="Year of monitoring times written without one (the national automatic-station release shows MM-DD HH:MM).",
+)
+@click.option(
     "-o", "--output", required=True, type=click.Path(path_type=Path), help="XLSX workbook to write."
 )
 def water_quality(
-    measurements: str, sections_path: Path | None, period: str, sheet: str | None, output: Path
+    measurements: str, sections_path: Path | None, period: str, sheet: str | None, year: int | None, output: Path
 ) -> None:
     """Assess MEASUREMENTS against GB 3838-2002 and write the results to OUTPUT.
 
     MEASUREMENTS is a table of monthly values (CSV, XLSX, Parquet or any
     vector file): long (断面编码, 监测时间, 监测项目, 监测值) or wide (one
     column per item: 溶解氧, 高锰酸盐指数, 氨氮, 总磷 ...). Values such as
-    0.01L, <0.01, ND and 未检出 are read as below detection. Give the word
-    `default` for the embedded synthetic example.
+    0.01L, <0.01, ND and 未检出 are read as below detection; --, * and blanks
+    are not measured (counted and reported, never zero). The national
+    automatic-station release (GBK CSV, units in the headers, 站点情况) reads
+    as it comes. Give the word `default` for the embedded synthetic example.
     """
     if output.suffix.lower() != ".xlsx":
         msg = f"output must be an .xlsx workbook, got {output.name}"
@@ -69,9 +78,15 @@ def water_quality(
     from cqgis.analysis import water_quality as wq
     from cqgis.geo import io
 
+    from cqgis.analysis import monitoring
+
     table, sections = _inputs(measurements, sections_path, sheet)
-    results = wq.classify(wq.tidy(table), sections, period)
-    sheets = _sheets(results)
+    reading = monitoring.read_measurements(table, year)
+    reading.raise_fatal()
+    for line in reading.summary():
+        click.echo(f"note: {line}", err=True)
+    results = wq.classify(reading.frame, sections, period)
+    sheets = _sheets(results, reading)
     io.write_sheets(sheets, output)
     assessed = results["class"].notna().sum()
     failing = results["meets_target"].eq(False).sum()
@@ -93,7 +108,7 @@ def _inputs(measurements: str, sections_path: Path | None, sheet: str | None) ->
     return table, sections
 
 
-def _sheets(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def _sheets(results: pd.DataFrame, reading: Reading) -> dict[str, pd.DataFrame]:
     """Results and summary sheets with Chinese headers, in workbook order."""
     import pandas as pd
 
@@ -106,7 +121,7 @@ def _sheets(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     for sheet, column in SUMMARIES.items():
         if column in results and (column != "basin" or results[column].notna().any()):
             sheets[sheet] = _chinese(wq.compliance_rates(results, column), headers)
-    sheets[NOTES_SHEET] = pd.DataFrame({"说明": _notes(results)})
+    sheets[NOTES_SHEET] = pd.DataFrame({"说明": _notes(results) + _reading_notes(reading)})
     return sheets
 
 
@@ -134,4 +149,28 @@ def _notes(results: pd.DataFrame) -> list[str]:
     ]
     if (results["precision"] == "synthetic").any():
         notes.append("注意：含示例数据（合成），非真实监测结果，不得作为考核依据。")
+    return notes
+
+
+#: How the notes sheet names each kind of cell or row the reading left out.
+READING_NOTES_ZH: Mapping[str, str] = MappingProxyType({
+    "not_measured": "未监测（--、空白）或未公布（*）的数据",
+    "impossible_value": "不可能的数值（pH 超出 0～14、溶解氧远超饱和）",
+    "station_status": "站点情况非“正常”的行（数据照常使用）",
+    "no_values": "无可用数据的行",
+})
+
+
+def _reading_notes(reading: Reading) -> list[str]:
+    """Return a notes line per kind of cell or row not used or worth a look, with counts."""
+    notes = []
+    for kind, label in READING_NOTES_ZH.items():
+        found = reading.problems[reading.problems["kind"] == kind]
+        if not len(found):
+            continue
+        if kind == "not_measured":
+            counts = found["message"].astype(str).str.extract(r"^(\d+) cells.*?(\d+) withheld").astype(int).sum()
+            notes.append(f"{label}：未监测 {counts[0]} 个、未公布 {counts[1]} 个，均不计入均值，不按零计。")
+        else:
+            notes.append(f"{label}：{len(found)} 处，行号见命令输出或 cqgis validate --as measurements。")
     return notes
