@@ -244,11 +244,11 @@ def parse_cells(cells: pd.Series, detection_limit: pd.Series | float | None = No
         [blank.to_numpy(), withheld.to_numpy(), below.to_numpy(), np.isnan(number), ~np.isfinite(number) | (number < 0)],
         [NOT_MEASURED, WITHHELD_CELL, VALUE, UNREADABLE, NEGATIVE],
         VALUE,
-    )
+    ).astype(np.int8)
     value = np.where(state == VALUE, number, np.nan)
     value[below.to_numpy()] = np.nan
     # Missing cells (code -1) read as the extra last entry: not measured.
-    value, state = np.append(value, np.nan)[codes], np.append(state, NOT_MEASURED)[codes]
+    value, state = np.append(value, np.nan)[codes], np.append(state, np.int8(NOT_MEASURED))[codes]
     below_rows = np.append(below.to_numpy(), False)[codes]
     cell_limit = np.append(limit.to_numpy(float), np.nan)[codes]
     given = pd.Series(detection_limit, index=cells.index, dtype=float) if detection_limit is not None else np.nan
@@ -511,7 +511,8 @@ def read_measurements(measurements: pd.DataFrame, year: int | None = None) -> Re
     rows = frame["_row"].to_numpy()
     cells, problems = _item_cells(frame, roles)
     known = set(standard()["code"])
-    parts, found = [], [problems]
+    found = [problems]
+    parts: dict[str, list] = {"position": [], "item": [], "value": [], "below_detection": [], "detection_limit": []}
     usable_rows = np.zeros(len(frame), bool)
     for column, code, parsed in cells:
         # A wide sheet's column holds one item; a long table names the item on every row.
@@ -524,9 +525,13 @@ def read_measurements(measurements: pd.DataFrame, year: int | None = None) -> Re
         use = (state == VALUE) & codes.isin(known).to_numpy()
         usable_rows |= use
         positions = np.flatnonzero(use)
-        item = codes.to_numpy()[positions] if len(codes) > 1 else code
-        parts.append(parsed.iloc[positions].assign(_position=positions, item=item))
-    long = pd.concat(parts, ignore_index=True)
+        parts["position"].append(positions)
+        parts["item"].append(codes.to_numpy()[positions] if len(codes) > 1 else np.full(len(positions), code, dtype=object))
+        for name in ("value", "below_detection", "detection_limit"):
+            parts[name].append(parsed[name].to_numpy()[positions])
+        del parsed
+    long = {name: np.concatenate(arrays) for name, arrays in parts.items()}
+    del parts
     month, why = months(frame[roles["month"]], year)
     bad_time = usable_rows & month.isna().to_numpy()
     found.append(_problems("bad_time", rows[bad_time], roles["month"], frame[roles["month"]][bad_time].astype(str).to_numpy(), why[bad_time].to_numpy()))
@@ -537,17 +542,17 @@ def read_measurements(measurements: pd.DataFrame, year: int | None = None) -> Re
         text = status[odd].astype(str).to_numpy(object)
         found.append(_problems("station_status", rows[odd], roles["status"], text,
                                "站点情况 '" + text + "' is not 正常: the row's values are used as given"))
-    position = long.pop("_position").to_numpy()
+    position = long["position"]
     months_cat = _categories(month, len(frame))
     tidy = pd.DataFrame(
         {
             "section_code": _categories(frame.get(roles.get("section_code")), len(frame))[position],
             "section_name": _categories(frame.get(roles.get("section_name")), len(frame))[position],
             "month": months_cat[position],
-            "item": pd.Categorical(long["item"]),
-            "value": long["value"].to_numpy(),
-            "below_detection": long["below_detection"].to_numpy(bool),
-            "detection_limit": long["detection_limit"].to_numpy(),
+            "item": pd.Categorical(long.pop("item")),
+            "value": long["value"],
+            "below_detection": long["below_detection"].astype(bool),
+            "detection_limit": long["detection_limit"],
         }
     )
     tidy["concentration"] = tidy["value"].where(~tidy["below_detection"], tidy["detection_limit"] / 2)

@@ -287,18 +287,36 @@ MONTHLY_KEYS = ["section_code", "section_name", "month", "item", "source", "prec
 def _monthly(tidy_frame: pd.DataFrame) -> pd.DataFrame:
     """Sum the samples of each section, month, item and provenance, so a year of hourly data costs as little as monthly data.
 
-    ``total`` and ``samples`` add up to the period mean exactly as the
-    samples would; ``unknown`` marks an undetected value without a limit.
+    ``total`` and ``samples`` add up to the period mean as the samples
+    would; ``unknown`` marks an undetected value without a limit. The groups
+    are found on integer codes of the key columns (categorical in
+    :func:`tidy`), not on their text.
     """
-    concentration = tidy_frame["concentration"]
-    frame = tidy_frame[MONTHLY_KEYS].assign(
-        total=concentration.fillna(0.0),
-        samples=concentration.notna(),
-        unknown=tidy_frame["below_detection"].to_numpy(bool) & concentration.isna().to_numpy(),
-    )
-    grouped = frame.groupby(MONTHLY_KEYS, observed=True, dropna=False, sort=False)
-    monthly = grouped.agg(total=("total", "sum"), samples=("samples", "sum"), unknown=("unknown", "any")).reset_index()
-    return monthly.astype({key: "string" for key in MONTHLY_KEYS})
+    key = np.zeros(len(tidy_frame), dtype=np.int64)
+    labels = []
+    for column in MONTHLY_KEYS:
+        values = tidy_frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+        else:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        # Code 0 is a missing value.
+        key *= len(uniques) + 1
+        key += codes.astype(np.int64) + 1
+        labels.append(np.append(np.array([pd.NA], dtype=object), np.asarray(uniques, dtype=object)))
+    group, keys = pd.factorize(key)
+    concentration = tidy_frame["concentration"].to_numpy(float)
+    measured = ~np.isnan(concentration)
+    unknown = tidy_frame["below_detection"].to_numpy(bool) & ~measured
+    monthly = {}
+    for column, names in zip(reversed(MONTHLY_KEYS), reversed(labels)):
+        keys, codes = np.divmod(keys, len(names))
+        monthly[column] = pd.array(names[codes], dtype="string")
+    monthly = pd.DataFrame({column: monthly[column] for column in MONTHLY_KEYS})
+    monthly["total"] = np.bincount(group, weights=np.where(measured, concentration, 0.0), minlength=len(monthly))
+    monthly["samples"] = np.bincount(group, weights=measured, minlength=len(monthly)).astype(int)
+    monthly["unknown"] = np.bincount(group, weights=unknown, minlength=len(monthly)) > 0
+    return monthly
 
 
 def _item_means(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -37,6 +37,7 @@ Writing
 
 from __future__ import annotations
 
+import codecs
 import glob
 import os
 import secrets
@@ -46,7 +47,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from io import StringIO
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import TYPE_CHECKING, BinaryIO, Literal
@@ -370,20 +370,25 @@ def read_rows(path: str | os.PathLike, sheet: str | None = None, text: bool = Fa
     data.index = pd.RangeIndex(2, len(data) + 2, name=ROW_INDEX)
     if text:
         # Cells of spaces are as blank as empty ones: not measured, never zero.
-        data = data.apply(_blank_to_missing)
-    return data.dropna(how="all")
+        for column in range(data.shape[1]):
+            spaces = _spaces(data.iloc[:, column])
+            if spaces.any():
+                data.iloc[spaces, column] = None
+    # Copy only when some row is blank: a large table is not duplicated for nothing.
+    filled = data.notna().any(axis=1).to_numpy()
+    return data if filled.all() else data[filled]
 
 
-def _blank_to_missing(column: pd.Series) -> pd.Series:
-    """Return ``column`` with text cells of nothing but spaces made missing, one vectorized pass."""
+def _spaces(column: pd.Series) -> np.ndarray:
+    """Which text cells of ``column`` hold nothing but spaces (empty cells are already missing)."""
+    import numpy as np
     import pandas as pd
 
     if pd.api.types.is_string_dtype(column) and column.dtype != object:
-        return column.mask(column.str.strip().eq(""))
+        return (column.str.isspace() | column.eq("")).fillna(False).to_numpy(bool)
     if column.dtype != object:
-        return column
-    text = column.map(lambda cell: isinstance(cell, str) and not cell.strip(), na_action="ignore")
-    return column.mask(text.fillna(False).astype(bool))
+        return np.zeros(len(column), bool)
+    return column.map(lambda cell: isinstance(cell, str) and not cell.strip()).to_numpy(bool)
 
 
 def row_numbers(frame: pd.DataFrame) -> np.ndarray:
@@ -919,21 +924,37 @@ def _georeference(
 def _read_csv(path: Path, as_text: bool = False) -> pd.DataFrame:
     import pandas as pd
 
-    decoded = _first_decoding(path.read_bytes(), _CSV_ENCODINGS)
-    if decoded is None:
+    encoding = _csv_encoding(path)
+    if encoding is None:
         msg = (
             f"cannot read {path.name}: it is neither UTF-8 nor GBK/GB18030 text; "
             f"save it as UTF-8 CSV"
         )
         raise ReadError(msg)
-    content = decoded[1]
-    first_line = content.split("\n", 1)[0]
+    with path.open(encoding=encoding, newline="") as stream:
+        first_line = stream.readline()
     # Excel's "text (tab delimited)" export uses tabs; everything else commas.
     separator = "\t" if "\t" in first_line else ","
+    # The parser decodes as it goes: a 100 MB file is never held as one string.
     with _reading(path, pd.errors.ParserError, pd.errors.EmptyDataError):
         return pd.read_csv(
-            StringIO(content), sep=separator, skip_blank_lines=False, dtype=str if as_text else None
+            path, sep=separator, encoding=encoding, skip_blank_lines=False, dtype=str if as_text else None
         )
+
+
+def _csv_encoding(path: Path) -> str | None:
+    """Return the first of :data:`_CSV_ENCODINGS` that decodes the whole file strictly, in chunks."""
+    for encoding in _CSV_ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        try:
+            with path.open("rb") as stream:
+                while chunk := stream.read(_ENCODING_SAMPLE_BYTES):
+                    decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return None
 
 
 def _read_excel(path: Path, fmt: FileFormat, sheet: str | None, as_text: bool = False) -> pd.DataFrame:
