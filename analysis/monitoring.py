@@ -32,6 +32,7 @@ thousand distinct cells per column.
 from __future__ import annotations
 
 import datetime
+import difflib
 import html
 import os
 import re
@@ -174,9 +175,13 @@ class Reading:
             if kind in FATAL:
                 continue
             rows = found["row"].dropna().astype(int)
-            listed = ", ".join(map(str, rows.iloc[:10])) + (" ..." if len(rows) > 10 else "")
             where = f"column '{column}'" if pd.notna(column) else "table"
-            lines.append(f"{where}: {found['message'].iloc[0]}" + (f" (rows {listed}; {len(rows)} in all)" if len(rows) else ""))
+            if len(rows):
+                listed = ", ".join(map(str, rows.iloc[:10])) + (" ..." if len(rows) > 10 else "")
+                lines.append(f"{where}: {found['message'].iloc[0]} (rows {listed}; {len(rows)} in all)")
+            else:
+                lines += [f"{where}: {message}" for message in found["message"].iloc[:10]]
+                lines += [f"{where}: ... and {len(found) - 10} more"] if len(found) > 10 else []
         return lines
 
 
@@ -610,3 +615,42 @@ def tidy(measurements: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
     reading = read_measurements(measurements, year)
     reading.raise_fatal()
     return reading.frame
+
+
+def unmatched_sections(tidy_frame: pd.DataFrame, sections: pd.DataFrame | None) -> pd.DataFrame:
+    """Sections of the measurements that the sections table lacks, each with its closest names.
+
+    Measurements are matched by code when they have codes, else by name, as
+    :func:`cqgis.analysis.water_quality.classify` joins them; an unmatched
+    section is classed as a river without a target.
+
+    Parameters
+    ----------
+    tidy_frame : pandas.DataFrame
+        Output of :func:`tidy`.
+    sections : pandas.DataFrame or None
+        The sections layer or a user's table; None matches nothing and
+        reports nothing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Problems (as :attr:`Reading.problems`) of kind ``unknown_section``.
+    """
+    from cqgis.analysis.water_quality import section_table
+
+    if sections is None:
+        return _problems("unknown_section", [], None, None, [])
+    table = section_table(sections)
+    by_code = tidy_frame["section_code"].notna().any()
+    column, key = ("section_code", "code") if by_code else ("section_name", "name")
+    known = table[key].dropna().astype(str).unique().tolist()
+    counts = tidy_frame[column].astype("string").value_counts(sort=False)
+    missing = counts[~counts.index.isin(known)]
+    messages = []
+    for name, count in missing.items():
+        close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
+        hint = f"; did you mean {' / '.join(close)}?" if close else ""
+        messages.append(f"section '{name}' ({count} values) is not in the sections table: no target, classed as a river{hint}")
+    header = "断面编码" if by_code else "断面名称"
+    return _problems("unknown_section", np.full(len(missing), pd.NA), header, missing.index.astype(str).to_numpy(object), messages)

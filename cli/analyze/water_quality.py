@@ -78,11 +78,15 @@ def water_quality(
     from cqgis.analysis import water_quality as wq
     from cqgis.geo import io
 
+    import pandas as pd
+
     from cqgis.analysis import monitoring
 
     table, sections = _inputs(measurements, sections_path, sheet)
     reading = monitoring.read_measurements(table, year)
     reading.raise_fatal()
+    unmatched = monitoring.unmatched_sections(reading.frame, sections)
+    reading = monitoring.Reading(reading.frame, pd.concat([reading.problems, unmatched], ignore_index=True))
     for line in reading.summary():
         click.echo(f"note: {line}", err=True)
     results = wq.classify(reading.frame, sections, period)
@@ -158,6 +162,7 @@ READING_NOTES_ZH: Mapping[str, str] = MappingProxyType({
     "impossible_value": "不可能的数值（pH 超出 0～14、溶解氧远超饱和）",
     "station_status": "站点情况非“正常”的行（数据照常使用）",
     "no_values": "无可用数据的行",
+    "unknown_section": "断面表中没有的断面（按河流、无目标评价；名称可能有误）",
 })
 
 
