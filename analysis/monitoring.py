@@ -36,6 +36,7 @@ import difflib
 import html
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -413,7 +414,7 @@ def _categories(values: pd.Series | None, n: int) -> pd.Categorical:
     return pd.Categorical.from_codes(mapped, categories=pd.Index(categories, dtype=object))
 
 
-def _item_cells(frame: pd.DataFrame, roles: dict[str, str]) -> tuple[list[tuple[object, np.ndarray, pd.DataFrame]], pd.DataFrame]:
+def _item_cells(frame: pd.DataFrame, roles: dict[str, str]) -> tuple[Iterable[tuple[object, object, pd.DataFrame]], pd.DataFrame]:
     """Parsed cells per item column (column, item codes per row, parsed), and duplicate-item problems."""
     limit = frame[roles["detection_limit"]] if "detection_limit" in roles else None
     if "item" in roles and "value" in roles:
@@ -456,7 +457,8 @@ def _item_cells(frame: pd.DataFrame, roles: dict[str, str]) -> tuple[list[tuple[
         [f"columns {' and '.join(repr(str(c)) for c in cs)} give the same item ({items[cs[0]]}); keep one: "
          "values are never averaged across columns" for cs in repeated],
     )
-    cells = [(c, code, parse_cells(frame[c], limit)) for c, code in items.items()]
+    # Parsed one column at a time, as they are used: together they would hold 20 bytes per cell.
+    cells = ((c, code, parse_cells(frame[c], limit)) for c, code in items.items())
     return cells, duplicates
 
 
@@ -515,7 +517,8 @@ def read_measurements(measurements: pd.DataFrame, year: int | None = None) -> Re
         raise AnalysisError(msg)
     rows = frame["_row"].to_numpy()
     cells, problems = _item_cells(frame, roles)
-    known = set(standard()["code"])
+    # Items are kept as codes into this list: 6 million item names as objects would cost 100s of MB.
+    known = list(dict.fromkeys(standard()["code"]))
     found = [problems]
     parts: dict[str, list] = {"position": [], "item": [], "value": [], "below_detection": [], "detection_limit": []}
     usable_rows = np.zeros(len(frame), bool)
@@ -531,7 +534,8 @@ def read_measurements(measurements: pd.DataFrame, year: int | None = None) -> Re
         usable_rows |= use
         positions = np.flatnonzero(use)
         parts["position"].append(positions)
-        parts["item"].append(codes.to_numpy()[positions] if len(codes) > 1 else np.full(len(positions), code, dtype=object))
+        index = pd.Index(known).get_indexer(codes).astype(np.int8)
+        parts["item"].append(index[positions] if len(codes) > 1 else np.full(len(positions), index[0]))
         for name in ("value", "below_detection", "detection_limit"):
             parts[name].append(parsed[name].to_numpy()[positions])
         del parsed
@@ -550,11 +554,12 @@ def read_measurements(measurements: pd.DataFrame, year: int | None = None) -> Re
     position = long["position"]
     months_cat = _categories(month, len(frame))
     tidy = pd.DataFrame(
-        {
+        copy=False,
+        data={
             "section_code": _categories(frame.get(roles.get("section_code")), len(frame))[position],
             "section_name": _categories(frame.get(roles.get("section_name")), len(frame))[position],
             "month": months_cat[position],
-            "item": pd.Categorical(long.pop("item")),
+            "item": pd.Categorical.from_codes(long.pop("item"), categories=known),
             "value": long["value"],
             "below_detection": long["below_detection"].astype(bool),
             "detection_limit": long["detection_limit"],
@@ -645,8 +650,8 @@ def unmatched_sections(tidy_frame: pd.DataFrame, sections: pd.DataFrame | None) 
     by_code = tidy_frame["section_code"].notna().any()
     column, key = ("section_code", "code") if by_code else ("section_name", "name")
     known = table[key].dropna().astype(str).unique().tolist()
-    counts = tidy_frame[column].astype("string").value_counts(sort=False)
-    missing = counts[~counts.index.isin(known)]
+    counts = tidy_frame[column].value_counts(sort=False)
+    missing = counts[(counts > 0) & ~counts.index.astype(str).isin(known)]
     messages = []
     for name, count in missing.items():
         close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)

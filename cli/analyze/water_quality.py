@@ -84,6 +84,7 @@ def water_quality(
 
     table, sections = _inputs(measurements, sections_path, sheet)
     reading = monitoring.read_measurements(table, year)
+    del table  # a large table's cells are no longer needed: the reading holds what is used
     reading.raise_fatal()
     unmatched = monitoring.unmatched_sections(reading.frame, sections)
     reading = monitoring.Reading(reading.frame, pd.concat([reading.problems, unmatched], ignore_index=True))
