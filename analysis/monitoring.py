@@ -36,7 +36,7 @@ import difflib
 import html
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -110,6 +110,27 @@ ID_ALIASES = {
     "数据来源": "source", "precision": "precision", "精度": "precision", "站点情况": "status",
     "站点状态": "status", "运行状态": "status", "status": "status",
 }
+
+
+#: Columns of a class-only table, such as the monthly district reports (序号 | 河流 | 断面名称 |
+#: 断面属性 | 上年 | 上月 | 本月 | 主要污染指标(类别), or ... | 水域功能 | 监测结果 | 主要污染指标).
+CLASS_ALIASES = {
+    "断面名称": "section_name", "断面": "section_name", "section_name": "section_name", "断面编码": "section_code",
+    "section_code": "section_code", "河流": "river", "河流名称": "river", "所在河流": "river", "river": "river",
+    "断面属性": "level", "断面级别": "level", "级别": "level", "区县": "district", "所在区县": "district",
+    "本月": "class", "本月水质": "class", "本月类别": "class", "监测结果": "class", "水质类别": "class", "class": "class",
+    "水域功能": "target_class", "水质目标": "target_class", "目标水质": "target_class", "考核目标": "target_class",
+    "目标类别": "target_class", "target_class": "target_class", "主要污染指标": "main_pollutants",
+    "主要污染物": "main_pollutants", "监测时间": "month", "监测月份": "month", "月份": "month", "month": "month",
+    "source": "source", "来源": "source",
+}
+
+#: How class-only tables write a class (Ⅱ, Ⅱ类, II, 2, 二类, 劣Ⅴ类 ...), to its index (0 = Ⅰ .. 5 = 劣Ⅴ).
+CLASS_SPELLINGS = {
+    spelling: index
+    for index, (roman, latin, chinese) in enumerate(zip("ⅠⅡⅢⅣⅤ", ("I", "II", "III", "IV", "V"), "一二三四五"))
+    for spelling in (roman, latin, str(index + 1), chinese)
+} | {f"劣{spelling}": 5 for spelling in ("Ⅴ", "V", "5", "五")}
 
 
 class ParsedValue(NamedTuple):
@@ -350,7 +371,7 @@ def months(values: pd.Series, year: int | None = None) -> tuple[pd.Series, pd.Se
     return out, reason
 
 
-def read_table(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, sheet: str | None = None, columns: Callable[[str], bool] | None = None) -> pd.DataFrame:
     """Read a user's table (CSV/TXT, XLSX, Parquet, or any vector file) with cells as given.
 
     CSV cells stay text so ``0.01L`` and leading zeros survive; a vector
@@ -364,6 +385,9 @@ def read_table(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFram
         The file.
     sheet : str, optional
         Worksheet of an Excel file, or layer of a vector file.
+    columns : callable, optional
+        Keep only the CSV or Excel columns whose header it accepts, such as
+        :func:`is_measurement_column`.
 
     Returns
     -------
@@ -377,13 +401,29 @@ def read_table(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFram
     """
     fmt = io.FORMATS.get(Path(path).suffix.lower())
     if fmt is not None and fmt.is_table:
-        return io.read_rows(path, sheet=sheet, text=True)
+        return io.read_rows(path, sheet=sheet, text=True, columns=columns)
     if Path(path).suffix.lower() == ".parquet" and Path(path).is_file():
         table = pd.read_parquet(path)
         if "geometry" not in table.columns:
             return table
     frame = io.read(path, layer=sheet)
     return pd.DataFrame(frame.drop(columns=frame.geometry.name))
+
+
+def is_measurement_column(header: object) -> bool:
+    """Whether a monitoring table's column is one the reader uses (ids, times, items, classes, status).
+
+    A national export's 电导率, 浊度, 叶绿素α and 藻密度 are not GB 3838 items:
+    left unread, a year of data takes a third less memory.
+    """
+    return any(header_key(header, aliases) for aliases in (ID_ALIASES, ITEM_ALIASES, CLASS_ALIASES))
+
+
+def has_sections_and_times(table: pd.DataFrame) -> bool:
+    """Whether ``table`` has a section column and a time column, or is a class-only table."""
+    roles = _roles(table)
+    sections = "section_code" in roles or "section_name" in roles
+    return (sections and "month" in roles) or is_class_table(table)
 
 
 def _roles(frame: pd.DataFrame) -> dict[str, str]:
@@ -659,3 +699,109 @@ def unmatched_sections(tidy_frame: pd.DataFrame, sections: pd.DataFrame | None) 
         messages.append(f"section '{name}' ({count} values) is not in the sections table: no target, classed as a river{hint}")
     header = "断面编码" if by_code else "断面名称"
     return _problems("unknown_section", np.full(len(missing), pd.NA), header, missing.index.astype(str).to_numpy(object), messages)
+
+
+def is_class_table(table: pd.DataFrame) -> bool:
+    """Whether ``table`` gives each section's class without values (a monthly district report).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A monitoring table as read.
+
+    Returns
+    -------
+    bool
+        True when it has a section and a class column (本月, 监测结果 ...) and
+        no GB 3838 item column.
+    """
+    roles = {header_key(c, CLASS_ALIASES) for c in table.columns}
+    items = any(header_key(c, ITEM_ALIASES) for c in table.columns)
+    return "class" in roles and bool(roles & {"section_name", "section_code"}) and not items
+
+
+def _class_index(values: pd.Series) -> pd.Series:
+    """Class index (0 = Ⅰ .. 5 = 劣Ⅴ) of each spelling; NA when blank or unreadable."""
+    text = _stripped(values.astype("string")).str.replace("类", "", regex=False).str.upper().str.replace(" ", "")
+    return text.map(CLASS_SPELLINGS).astype("Int64")
+
+
+def read_classes(table: pd.DataFrame, sections: pd.DataFrame | None = None, year: int | None = None) -> Reading:
+    """Read a class-only table (no values) into results shaped like :func:`cqgis.analysis.water_quality.classify`'s.
+
+    The class and main pollutants are taken as the report gives them; no
+    mean, exceedance multiple or undetected item can be computed, and the
+    results say so in ``class_source``. A target missing from the table is
+    taken from ``sections`` (matched by code, else name).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A table :func:`is_class_table` accepts.
+    sections : pandas.DataFrame, optional
+        The sections layer or a user's table.
+    year : int, optional
+        Year of the report, when the table has no time column.
+
+    Returns
+    -------
+    Reading
+        ``frame``: one row per section with ``section_code``,
+        ``section_name``, ``river``, ``district``, ``level``, ``period``
+        (the month, else ``本期``), ``year``, ``class``, ``status``,
+        ``target_class``, ``meets_target``, ``reference_class``,
+        ``exceedances`` (empty), ``main_pollutants``, ``class_source``,
+        ``precision``, ``source``. ``problems``: unreadable classes and
+        targets, by row (the section is then not assessed).
+    """
+    from cqgis.analysis.water_quality import CLASS_NAMES, DEFAULT_REFERENCE, STATUS, section_table
+
+    rows = io.row_numbers(table)
+    frame = table.reset_index(drop=True)
+    roles: dict[str, object] = {}
+    for column in frame.columns:
+        role = header_key(column, CLASS_ALIASES)
+        if role and role not in roles:
+            roles[role] = column
+    out = pd.DataFrame({role: _stripped(frame[roles[role]].astype("string")).replace("", pd.NA)
+                        for role in ("section_code", "section_name", "river", "district", "level", "main_pollutants")
+                        if role in roles})
+    found = []
+    klass = _class_index(frame[roles["class"]])
+    given = frame[roles["class"]].astype("string").str.strip()
+    bad = (klass.isna() & given.notna() & given.ne("")).to_numpy()
+    found.append(_problems("unreadable_value", rows[bad], roles["class"], given[bad].to_numpy(object),
+                           "'" + given[bad].to_numpy(object) + "' is not a class (Ⅰ..Ⅴ, 劣Ⅴ): the section is not assessed"))
+    target = _class_index(frame[roles["target_class"]]) if "target_class" in roles else pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    known = section_table(sections) if sections is not None else None
+    if known is not None:
+        key, column = ("code", "section_code") if "section_code" in out else ("name", "section_name")
+        attributes = known.dropna(subset=[key]).drop_duplicates(key).set_index(key)
+        matched = attributes.reindex(out[column].astype(str))
+        target = target.fillna(_class_index(matched["target_class"]).set_axis(frame.index))
+        for role in ("river", "district", "level"):
+            if role not in out:
+                out[role] = matched[role].to_numpy()
+    if "month" in roles:
+        month, _why = months(frame[roles["month"]], year)
+        out["period"] = month.fillna("本期")
+    else:
+        out["period"] = "本期"
+    out["year"] = pd.to_numeric(out["period"].str[:4], errors="coerce").fillna(year or np.nan).astype("Int64")
+    out["class"] = _class_names(klass, CLASS_NAMES)
+    out["status"] = _class_names(klass, STATUS)
+    out["target_class"] = _class_names(target, CLASS_NAMES)
+    out["meets_target"] = pd.Series(klass <= target, dtype="boolean")
+    out["reference_class"] = _class_names(target.fillna(DEFAULT_REFERENCE), CLASS_NAMES)
+    out["exceedances"] = ""
+    out["main_pollutants"] = out.get("main_pollutants", pd.Series("", index=out.index)).fillna("")
+    out["class_source"] = "报表类别（无监测值）"
+    out["precision"] = "approximate"
+    out["source"] = frame[roles["source"]] if "source" in roles else pd.NA
+    problems = pd.concat([p for p in found if len(p)] or [found[0]], ignore_index=True)
+    return Reading(out, problems.astype({"row": "Int64"}))
+
+
+def _class_names(index: pd.Series, names: tuple[str, ...]) -> pd.Series:
+    return pd.Series(pd.array(np.asarray(names, dtype=object)[index.fillna(0).to_numpy(int)], dtype="string"),
+                     index=index.index).where(index.notna().to_numpy())

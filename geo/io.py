@@ -325,7 +325,12 @@ def iter_features(
     return stream()
 
 
-def read_rows(path: str | os.PathLike, sheet: str | None = None, text: bool = False) -> pd.DataFrame:
+def read_rows(
+    path: str | os.PathLike,
+    sheet: str | None = None,
+    text: bool = False,
+    columns: Callable[[str], bool] | None = None,
+) -> pd.DataFrame:
     """Read a CSV or Excel table as it is, its rows labelled as the spreadsheet numbers them.
 
     The header is row 1, so the first data row is labelled 2; rows with every
@@ -340,6 +345,9 @@ def read_rows(path: str | os.PathLike, sheet: str | None = None, text: bool = Fa
     text : bool
         Keep every CSV cell as text (``0.01L``, codes with leading zeros)
         and every Excel cell as Excel typed it, instead of inferring column types.
+    columns : callable, optional
+        Keep only the columns whose header it accepts (the others of a
+        large table are never held in memory); default: all.
 
     Returns
     -------
@@ -360,12 +368,12 @@ def read_rows(path: str | os.PathLike, sheet: str | None = None, text: bool = Fa
         msg = f"{path.name} is a {fmt.label} file, not a table: read it with read_vector"
         raise ReadError(msg)
     if fmt.kind == "excel":
-        data = _read_excel(path, fmt, sheet, text)
+        data = _read_excel(path, fmt, sheet, text, columns)
     elif sheet is not None:
         msg = f"{path.name} is a CSV table and has no sheets; sheets exist only in Excel workbooks"
         raise ReadError(msg)
     else:
-        data = _read_csv(path, text)
+        data = _read_csv(path, text, columns)
     # Label rows as the spreadsheet numbers them, before blank rows go.
     data.index = pd.RangeIndex(2, len(data) + 2, name=ROW_INDEX)
     if text:
@@ -921,7 +929,7 @@ def _georeference(
     return crs_module.to_wgs84(frame, crs)
 
 
-def _read_csv(path: Path, as_text: bool = False) -> pd.DataFrame:
+def _read_csv(path: Path, as_text: bool = False, columns: Callable[[str], bool] | None = None) -> pd.DataFrame:
     import pandas as pd
 
     encoding = _csv_encoding(path)
@@ -938,7 +946,8 @@ def _read_csv(path: Path, as_text: bool = False) -> pd.DataFrame:
     # The parser decodes as it goes: a 100 MB file is never held as one string.
     with _reading(path, pd.errors.ParserError, pd.errors.EmptyDataError):
         return pd.read_csv(
-            path, sep=separator, encoding=encoding, skip_blank_lines=False, dtype=str if as_text else None
+            path, sep=separator, encoding=encoding, skip_blank_lines=False, dtype=str if as_text else None,
+            usecols=columns,
         )
 
 
@@ -957,7 +966,9 @@ def _csv_encoding(path: Path) -> str | None:
     return None
 
 
-def _read_excel(path: Path, fmt: FileFormat, sheet: str | None, as_text: bool = False) -> pd.DataFrame:
+def _read_excel(
+    path: Path, fmt: FileFormat, sheet: str | None, as_text: bool = False, columns: Callable[[str], bool] | None = None
+) -> pd.DataFrame:
     import pandas as pd
 
     try:
@@ -973,7 +984,7 @@ def _read_excel(path: Path, fmt: FileFormat, sheet: str | None, as_text: bool = 
         raise ReadError(msg) from exc
     with book:
         name = _choose_sheet(path, book.sheet_names, sheet)
-        return pd.read_excel(book, sheet_name=name, dtype=object if as_text else None)
+        return pd.read_excel(book, sheet_name=name, dtype=object if as_text else None, usecols=columns)
 
 
 def _choose_sheet(path: Path, sheets: Sequence[str], sheet: str | None) -> str:

@@ -180,3 +180,65 @@ def test_row_numbers_travel_as_the_index_not_in_attrs(tmp_path):
     assert table.index.name == io.ROW_INDEX
     assert io.row_numbers(table).tolist() == [2, 4]
     assert pd.isna(table.loc[4, "溶解氧"])  # a cell of spaces is blank
+
+
+CLASS_REPORT = pd.DataFrame(
+    {
+        "序号": [1, 2, 3],
+        "河流": ["长江", "琼江", "濑溪河"],
+        "断面名称": ["朱沱", "光辉", "断面X"],
+        "断面属性": ["国控", "国控", "区控"],
+        "上年": ["Ⅱ", "Ⅲ", "Ⅳ"],
+        "上月": ["Ⅱ", "Ⅲ", "Ⅳ"],
+        "本月": ["Ⅱ类", "Ⅳ", "断流"],
+        "主要污染指标(类别)": ["", "总磷(Ⅳ)", ""],
+    }
+)
+
+
+def test_class_only_report_gives_classes_targets_and_rates():
+    from cqgis.layers import catalog
+
+    assert monitoring.is_class_table(CLASS_REPORT)
+    assert not monitoring.is_class_table(pd.DataFrame({"断面名称": ["朱沱"], "水质类别": ["Ⅱ"], "溶解氧": [8]}))
+    reading = monitoring.read_classes(CLASS_REPORT, catalog.load("sections"), year=2025)
+    frame = reading.frame.set_index("section_name")
+    # 朱沱's target Ⅱ comes from the sections layer (渝府发〔2012〕4号).
+    assert (frame.loc["朱沱", "class"], frame.loc["朱沱", "target_class"], frame.loc["朱沱", "meets_target"]) == ("Ⅱ", "Ⅱ", True)
+    assert frame.loc["光辉", "main_pollutants"] == "总磷(Ⅳ)"
+    assert pd.isna(frame.loc["断面X", "class"])
+    assert reading.problems[["row", "kind"]].values.tolist() == [[4, "unreadable_value"]]
+    rates = wq.compliance_rates(reading.frame, "level").set_index("level")
+    assert rates.loc["国控", "assessed"] == 2 and rates.loc["国控", "good_rate"] == 50.0
+
+
+def test_class_only_report_through_the_command_says_so(tmp_path):
+    path = tmp_path / "月报.xlsx"
+    CLASS_REPORT.rename(columns={"本月": "监测结果", "上年": "水域功能"}).drop(columns="上月").to_excel(path, index=False)
+    out = tmp_path / "o.xlsx"
+    result = CliRunner().invoke(main.cli, ["analyze", "water-quality", str(path), "--year", "2025", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "class-only table" in result.output
+    sheets = pd.read_excel(out, sheet_name=None)
+    table = sheets["断面评价结果"].set_index("断面名称")
+    assert table.loc["光辉", "水质类别"] == "Ⅳ" and table.loc["光辉", "是否达标"] == "否"  # 水域功能 Ⅲ
+    assert table.loc["光辉", "类别来源"] == "报表类别（无监测值）"
+    assert sheets["说明"]["说明"].str.contains("类别报表（无监测值）").any()
+
+
+def test_an_empty_sections_file_is_named_as_such(tmp_path):
+    data = tmp_path / "m.csv"
+    data.write_text("断面名称,监测时间,溶解氧\n朱沱,2025-03,8\n", encoding="utf-8")
+    sections = tmp_path / "断面.csv"
+    sections.write_text("断面名称,水质目标\n", encoding="utf-8")
+    result = CliRunner().invoke(main.cli, ["analyze", "water-quality", str(data), "--sections", str(sections), "-o", str(tmp_path / "o.xlsx")])
+    assert result.exit_code != 0
+    assert "the sections file 断面.csv has no rows" in result.output and "measurements" not in result.output
+
+
+def test_missing_columns_list_the_headers_read(tmp_path):
+    data = tmp_path / "m.csv"
+    data.write_text("站名,时间,溶解氧\n朱沱,2025-03,8\n", encoding="utf-8")
+    result = CliRunner().invoke(main.cli, ["analyze", "water-quality", str(data), "-o", str(tmp_path / "o.xlsx")])
+    assert result.exit_code != 0
+    assert "headers read: 站名, 时间, 溶解氧" in result.output

@@ -28,6 +28,11 @@ RESULTS_SHEET = "断面评价结果"
 EXCEL_CELL_LIMIT = 32767
 NOTES_SHEET = "说明"
 
+CLASS_ONLY_NOTE = (
+    "class-only table (a monthly report without values): classes and main pollutants are taken as the report "
+    "gives them; no means, exceedance multiples or undetected items are computed"
+)
+
 
 @click.command(
     "water-quality",
@@ -75,22 +80,27 @@ def water_quality(
     if output.suffix.lower() != ".xlsx":
         msg = f"output must be an .xlsx workbook, got {output.name}"
         raise OptionError(msg)
-    from cqgis.analysis import water_quality as wq
-    from cqgis.geo import io
-
     import pandas as pd
 
     from cqgis.analysis import monitoring
+    from cqgis.analysis import water_quality as wq
+    from cqgis.geo import io
 
     table, sections = _inputs(measurements, sections_path, sheet)
-    reading = monitoring.read_measurements(table, year)
-    del table  # a large table's cells are no longer needed: the reading holds what is used
-    reading.raise_fatal()
-    unmatched = monitoring.unmatched_sections(reading.frame, sections)
-    reading = monitoring.Reading(reading.frame, pd.concat([reading.problems, unmatched], ignore_index=True))
+    if monitoring.is_class_table(table):
+        reading = monitoring.read_classes(table, sections, year)
+        click.echo(f"note: {CLASS_ONLY_NOTE}", err=True)
+        results = reading.frame
+        period = "report"
+    else:
+        reading = monitoring.read_measurements(table, year)
+        del table  # a large table's cells are no longer needed: the reading holds what is used
+        reading.raise_fatal()
+        unmatched = monitoring.unmatched_sections(reading.frame, sections)
+        reading = monitoring.Reading(reading.frame, pd.concat([reading.problems, unmatched], ignore_index=True))
+        results = wq.classify(reading.frame, sections, period)
     for line in reading.summary():
         click.echo(f"note: {line}", err=True)
-    results = wq.classify(reading.frame, sections, period)
     sheets = _sheets(results, reading)
     io.write_sheets(sheets, output)
     assessed = results["class"].notna().sum()
@@ -100,16 +110,26 @@ def water_quality(
 
 def _inputs(measurements: str, sections_path: Path | None, sheet: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the measurements and sections tables; a user's table without a source column is credited to its file."""
+    from cqgis.analysis import monitoring
     from cqgis.analysis import water_quality as wq
     from cqgis.layers import catalog
 
     if measurements == DEFAULT:
         table = catalog.load("measurements")
     else:
-        table = wq.read_table(Path(measurements), sheet)
+        table = wq.read_table(Path(measurements), sheet, columns=monitoring.is_measurement_column)
+        if not monitoring.has_sections_and_times(table):
+            # Read every column again, so that the message says which headers the file has.
+            table = wq.read_table(Path(measurements), sheet)
         if "source" not in table and "来源" not in table:
             table = table.assign(source=f"用户数据：{Path(measurements).name}")
     sections = wq.read_table(sections_path) if sections_path else catalog.load("sections")
+    if sections_path and sections.empty:
+        msg = (
+            f"the sections file {sections_path.name} has no rows: give one row per section (断面名称, 水质目标 ...), "
+            "or leave out --sections to use the built-in sections layer"
+        )
+        raise OptionError(msg)
     return table, sections
 
 
@@ -121,7 +141,7 @@ def _sheets(results: pd.DataFrame, reading: Reading) -> dict[str, pd.DataFrame]:
 
     means = [c for c in results.columns if c.startswith("mean_")]
     names = wq.standard().drop_duplicates("code").set_index("code")["name_zh"]
-    headers = {**wq.HEADERS_ZH, **{c: f"{names.get(c[5:], c[5:])}均值" for c in means}}
+    headers = {**wq.HEADERS_ZH, "class_source": "类别来源", **{c: f"{names.get(c[5:], c[5:])}均值" for c in means}}
     sheets = {RESULTS_SHEET: _chinese(results, headers)}
     for sheet, column in SUMMARIES.items():
         if column in results and (column != "basin" or results[column].notna().any()):
@@ -152,6 +172,8 @@ def _notes(results: pd.DataFrame) -> list[str]:
         "超标倍数 =（浓度 − 目标类别限值）/ 目标类别限值；无目标的断面以Ⅲ类为参照；pH、溶解氧不计超标倍数。",
         f"数据精度：{provenance.weakest(results['precision'])}。",
     ]
+    if "class_source" in results:
+        notes.append("本表为类别报表（无监测值）：水质类别与主要污染指标按报表原样，未计算浓度均值、超标倍数。")
     if (results["precision"] == "synthetic").any():
         notes.append("注意：含示例数据（合成），非真实监测结果，不得作为考核依据。")
     return notes
