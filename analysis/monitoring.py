@@ -227,7 +227,9 @@ def header_key(header: object, aliases: dict[str, str]) -> str | None:
 
 def _stripped(text: pd.Series) -> pd.Series:
     """Text without HTML tags, entities and surrounding spaces."""
-    return text.str.replace(_TAGS, "", regex=True).map(html.unescape, na_action="ignore").str.strip()
+    unescaped = text.str.replace(_TAGS, "", regex=True).map(html.unescape, na_action="ignore")
+    # An all-missing column maps to plain objects, which the .str accessor refuses.
+    return unescaped.astype(text.dtype).str.strip()
 
 
 def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -766,6 +768,9 @@ def read_classes(table: pd.DataFrame, sections: pd.DataFrame | None = None, year
     out = pd.DataFrame({role: _stripped(frame[roles[role]].astype("string")).replace("", pd.NA)
                         for role in ("section_code", "section_name", "river", "district", "level", "main_pollutants")
                         if role in roles})
+    for role in ("section_code", "section_name"):
+        if role not in out:
+            out[role] = pd.Series(pd.NA, index=out.index, dtype="string")
     found = []
     klass = _class_index(frame[roles["class"]])
     given = frame[roles["class"]].astype("string").str.strip()
@@ -775,7 +780,7 @@ def read_classes(table: pd.DataFrame, sections: pd.DataFrame | None = None, year
     target = _class_index(frame[roles["target_class"]]) if "target_class" in roles else pd.Series(pd.NA, index=frame.index, dtype="Int64")
     known = section_table(sections) if sections is not None else None
     if known is not None:
-        key, column = ("code", "section_code") if "section_code" in out else ("name", "section_name")
+        key, column = ("code", "section_code") if out["section_code"].notna().any() else ("name", "section_name")
         attributes = known.dropna(subset=[key]).drop_duplicates(key).set_index(key)
         matched = attributes.reindex(out[column].astype(str))
         target = target.fillna(_class_index(matched["target_class"]).set_axis(frame.index))
@@ -784,9 +789,9 @@ def read_classes(table: pd.DataFrame, sections: pd.DataFrame | None = None, year
                 out[role] = matched[role].to_numpy()
     if "month" in roles:
         month, _why = months(frame[roles["month"]], year)
-        out["period"] = month.fillna("本期")
+        out["period"] = month.fillna("本期").astype("string")
     else:
-        out["period"] = "本期"
+        out["period"] = pd.Series("本期", index=out.index, dtype="string")
     out["year"] = pd.to_numeric(out["period"].str[:4], errors="coerce").fillna(year or np.nan).astype("Int64")
     out["class"] = _class_names(klass, CLASS_NAMES)
     out["status"] = _class_names(klass, STATUS)

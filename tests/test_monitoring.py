@@ -242,3 +242,13 @@ def test_missing_columns_list_the_headers_read(tmp_path):
     result = CliRunner().invoke(main.cli, ["analyze", "water-quality", str(data), "-o", str(tmp_path / "o.xlsx")])
     assert result.exit_code != 0
     assert "headers read: 站名, 时间, 溶解氧" in result.output
+
+
+def test_class_only_report_on_the_water_map():
+    from cqgis.layers import catalog
+    from cqgis.maps import theme_water
+
+    frame, year = theme_water.section_results(catalog.load("sections"), CLASS_REPORT.assign(月份="2025-03"))
+    assert year == "2025"
+    assert frame.set_index("name").loc["朱沱", "class_label"] == "Ⅱ类"
+    assert "报表类别，无监测值" in theme_water._subtitle(year, "class_source" in frame)
