@@ -190,7 +190,8 @@ class Reading:
         Returns
         -------
         list of str
-            E.g. ``2 rows with 站点情况 other than 正常 (rows 5, 9): ...``.
+            E.g. ``column '站点情况': 站点情况 '维护' is not 正常: the row's values
+            are used as given (rows 9, 61; 2 in all)``.
         """
         lines = []
         for (kind, column), found in self.problems.groupby(["kind", "column"], sort=False, dropna=False):

@@ -128,11 +128,15 @@ def _measurement_problems(table: pd.DataFrame, sections: pd.DataFrame, year: int
     from cqgis.analysis.errors import AnalysisError
     from cqgis.geo.validate import Problem
 
-    try:
-        reading = monitoring.read_measurements(table, year)
-    except AnalysisError as exc:
-        return [Problem("unreadable_table", None, None, None, str(exc))]
-    found = pd.concat([reading.problems, monitoring.unmatched_sections(reading.frame, sections)], ignore_index=True)
+    if monitoring.is_class_table(table):
+        found = monitoring.read_classes(table, sections, year).problems
+    else:
+        try:
+            reading = monitoring.read_measurements(table, year)
+        except AnalysisError as exc:
+            return [Problem("unreadable_table", None, None, None, str(exc))]
+        unmatched = monitoring.unmatched_sections(reading.frame, sections)
+        found = pd.concat([reading.problems, unmatched], ignore_index=True)
     return [
         Problem(p.kind, None if pd.isna(p.row) else int(p.row), None if pd.isna(p.column) else str(p.column),
                 None if pd.isna(p.value) else str(p.value), p.message)

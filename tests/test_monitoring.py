@@ -252,3 +252,11 @@ def test_class_only_report_on_the_water_map():
     assert year == "2025"
     assert frame.set_index("name").loc["朱沱", "class_label"] == "Ⅱ类"
     assert "报表类别，无监测值" in theme_water._subtitle(year, "class_source" in frame)
+
+
+def test_validate_a_class_only_report(tmp_path):
+    path = tmp_path / "月报.xlsx"
+    CLASS_REPORT.to_excel(path, index=False)
+    result = CliRunner().invoke(main.cli, ["validate", str(path), "--as", "measurements"])
+    assert result.exit_code == 1
+    assert "row 4, column 本月: '断流' is not a class" in result.output
