@@ -166,14 +166,17 @@ def period_labels(months: pd.Series, period: str) -> pd.Series:
     if period not in PERIODS:
         msg = f"unknown period '{period}': expected one of {', '.join(PERIODS)}"
         raise AnalysisError(msg)
-    index = pd.PeriodIndex(months.astype(str), freq="M")
+    text = months.astype(str)
+    # Each distinct month is parsed once: a long table repeats a few dozen months.
+    distinct = text.unique()
+    index = pd.PeriodIndex(distinct, freq="M")
     if period == "month":
         labels = index.strftime("%Y-%m")
     elif period == "quarter":
         labels = index.asfreq("Q").strftime("%Y-Q%q")
     else:
         labels = index.strftime("%Y")
-    return pd.Series(labels, index=months.index)
+    return text.map(dict(zip(distinct, labels))).set_axis(months.index)
 
 
 def section_table(sections: pd.DataFrame | None) -> pd.DataFrame:

@@ -636,10 +636,35 @@ def write_sheets(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike) ->
     # Checked before the workbook opens: closing a half-built workbook would hide the reason.
     for table in tables.values():
         _check_excel_cells(table, path)
-    with atomic(path) as temp, pd.ExcelWriter(temp, engine="openpyxl") as book:
-        for name, table in tables.items():
-            table.to_excel(book, sheet_name=name[:31], index=False)
+    with atomic(path) as temp:
+        _write_workbook(tables, temp)
     return path
+
+
+def _write_workbook(tables: Mapping[str, pd.DataFrame], temp: Path) -> None:
+    """Write tables as sheets with openpyxl's streaming writer: a bold header row, then the values.
+
+    Rows go straight to the file instead of through a cell object each,
+    which makes a sheet of 150,000 cells several times faster to write
+    than ``DataFrame.to_excel``. Missing values are empty cells.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    # Every sheet is named before any is written: a bad name must not leave a stream half open.
+    named = [(book.create_sheet(name[:31]), table) for name, table in tables.items()]
+    for sheet, table in named:
+        header = [WriteOnlyCell(sheet, value=str(column)) for column in table.columns]
+        for cell in header:
+            cell.font = bold
+        sheet.append(header)
+        columns = [table[column].astype(object).where(table[column].notna(), None).to_numpy() for column in table.columns]
+        for row in zip(*columns):
+            sheet.append(row)
+    book.save(temp)
 
 
 @contextmanager
