@@ -594,14 +594,20 @@ def read_measurements(measurements: pd.DataFrame, year: int | None = None) -> Re
         text = status[odd].astype(str).to_numpy(object)
         found.append(_problems("station_status", rows[odd], roles["status"], text,
                                "站点情况 '" + text + "' is not 正常: the row's values are used as given"))
+    section_codes = _categories(frame.get(roles.get("section_code")), len(frame))
+    section_names = _categories(frame.get(roles.get("section_name")), len(frame))
+    nameless = usable_rows & (section_codes.codes < 0) & (section_names.codes < 0)
+    if nameless.any():
+        found.append(_problems("no_section", rows[nameless], None, None, "no section name or code: the row is not used"))
+        keep = ~nameless[long["position"]]
+        long = {name: array[keep] for name, array in long.items()}
     position = long["position"]
-    months_cat = _categories(month, len(frame))
     tidy = pd.DataFrame(
         copy=False,
         data={
-            "section_code": _categories(frame.get(roles.get("section_code")), len(frame))[position],
-            "section_name": _categories(frame.get(roles.get("section_name")), len(frame))[position],
-            "month": months_cat[position],
+            "section_code": section_codes[position],
+            "section_name": section_names[position],
+            "month": _categories(month, len(frame))[position],
             "item": pd.Categorical.from_codes(long.pop("item"), categories=known),
             "value": long["value"],
             "below_detection": long["below_detection"].astype(bool),

@@ -54,6 +54,7 @@ KINDS: Mapping[str, str] = MappingProxyType({
     "unknown_section": "a section the sections table does not have (close matches listed)",
     "station_status": "a station status (站点情况) other than 正常",
     "no_values": "a row with no usable value: not used",
+    "no_section": "a row with values but no section name or code: not used",
     "not_measured": "cells marked not measured (--) or withheld (*): counted, never zero",
 })
 

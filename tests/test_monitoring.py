@@ -78,6 +78,7 @@ def test_validate_explains_every_row_not_used(tmp_path):
         "重庆市,长江流域,朱沱,03-02 04:00,Ⅱ,12.1,7.5,7500,300,12,abc,0.12,0.08,1.5,0.002,100000,正常",
         "重庆市,长江流域,朱沱,昨天,Ⅱ,12.1,7.5,8,300,12,2,0.12,0.08,1.5,0.002,100000,正常",
         "重庆市,长江流域,朱陀,03-02 08:00,Ⅱ,12.1,7.5,8,300,12,2,0.12,0.08,1.5,0.002,100000,正常",
+        "重庆市,长江流域,,03-02 12:00,Ⅱ,12.1,7.5,8,300,12,2,0.12,0.08,1.5,0.002,100000,正常",
     )
     path = national(tmp_path, rows)
     result = CliRunner().invoke(main.cli, ["validate", str(path), "--as", "measurements", "--year", "2025", "--limit", "100"])
@@ -94,6 +95,7 @@ def test_validate_explains_every_row_not_used(tmp_path):
     assert line("row 4", "维护")
     assert line("row 4", "no usable value")
     assert line("朱陀", "did you mean 朱沱")
+    assert line("row 10", "no section name or code")
     no_year = CliRunner().invoke(main.cli, ["validate", str(path), "--as", "measurements"])
     assert "has no year" in no_year.output and "--year" in no_year.output
 

@@ -185,6 +185,7 @@ READING_NOTES_ZH: Mapping[str, str] = MappingProxyType({
     "impossible_value": "不可能的数值（pH 超出 0～14、溶解氧远超饱和）",
     "station_status": "站点情况非“正常”的行（数据照常使用）",
     "no_values": "无可用数据的行",
+    "no_section": "缺断面名称和编码、未使用的行",
     "unknown_section": "断面表中没有的断面（按河流、无目标评价；名称可能有误）",
 })
 
