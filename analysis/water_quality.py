@@ -33,8 +33,11 @@ of it (0.005). ``ND`` / ``未检出`` take the limit from the table's
 ``detection_limit`` column when there is one; without a limit the value is
 known to be undetected but not how low it is, so it does not enter the
 mean: an item with only such values in a period is left out of the class
-and listed in ``undetected_items``. A blank (also ``-``, ``/``, ``—``) is
-"not measured" and never counts as zero.
+and listed in ``undetected_items``. A blank (also ``-``, ``--``, ``/``,
+``—``) is "not measured" and ``*`` "withheld": neither ever counts as zero.
+Tables are read by :mod:`cqgis.analysis.monitoring` (:func:`tidy` is
+re-exported here); :func:`classify` sums the samples of each section and
+month first, so a year of 4-hourly data costs about as much as monthly data.
 
 Rates
 -----
