@@ -165,15 +165,16 @@ def _notes(results: pd.DataFrame) -> list[str]:
     """Return the lines of the notes sheet: the method, the data's precision and a synthetic-data warning."""
     from cqgis.analysis import provenance
 
-    notes = [
-        "评价依据：GB 3838-2002《地表水环境质量标准》表1；《地表水环境质量评价办法（试行）》（环办〔2011〕22号）。",
-        "先按评价时段求各项目浓度均值，再逐项定类，取最差项目类别为断面水质类别；水温、总氮、粪大肠菌群不参与河流定类。",
-        "低于检出限的数据（如 0.01L、<0.01）按检出限的一半计；空白为未监测，不按零计。",
-        "超标倍数 =（浓度 − 目标类别限值）/ 目标类别限值；无目标的断面以Ⅲ类为参照；pH、溶解氧不计超标倍数。",
-        f"数据精度：{provenance.weakest(results['precision'])}。",
-    ]
+    basis = "评价依据：GB 3838-2002《地表水环境质量标准》表1；《地表水环境质量评价办法（试行）》（环办〔2011〕22号）。"
     if "class_source" in results:
-        notes.append("本表为类别报表（无监测值）：水质类别与主要污染指标按报表原样，未计算浓度均值、超标倍数。")
+        method = ["本表为类别报表（无监测值）：水质类别与主要污染指标按报表原样，未计算浓度均值、超标倍数；达标按报表类别与水质目标比较。"]
+    else:
+        method = [
+            "先按评价时段求各项目浓度均值，再逐项定类，取最差项目类别为断面水质类别；水温、总氮、粪大肠菌群不参与河流定类。",
+            "低于检出限的数据（如 0.01L、<0.01）按检出限的一半计；空白、--（未监测）和 *（未公布）不计入，不按零计。",
+            "超标倍数 =（浓度 − 目标类别限值）/ 目标类别限值；无目标的断面以Ⅲ类为参照；pH、溶解氧不计超标倍数。",
+        ]
+    notes = [basis, *method, f"数据精度：{provenance.weakest(results['precision'])}。"]
     if (results["precision"] == "synthetic").any():
         notes.append("注意：含示例数据（合成），非真实监测结果，不得作为考核依据。")
     return notes
@@ -181,7 +182,7 @@ def _notes(results: pd.DataFrame) -> list[str]:
 
 #: How the notes sheet names each kind of cell or row the reading left out.
 READING_NOTES_ZH: Mapping[str, str] = MappingProxyType({
-    "not_measured": "未监测（--、空白）或未公布（*）的数据",
+    "not_measured": "标为未监测（--）或未公布（*）的数据",
     "impossible_value": "不可能的数值（pH 超出 0～14、溶解氧远超饱和）",
     "station_status": "站点情况非“正常”的行（数据照常使用）",
     "no_values": "无可用数据的行",
