@@ -661,7 +661,10 @@ def _write_workbook(tables: Mapping[str, pd.DataFrame], temp: Path) -> None:
         for cell in header:
             cell.font = bold
         sheet.append(header)
-        columns = [table[column].astype(object).where(table[column].notna(), None).to_numpy() for column in table.columns]
+        columns = [
+            values.astype(object).where(values.notna(), None).to_numpy()
+            for values in (table.iloc[:, i] for i in range(table.shape[1]))
+        ]
         for row in zip(*columns):
             sheet.append(row)
     book.save(temp)
