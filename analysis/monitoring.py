@@ -505,6 +505,12 @@ def _item_cells(frame: pd.DataFrame, roles: dict[str, str]) -> tuple[Iterable[tu
     return cells, duplicates
 
 
+def _impossible_message(text: str, code: str) -> str:
+    if code == "do":
+        return f"dissolved oxygen '{text}' mg/L is far above saturation (at most {DO_MAX:g} mg/L): not used"
+    return f"pH '{text}' is outside {PH_RANGE[0]:g}-{PH_RANGE[1]:g}: not used"
+
+
 def _impossible(codes: pd.Series, values: np.ndarray) -> np.ndarray:
     ph = codes.eq("ph").to_numpy() & ((values < PH_RANGE[0]) | (values > PH_RANGE[1]))
     return ph | (codes.eq("do").to_numpy() & (values > DO_MAX))
@@ -572,7 +578,7 @@ def read_measurements(measurements: pd.DataFrame, year: int | None = None) -> Re
         value = parsed["value"].to_numpy()
         impossible = (state == VALUE) & _impossible(codes, value)
         state = np.where(impossible, IMPOSSIBLE, state)
-        found.append(_cell_problems(frame, column, rows, state))
+        found.append(_cell_problems(frame, column, rows, state, codes))
         use = (state == VALUE) & codes.isin(known).to_numpy()
         usable_rows |= use
         positions = np.flatnonzero(use)
@@ -621,8 +627,11 @@ def read_measurements(measurements: pd.DataFrame, year: int | None = None) -> Re
     return Reading(tidy, problems.astype({"row": "Int64"}))
 
 
-def _cell_problems(frame: pd.DataFrame, column: object, rows: np.ndarray, state: np.ndarray) -> pd.DataFrame:
-    """Problems of one item column: unreadable and impossible cells by row, and counts of -- and *."""
+def _cell_problems(frame: pd.DataFrame, column: object, rows: np.ndarray, state: np.ndarray, codes: pd.Series) -> pd.DataFrame:
+    """Problems of one item column: unreadable and impossible cells by row, and counts of -- and *.
+
+    ``codes`` is the column's item, or each row's item in a long table.
+    """
     raw = frame[column]
     out = []
     for kind, states in (("unreadable_value", (UNREADABLE, NEGATIVE)), ("impossible_value", (IMPOSSIBLE,))):
@@ -630,7 +639,8 @@ def _cell_problems(frame: pd.DataFrame, column: object, rows: np.ndarray, state:
         if bad.any():
             text = _stripped(raw[bad].astype(str)).to_numpy(object)
             if kind == "impossible_value":
-                messages = [f"'{t}' is not possible for this item (pH 0-14, dissolved oxygen up to {DO_MAX:g} mg/L): not used" for t in text]
+                items = np.broadcast_to(codes.to_numpy(object), len(state))[bad]
+                messages = [_impossible_message(t, code) for t, code in zip(text, items)]
             else:
                 messages = [_cell_message(t, s) for t, s in zip(text, state[bad])]
             out.append(_problems(kind, rows[bad], column, text, messages))
@@ -640,7 +650,7 @@ def _cell_problems(frame: pd.DataFrame, column: object, rows: np.ndarray, state:
     if dashes or stars:
         out.append(_problems(
             "not_measured", [pd.NA], column, None,
-            f"{dashes} cells not measured (-- or similar) and {stars} withheld (*): left out, never counted as zero",
+            f"cells not measured (--): {dashes}; withheld (*): {stars}; left out, never counted as zero",
         ))
     return pd.concat(out, ignore_index=True) if out else _problems("not_measured", [], None, None, [])
 

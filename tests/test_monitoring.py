@@ -48,7 +48,7 @@ def test_national_export_reads_as_it_comes(tmp_path, encoding):
     assert frame.loc[(frame["item"] == "nh3n") & frame["below_detection"], "concentration"].tolist() == [0.0125]
     problems = reading.problems.set_index("kind")
     counted = problems.loc["not_measured"].set_index("column").loc["溶解氧(mg/L)", "message"]
-    assert counted.startswith("1 cells not measured") and "1 withheld" in counted
+    assert counted.startswith("cells not measured (--): 1; withheld (*): 1;")
     assert problems.loc["station_status", "row"] == 4
     assert "维护" in problems.loc["station_status", "message"]
     assert problems.loc["no_values", "row"] == 4
@@ -64,7 +64,7 @@ def test_times_without_a_year_need_one(tmp_path):
     assert not (tmp_path / "o.xlsx").exists()
     done = CliRunner().invoke(main.cli, [*args, "--year", "2025", "--period", "month"])
     assert done.exit_code == 0, done.output
-    assert "1 withheld (*)" in done.output and "维护" in done.output
+    assert "withheld (*): 1;" in done.output and "维护" in done.output
     results = pd.read_excel(tmp_path / "o.xlsx", sheet_name=None)
     row = results["断面评价结果"].iloc[0]
     assert (row["断面名称"], row["评价时段"], row["溶解氧均值"]) == ("朱沱", "2025-03", 9.0)
@@ -88,8 +88,8 @@ def test_validate_explains_every_row_not_used(tmp_path):
     def line(*words):
         return [x for x in lines if all(w in x for w in words)]
 
-    assert line("row 6", "pH(无量纲)", "'15' is not possible")
-    assert line("row 7", "溶解氧(mg/L)", "'7500' is not possible")
+    assert line("row 6", "pH(无量纲)", "pH '15' is outside 0-14")
+    assert line("row 7", "溶解氧(mg/L)", "dissolved oxygen '7500' mg/L is far above saturation")
     assert line("row 7", "高锰酸盐指数(mg/L)", "cannot read 'abc'")
     assert line("row 8", "监测时间", "cannot read '昨天' as a month")
     assert line("row 4", "维护")

@@ -199,7 +199,7 @@ def _reading_notes(reading: Reading) -> list[str]:
         if not len(found):
             continue
         if kind == "not_measured":
-            counts = found["message"].astype(str).str.extract(r"^(\d+) cells.*?(\d+) withheld").astype(int).sum()
+            counts = found["message"].astype(str).str.extract(r"\(--\): (\d+); withheld \(\*\): (\d+)").astype(int).sum()
             notes.append(f"{label}：未监测 {counts[0]} 个、未公布 {counts[1]} 个，均不计入均值，不按零计。")
         else:
             notes.append(f"{label}：{len(found)} 处，行号见命令输出或 cqgis validate --as measurements。")
