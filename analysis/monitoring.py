@@ -422,11 +422,12 @@ def is_measurement_column(header: object) -> bool:
     return any(header_key(header, aliases) for aliases in (ID_ALIASES, ITEM_ALIASES, CLASS_ALIASES))
 
 
-def has_sections_and_times(table: pd.DataFrame) -> bool:
-    """Whether ``table`` has a section column and a time column, or is a class-only table."""
+def is_complete(table: pd.DataFrame) -> bool:
+    """Whether ``table`` has section, time and item columns (or item and value), or is a class-only table."""
     roles = _roles(table)
     sections = "section_code" in roles or "section_name" in roles
-    return (sections and "month" in roles) or is_class_table(table)
+    items = ("item" in roles and "value" in roles) or any(header_key(c, ITEM_ALIASES) for c in table.columns)
+    return (sections and "month" in roles and items) or is_class_table(table)
 
 
 def _roles(frame: pd.DataFrame) -> dict[str, str]:
@@ -439,7 +440,7 @@ def _roles(frame: pd.DataFrame) -> dict[str, str]:
 
 
 def _headers(frame: pd.DataFrame) -> str:
-    return ", ".join(str(c) for c in frame.columns)
+    return ", ".join(str(c) for c in frame.columns if c != "_row")
 
 
 def _problems(kind: str, rows: np.ndarray, column: object, values: object, messages: object) -> pd.DataFrame:

@@ -244,6 +244,9 @@ def test_missing_columns_list_the_headers_read(tmp_path):
     result = CliRunner().invoke(main.cli, ["analyze", "water-quality", str(data), "-o", str(tmp_path / "o.xlsx")])
     assert result.exit_code != 0
     assert "headers read: 站名, 时间, 溶解氧" in result.output
+    data.write_text("断面名称,监测时间,电导率\n朱沱,2025-03,300\n", encoding="utf-8")
+    result = CliRunner().invoke(main.cli, ["analyze", "water-quality", str(data), "-o", str(tmp_path / "o.xlsx")])
+    assert "no water-quality items found" in result.output and "headers read: 断面名称, 监测时间, 电导率" in result.output
 
 
 def test_class_only_report_on_the_water_map():

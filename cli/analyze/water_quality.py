@@ -118,7 +118,7 @@ def _inputs(measurements: str, sections_path: Path | None, sheet: str | None) ->
         table = catalog.load("measurements")
     else:
         table = wq.read_table(Path(measurements), sheet, columns=monitoring.is_measurement_column)
-        if not monitoring.has_sections_and_times(table):
+        if not monitoring.is_complete(table):
             # Read every column again, so that the message says which headers the file has.
             table = wq.read_table(Path(measurements), sheet)
         if "source" not in table and "来源" not in table:
