@@ -59,7 +59,8 @@ CLASS_ONLY_NOTE = (
 @click.option(
     "--year",
     type=click.IntRange(1900, 2199),
-    help="Year of monitoring times written without one (the national automatic-station release shows MM-DD HH:MM).",
+    help="Year of monitoring times written without one (the national automatic-station release shows MM-DD HH:MM), "
+    "or of a class-only monthly report.",
 )
 @click.option(
     "-o", "--output", required=True, type=click.Path(path_type=Path), help="XLSX workbook to write."
@@ -75,7 +76,9 @@ def water_quality(
     0.01L, <0.01, ND and 未检出 are read as below detection; --, * and blanks
     are not measured (counted and reported, never zero). The national
     automatic-station release (GBK CSV, units in the headers, 站点情况) reads
-    as it comes. Give the word `default` for the embedded synthetic example.
+    as it comes. A monthly report of classes without values (断面名称, 本月 or
+    监测结果, 水域功能, 主要污染指标) gives classes, compliance and rates as
+    reported. Give the word `default` for the embedded synthetic example.
     """
     if output.suffix.lower() != ".xlsx":
         msg = f"output must be an .xlsx workbook, got {output.name}"
