@@ -281,8 +281,11 @@ def parse_cells(cells: pd.Series, detection_limit: pd.Series | float | None = No
     value, state = np.append(value, np.nan)[codes], np.append(state, np.int8(NOT_MEASURED))[codes]
     below_rows = np.append(below.to_numpy(), False)[codes]
     cell_limit = np.append(limit.to_numpy(float), np.nan)[codes]
-    given = pd.Series(detection_limit, index=cells.index, dtype=float) if detection_limit is not None else np.nan
-    given = pd.to_numeric(given, errors="coerce") if isinstance(given, pd.Series) else given
+    if isinstance(detection_limit, pd.Series):
+        # A limit column of text (a CSV) reads like the cells; one that is no number gives no limit.
+        given = pd.to_numeric(detection_limit, errors="coerce").to_numpy(float)
+    else:
+        given = np.nan if detection_limit is None else float(detection_limit)
     limits = np.where(below_rows & np.isnan(cell_limit), given, cell_limit)
     return pd.DataFrame(
         {"value": value, "below_detection": below_rows, "detection_limit": limits, "state": state}, index=cells.index

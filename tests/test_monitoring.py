@@ -265,3 +265,20 @@ def test_validate_a_class_only_report(tmp_path):
     result = CliRunner().invoke(main.cli, ["validate", str(path), "--as", "measurements"])
     assert result.exit_code == 1
     assert "row 4, column 本月: '断流' is not a class" in result.output
+
+
+def test_a_long_table_read_as_text_takes_its_detection_limits():
+    long = pd.DataFrame(
+        {
+            "断面编码": ["R1"] * 3,
+            "监测时间": ["2025-03"] * 3,
+            "监测项目": ["氨氮", "总磷", "砷"],
+            "监测值": ["ND", "ND", "0.002"],
+            "检出限": ["0.025", "?", ""],
+        },
+        dtype="str",
+    )
+    frame = wq.tidy(long).set_index("item")
+    assert frame.loc["nh3n", "concentration"] == 0.0125
+    assert pd.isna(frame.loc["tp", "detection_limit"]) and frame.loc["tp", "below_detection"]
+    assert frame.loc["as", "value"] == 0.002
