@@ -11,8 +11,6 @@ import click
 from cqgis.cli.errors import OptionError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from cqgis.geo.validate import Problem, Report
 
 
@@ -47,6 +45,11 @@ if TYPE_CHECKING:
     type=click.Path(path_type=Path),
     help="With --as: a YAML file of 'header: field' pairs.",
 )
+@click.option(
+    "--year",
+    type=click.IntRange(1900, 2199),
+    help="With --as measurements: year of monitoring times written without one (MM-DD HH:MM).",
+)
 @click.option("--limit", default=50, show_default=True, help="Problem lines to print.")
 def validate(
     input_path: Path,
@@ -58,6 +61,7 @@ def validate(
     as_layer: str | None,
     pairs: tuple[str, ...],
     map_file: Path | None,
+    year: int | None,
     limit: int,
 ) -> None:
     """Check INPUT and print every problem with its row and column.
@@ -79,7 +83,7 @@ def validate(
                 input_path, crs=crs, layer=layer, lon=lon, lat=lat, id_column=id_column
             )
         else:
-            report = _as_layer(input_path, as_layer, pairs, map_file, crs, layer, lon, lat)
+            report = _as_layer(input_path, as_layer, pairs, map_file, crs, layer, lon, lat, year)
     except ReadError as exc:
         # Nothing could be checked: that is a usage error, not a finding.
         msg = str(exc)
@@ -97,8 +101,10 @@ def _as_layer(
     sheet: str | None,
     lon: str | None,
     lat: str | None,
+    year: int | None = None,
 ) -> Report:
     """Check ``path`` as a replacement for layer ``name``, its headers mapped by ``map_file`` then ``pairs``."""
+    from cqgis.geo import validate as validation
     from cqgis.layers import catalog, user
 
     layer = catalog.module(name)
@@ -108,18 +114,31 @@ def _as_layer(
     deps = {dependency: catalog.load(dependency) for dependency in layer.DEPENDS}
     report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat)
     if name == "measurements":
-        report.problems += _measurement_problems(report.frame)
+        report.problems = validation.ordered(
+            report.problems + _measurement_problems(report.frame, deps["sections"], year)
+        )
     return report
 
 
-def _measurement_problems(table: pd.DataFrame) -> list[Problem]:
-    """Check a monitoring table with the water-quality reader, which stops at the first bad cell."""
-    from cqgis.analysis import water_quality
+def _measurement_problems(table: pd.DataFrame, sections: pd.DataFrame, year: int | None) -> list[Problem]:
+    """Every cell and row of a monitoring table the water-quality reader will not use, and unknown sections."""
+    import pandas as pd
+
+    from cqgis.analysis import monitoring
     from cqgis.analysis.errors import AnalysisError
     from cqgis.geo.validate import Problem
 
-    try:
-        water_quality.tidy(table)
-    except AnalysisError as exc:
-        return [Problem("unreadable_table", None, None, None, str(exc))]
-    return []
+    if monitoring.is_class_table(table):
+        found = monitoring.read_classes(table, sections, year).problems
+    else:
+        try:
+            reading = monitoring.read_measurements(table, year)
+        except AnalysisError as exc:
+            return [Problem("unreadable_table", None, None, None, str(exc))]
+        unmatched = monitoring.unmatched_sections(reading.frame, sections)
+        found = pd.concat([reading.problems, unmatched], ignore_index=True)
+    return [
+        Problem(p.kind, None if pd.isna(p.row) else int(p.row), None if pd.isna(p.column) else str(p.column),
+                None if pd.isna(p.value) else str(p.value), p.message)
+        for p in found.itertuples(index=False)
+    ]

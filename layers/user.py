@@ -262,8 +262,7 @@ def load(
     if getattr(layer, "RAW_USER_TABLE", False):
         # The layer's own reader parses and checks these tables (see the layer's docstring).
         report = _table_report(path, sheet, text=True)
-        report.frame = credit(report.frame, path)
-        report.frame.attrs[io.ROW_NUMBERS] = tuple(int(row) for row in report.row_numbers)
+        report.frame = _numbered(credit(report.frame, path), report.row_numbers)
         return report
     table_like = schema.geometry_type is None
     report = validation.validate_file(path, crs=crs, layer=sheet, lon=lon, lat=lat) if not table_like else _table_report(path, sheet)
@@ -285,10 +284,14 @@ def load(
     complete = getattr(layer, "complete", None)
     if complete is not None and deps is not None:
         frame = complete(frame, deps)
-    report.frame = schema.conform(frame)
     # Analyses on the layer can still name rows as the user's spreadsheet does.
-    report.frame.attrs[io.ROW_NUMBERS] = tuple(int(row) for row in report.row_numbers)
+    report.frame = _numbered(schema.conform(frame), report.row_numbers)
     return report
+
+
+def _numbered(frame: pd.DataFrame, rows: Sequence[int]) -> pd.DataFrame:
+    """Return ``frame`` indexed by the user's row numbers (see :func:`cqgis.geo.io.row_numbers`)."""
+    return frame.set_axis(pd.Index(rows, name=io.ROW_INDEX))
 
 
 def normalise_values(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
