@@ -772,12 +772,12 @@ def read_classes(table: pd.DataFrame, sections: pd.DataFrame | None = None, year
         ``frame``: one row per section with ``section_code``,
         ``section_name``, ``river``, ``district``, ``level``, ``period``
         (the month, else ``本期``), ``year``, ``class``, ``status``,
-        ``target_class``, ``meets_target``, ``reference_class``,
-        ``exceedances`` (empty), ``main_pollutants``, ``class_source``,
+        ``target_class``, ``meets_target``, ``exceedances`` and
+        ``target_exceedances`` (empty), ``main_pollutants``, ``class_source``,
         ``precision``, ``source``. ``problems``: unreadable classes and
         targets, by row (the section is then not assessed).
     """
-    from cqgis.analysis.water_quality import CLASS_NAMES, DEFAULT_REFERENCE, STATUS, section_table
+    from cqgis.analysis.water_quality import CLASS_NAMES, STATUS, section_table
 
     rows = io.row_numbers(table)
     frame = table.reset_index(drop=True)
@@ -818,8 +818,9 @@ def read_classes(table: pd.DataFrame, sections: pd.DataFrame | None = None, year
     out["status"] = _class_names(klass, STATUS)
     out["target_class"] = _class_names(target, CLASS_NAMES)
     out["meets_target"] = pd.Series(klass <= target, dtype="boolean")
-    out["reference_class"] = _class_names(target.fillna(DEFAULT_REFERENCE), CLASS_NAMES)
+    # A report gives classes, not values: no multiple of any kind can be computed.
     out["exceedances"] = ""
+    out["target_exceedances"] = ""
     out["main_pollutants"] = out.get("main_pollutants", pd.Series("", index=out.index)).fillna("")
     out["class_source"] = "报表类别（无监测值）"
     out["precision"] = "approximate"

@@ -124,7 +124,7 @@ def _inputs(measurements: str, sections_path: Path | None, sheet: str | None) ->
         if not monitoring.is_complete(table):
             # Read every column again, so that the message says which headers the file has.
             table = wq.read_table(Path(measurements), sheet)
-        table = _credited(table, Path(measurements), wq.ID_ALIASES)
+        table = _credited(table, Path(measurements), monitoring.ID_ALIASES)
     sections = _credited(wq.read_table(sections_path), sections_path, wq.SECTION_ALIASES) if sections_path else catalog.load("sections")
     if sections_path and sections.empty:
         msg = (
@@ -137,9 +137,10 @@ def _inputs(measurements: str, sections_path: Path | None, sheet: str | None) ->
 
 def _credited(table: pd.DataFrame, path: Path, aliases: Mapping[str, str]) -> pd.DataFrame:
     """Name the file in every source of a user's table and make unknown precision approximate, in the columns it uses."""
+    from cqgis.analysis.monitoring import header_key
     from cqgis.layers import user
 
-    spelled = {aliases.get(str(c).strip().lower()): c for c in reversed(table.columns)}
+    spelled = {header_key(c, aliases): c for c in reversed(table.columns)}
     return user.credit(
         table, path, source_column=spelled.get("source", "source"), precision_column=spelled.get("precision", "precision")
     )
