@@ -1,8 +1,10 @@
 """Benchmark GCJ-02 -> WGS84 on 1,000,000 points: cqgis's vectorised inverse against a per-point loop.
 
-Both sides run the same algorithm (the published GCJ-02 forward formula,
-inverted by fixed-point iteration to the same tolerance); the loop uses the
-``math`` module one point at a time, the way the usual snippets do.
+Both sides invert the published GCJ-02 forward formula to the same tolerance.
+The loop does it the way the usual snippets do: fixed-point iteration with
+the ``math`` module, one point at a time. cqgis takes Newton steps with the
+formula's analytic Jacobian on whole arrays (two evaluations per point
+instead of about five, see :func:`cqgis.geo.crs._gcj_backward`).
 Prints the two times, their ratio (goal >= 50x) and the worst round-trip error.
 """
 

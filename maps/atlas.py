@@ -113,7 +113,7 @@ THUMBNAIL_PIXELS = 480
 #: Where the theme PDFs' page images go, and their width in pixels (a
 #: little over the 889 the pages showed when resampled from the full PNGs).
 BOOK_IMAGES_DIR = f"{PAGES_DIR}/book"
-BOOK_IMAGE_PIXELS = 1100
+BOOK_IMAGE_PIXELS = 900
 #: Manifest of item keys, for skipping unchanged items.
 MANIFEST = ".atlas-manifest.json"
 #: The index page.
