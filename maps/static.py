@@ -223,15 +223,15 @@ def nice_length(limit_m: float) -> float:
 def _metric_bounds(
     bounds: tuple[float, float, float, float], metric: pyproj.CRS
 ) -> tuple[float, float, float, float]:
-    transformer = pyproj.Transformer.from_crs(config.STORAGE_CRS, metric, always_xy=True)
-    return transformer.transform_bounds(*bounds, densify_pts=21)
+    return crs.transformer(config.STORAGE_CRS, metric).transform_bounds(*bounds, densify_pts=21)
 
 
 def _draw_layer(axes, layer: LayerSpec, metric: pyproj.CRS, tolerance: float) -> None:
     drawable = layer.drawable()
     if not len(drawable):
         return
-    geometry = drawable.geometry.simplify(tolerance).to_crs(metric)
+    simplified = shapely.simplify(drawable.geometry.to_numpy(), tolerance)
+    geometry = gpd.GeoSeries(crs.project(simplified, drawable.crs, metric), index=drawable.index, crs=metric)
     colors = layer.feature_colors(drawable)
     if layer.kind == "polygon":
         geometry.plot(
@@ -314,8 +314,7 @@ def _north_arrow(
 ) -> None:
     lon = (bounds[0] + bounds[2]) / 2
     lat = (bounds[1] + bounds[3]) / 2
-    transformer = pyproj.Transformer.from_crs(config.STORAGE_CRS, metric, always_xy=True)
-    x, y = transformer.transform([lon, lon], [lat, lat + 0.01])
+    x, y = crs.transformer(config.STORAGE_CRS, metric).transform([lon, lon], [lat, lat + 0.01])
     angle = math.atan2(x[1] - x[0], y[1] - y[0])
     xmin, ymin, xmax, ymax = extent
     length = 0.07 * (ymax - ymin)

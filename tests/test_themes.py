@@ -210,7 +210,7 @@ def test_render_refuses_unknown_outputs(tmp_path):
 def test_render_item_writes_every_format_of_an_atlas_item(tmp_path, layer_cache):
     item = SimpleNamespace(
         theme="parks", focus=("district", "永川区"), paths=(tmp_path / "a.png", tmp_path / "a.html"),
-        settings=settings,
+        settings=settings, inputs="",
     )
     assert themes.render_item(item) == item.paths
     assert "永川区 · 绿色园区与园区循环化改造" in (tmp_path / "a.html").read_text(encoding="utf-8")
