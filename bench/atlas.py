@@ -128,7 +128,7 @@ def main() -> None:
             rest = total - parts["maps"] - parts["pdf"]
             print(
                 f"  {label}: {total:6.1f} s = maps {parts['maps']:5.1f} s "
-                f"({parts['maps'] / len(DISTRICTS):.2f} s per map) + PDF {parts['pdf']:4.1f} s + rest {rest:4.1f} s"
+                f"({parts['maps'] / len(DISTRICTS):.2f} s wall per map) + PDF {parts['pdf']:4.1f} s + rest {rest:4.1f} s"
             )
         print(f"  speed-up of 2 workers over 1: {one / two:.2f}x (goal >= 1.7x)")
         print(f"  outputs byte-identical for 1 and 2 workers: {same}")

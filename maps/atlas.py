@@ -110,8 +110,8 @@ PAGES_DIR = ".atlas-pages"
 #: Where the index's thumbnails go, and their width in pixels (twice the shown width, for sharp screens).
 THUMBS_DIR = f"{PAGES_DIR}/thumbs"
 THUMBNAIL_PIXELS = 480
-#: Where the theme PDFs' page images go, and their width in pixels (a
-#: little over the 889 the pages showed when resampled from the full PNGs).
+#: Where the theme PDFs' page images go, and their width in pixels (about
+#: the 889 the pages showed when matplotlib resampled the full PNGs).
 BOOK_IMAGES_DIR = f"{PAGES_DIR}/book"
 BOOK_IMAGE_PIXELS = 900
 #: Manifest of item keys, for skipping unchanged items.
@@ -1221,12 +1221,12 @@ def run_atlas(
         }
         write_manifest(root, manifest)
     outcomes = tuple(done[item.ident] for item in items)
-    books, book_failures = _write_books(config, outcomes, keys, manifest, force)
-    write_manifest(root, manifest)
     for outcome in outcomes:
         # Drawn items have theirs already; skipped ones may predate them.
         if outcome.status != FAILED:
             write_previews(outcome.item)
+    books, book_failures = _write_books(config, outcomes, keys, manifest, force)
+    write_manifest(root, manifest)
     index = root / INDEX
     text = index_html(config.title, _sections(outcomes, {theme for theme, _ in book_failures}))
     with atomic(index) as temp:
