@@ -126,7 +126,9 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
         Districts, rivers, the cross-border and failing sections, and the
         sections by class.
     """
-    sections, year = section_results(layers["sections"], layers["measurements"])
+    sections, year = layers.derived(
+        "water.section_results", lambda: section_results(layers["sections"], layers["measurements"])
+    )
     shown = focus.keep(sections)
     unmet = shown[shown["compliance"] == UNMET]
     cross = shown[shown["cross_border"].astype("boolean").fillna(False).to_numpy()]
