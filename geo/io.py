@@ -145,6 +145,17 @@ FIXED_GDAL_DATE = "2000-01-01T00:00:00Z"
 #: ``frame.attrs`` key holding the number the user knows each row by (see :func:`row_numbers`).
 ROW_NUMBERS = "cqgis.row_numbers"
 
+#: Rows of a table searched for its header when none is given (see :func:`find_header_row`).
+HEADER_SEARCH_ROWS = 30
+#: Header words marking a column of dates, whose Excel serial day numbers are read as dates.
+DATE_HEADER_WORDS = ("日期", "时间", "年月", "date", "time")
+# Excel serial days of 1950-01-01 and 2100-01-01: a date column's numbers between them are days.
+_EXCEL_SERIAL_RANGE = (18264, 73051)
+_EXCEL_EPOCH = "1899-12-30"
+# Cells kept as text in a column of numbers: ids with leading zeros, and
+# digit strings longer than a float's 15 significant digits keep.
+_KEEP_AS_TEXT = r"[+-]?(?:0\d|\d{16})"
+
 # Encodings tried, strictly and in order, for text without a declared one.
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 _DBF_ENCODINGS = ("utf-8", "gb18030")
@@ -162,6 +173,7 @@ def read(
     crs: str | int | pyproj.CRS | None = None,
     lon: str | None = None,
     lat: str | None = None,
+    header_row: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read any file cqgis understands into a WGS84 GeoDataFrame, chosen by extension.
 
@@ -177,6 +189,8 @@ def read(
         file's own CRS for vector files, WGS84 for tables.
     lon, lat : str, optional
         Coordinate columns of a table (see :func:`read_table`).
+    header_row : int, optional
+        A table's header row, from 1 (see :func:`read_rows`); default: found.
 
     Returns
     -------
@@ -194,9 +208,11 @@ def read(
     path = _existing(path)
     fmt = _read_format(path)
     if fmt.is_table:
-        return read_table(path, lon=lon, lat=lat, crs="wgs84" if crs is None else crs, sheet=layer)
-    if lon is not None or lat is not None:
-        msg = f"{path.name} is a {fmt.label} file: --lon/--lat apply only to CSV and Excel tables"
+        return read_table(
+            path, lon=lon, lat=lat, crs="wgs84" if crs is None else crs, sheet=layer, header_row=header_row
+        )
+    if lon is not None or lat is not None or header_row is not None:
+        msg = f"{path.name} is a {fmt.label} file: --lon, --lat and --header-row apply only to CSV and Excel tables"
         raise ReadError(msg)
     return read_vector(path, layer=layer, crs=crs)
 
@@ -323,11 +339,25 @@ def iter_features(
     return stream()
 
 
-def read_rows(path: str | os.PathLike, sheet: str | None = None, text: bool = False) -> pd.DataFrame:
+def read_rows(
+    path: str | os.PathLike,
+    sheet: str | None = None,
+    text: bool = False,
+    header_row: int | None = None,
+) -> pd.DataFrame:
     """Read a CSV or Excel table as it is, its rows labelled as the spreadsheet numbers them.
 
-    The header is row 1, so the first data row is labelled 2; rows with every
-    cell blank are dropped (their numbers are skipped, not reused).
+    Title rows above the header are skipped: the header is the row given, or
+    the one :func:`find_header_row` finds. A blank header cell under a
+    cell merged over several rows takes that cell's name; columns with
+    neither a header nor a value are dropped. Rows with every cell blank
+    are dropped (their numbers are skipped, not reused).
+
+    Without ``text``, a column becomes numeric only when every cell is a
+    number and none is written with a leading zero (``00123``, ``0500103``)
+    or with more digits than a float keeps, so ids stay text; in a column
+    whose header names a date or time (:data:`DATE_HEADER_WORDS`), Excel
+    serial day numbers (45717) become dates.
 
     Parameters
     ----------
@@ -338,38 +368,214 @@ def read_rows(path: str | os.PathLike, sheet: str | None = None, text: bool = Fa
     text : bool
         Keep every CSV cell as text (``0.01L``, codes with leading zeros)
         and every Excel cell as Excel typed it, instead of inferring column types.
+    header_row : int, optional
+        Spreadsheet row (from 1) holding the column headers; default: found.
 
     Returns
     -------
     pandas.DataFrame
-        The cells, untouched: no coordinate is parsed or converted.
-        The index and ``attrs[ROW_NUMBERS]`` hold the row numbers.
+        The cells, untouched but for the typing above: no coordinate is
+        parsed or converted. The index and ``attrs[ROW_NUMBERS]`` hold the
+        row numbers.
 
     Raises
     ------
     ReadError
-        Missing, undecodable or non-table file, or an unknown sheet.
+        Missing, empty, undecodable or non-table file, an unknown sheet, a
+        header row outside the table, two columns with the same header, or
+        no data rows under the header.
     """
     path = _existing(path)
     fmt = _read_format(path)
     if not fmt.is_table:
         msg = f"{path.name} is a {fmt.label} file, not a table: read it with read_vector"
         raise ReadError(msg)
+    where = path.name
     if fmt.kind == "excel":
-        data = _read_excel(path, fmt, sheet, text)
+        raw, where = _read_excel(path, fmt, sheet)
     elif sheet is not None:
         msg = f"{path.name} is a CSV table and has no sheets; sheets exist only in Excel workbooks"
         raise ReadError(msg)
     else:
-        data = _read_csv(path, text)
-    # Label rows as the spreadsheet numbers them, before blank rows go.
-    data.index = range(2, len(data) + 2)
+        raw = _read_csv(path)
+    data = _under_header(raw, _header_position(raw, header_row, path), path)
     if text:
         # Cells of spaces are as blank as empty ones: not measured, never zero.
         data = data.mask(data.map(lambda cell: isinstance(cell, str) and not cell.strip()))
     data = data.dropna(how="all")
+    if data.empty:
+        msg = f"{where} has a header row ({', '.join(map(str, data.columns))}) but no data rows under it"
+        raise ReadError(msg)
+    if not text:
+        data = data.apply(_typed_column)
     data.attrs[ROW_NUMBERS] = tuple(data.index)
     return data
+
+
+def find_header_row(raw: pd.DataFrame) -> int:
+    """Return the position of a raw table's header row, skipping title and unit rows above it.
+
+    The header is the first of the first :data:`HEADER_SEARCH_ROWS` rows
+    that fills more than half of the table's width and whose cells are all
+    names: text that is not a number. A title (one cell, often merged across
+    the sheet), a unit line or a group row of merged cells above the header
+    fills too little of the width; a data row holds numbers. When no row
+    qualifies, the first row with a cell is the header.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The sheet's cells without a header (``header=None``): text for CSV,
+        as Excel typed them for workbooks.
+
+    Returns
+    -------
+    int
+        Position (from 0) of the header row in ``raw``.
+    """
+    import numpy as np
+
+    sample = raw.iloc[:HEADER_SEARCH_ROWS]
+    filled = sample.map(_is_filled).to_numpy(dtype=bool)
+    names = sample.map(_is_name).to_numpy(dtype=bool)
+    counts = filled.sum(axis=1)
+    if not counts.any():
+        return 0
+    qualifies = (counts * 2 > counts.max()) & (names.sum(axis=1) == counts)
+    return int(np.argmax(qualifies)) if qualifies.any() else int(np.argmax(counts > 0))
+
+
+def excel_serial_dates(values: pd.Series) -> pd.Series | None:
+    """Return a column of Excel serial day numbers (45717 = 2025-03-01) as dates, or None when it is not one.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        A column's cells.
+
+    Returns
+    -------
+    pandas.Series or None
+        Dates (``datetime64``) when every non-blank cell is a number of days
+        between 1950 and 2100 in Excel's count; None otherwise.
+    """
+    import pandas as pd
+
+    numbers = pd.to_numeric(values, errors="coerce")
+    present = values.notna()
+    if not present.any() or numbers[present].isna().any():
+        return None
+    low, high = _EXCEL_SERIAL_RANGE
+    if not numbers[present].between(low, high).all():
+        return None
+    return pd.to_datetime(numbers, unit="D", origin=_EXCEL_EPOCH)
+
+
+def _is_filled(cell: object) -> bool:
+    import pandas as pd
+
+    if isinstance(cell, str):
+        return bool(cell.strip())
+    return not pd.isna(cell)
+
+
+def _is_name(cell: object) -> bool:
+    """Whether a cell reads as a column name: text that is not a number."""
+    if not isinstance(cell, str) or not cell.strip():
+        return False
+    try:
+        float(cell.replace(",", ""))
+    except ValueError:
+        return True
+    return False
+
+
+def _header_position(raw: pd.DataFrame, header_row: int | None, path: Path) -> int:
+    """Return the position of the header in ``raw``: the row the user gave (from 1), or the one found."""
+    if raw.empty:
+        msg = f"{path.name} is empty: it has no header row and no data"
+        raise ReadError(msg)
+    if header_row is None:
+        return find_header_row(raw)
+    if not 1 <= header_row <= len(raw):
+        msg = f"{path.name}: --header-row {header_row} is outside the table, which has rows 1 to {len(raw)}"
+        raise ReadError(msg)
+    return header_row - 1
+
+
+def _under_header(raw: pd.DataFrame, position: int, path: Path) -> pd.DataFrame:
+    """Return the rows below the header, named by it and labelled with their spreadsheet row numbers."""
+    header = raw.iloc[position]
+    above = raw.iloc[:position]
+    names = {}
+    for column in raw.columns:
+        name = header[column]
+        if not _is_filled(name):
+            # A header merged over several rows holds its name in its top cell only.
+            over = [cell for cell in above[column] if _is_filled(cell)]
+            name = over[-1] if over else None
+        if name is None and not raw[column].iloc[position + 1 :].map(_is_filled).any():
+            continue
+        names[column] = f"Unnamed: {column}" if name is None else _header_text(name)
+    _check_unique(names, position, path)
+    data = raw.iloc[position + 1 :][list(names)]
+    data.columns = list(names.values())
+    # Spreadsheet rows count from 1.
+    data.index = data.index + 1
+    return data
+
+
+def _header_text(cell: object) -> str:
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+def _check_unique(names: Mapping[int, str], position: int, path: Path) -> None:
+    """Refuse two columns with one header: which one a command would use is a guess."""
+    seen: dict[str, list[int]] = {}
+    for column, name in names.items():
+        seen.setdefault(name.strip(), []).append(column)
+    for name, columns in seen.items():
+        if len(columns) > 1:
+            letters = " and ".join(_column_letter(column) for column in columns)
+            msg = (
+                f"{path.name} row {position + 1}: columns {letters} are both headed {name!r}; "
+                f"give each column its own header"
+            )
+            raise ReadError(msg)
+
+
+def _column_letter(position: int) -> str:
+    """Spreadsheet letter of a column position from 0 (0 -> A, 26 -> AA)."""
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _typed_column(values: pd.Series) -> pd.Series:
+    """Type one column: numbers where every cell is a number and no id would lose its zeros; dates in date columns."""
+    import pandas as pd
+
+    if any(word in str(values.name).lower() for word in DATE_HEADER_WORDS):
+        dates = excel_serial_dates(values)
+        if dates is not None:
+            return dates
+    present = values.dropna()
+    if present.empty:
+        return values
+    if present.map(lambda cell: isinstance(cell, str)).any():
+        text = present.astype(str).str.strip()
+        if text.str.match(_KEEP_AS_TEXT).any():
+            return values
+        numbers = pd.to_numeric(text, errors="coerce")
+        if numbers.isna().any():
+            return values
+        return pd.to_numeric(values.where(values.isna(), values.astype(str).str.strip()))
+    return values.infer_objects()
 
 
 def row_numbers(frame: pd.DataFrame) -> np.ndarray:
@@ -435,11 +641,12 @@ def read_table(
     lat: str | None = None,
     crs: str | int | pyproj.CRS = "wgs84",
     sheet: str | None = None,
+    header_row: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a CSV or Excel table of points into a GeoDataFrame in EPSG:4326.
 
-    The header is the first row, so the first data row is row 2, as the user
-    sees it in Excel; rows with every cell blank are skipped.
+    Rows keep their numbers as the user sees them in Excel (the header is
+    found below any title rows); rows with every cell blank are skipped.
 
     Parameters
     ----------
@@ -454,6 +661,8 @@ def read_table(
         ``gcj02``, ``bd09`` or an EPSG code (e.g. projected x/y in metres).
     sheet : str, optional
         Worksheet of an Excel file; default: the first.
+    header_row : int, optional
+        Spreadsheet row (from 1) of the headers; default: found (see :func:`read_rows`).
 
     Returns
     -------
@@ -474,7 +683,7 @@ def read_table(
     from cqgis.geo import crs as crs_module
 
     path = _existing(path)
-    data = read_rows(path, sheet=sheet)
+    data = read_rows(path, sheet=sheet, header_row=header_row)
     lon_column, lat_column = find_coordinate_columns(data.columns, path, lon=lon, lat=lat)
     parsed = crs_module.parse_crs(crs)
     degrees = isinstance(parsed, str) or parsed.is_geographic
@@ -733,6 +942,9 @@ def _existing(path: str | os.PathLike) -> Path:
     if path.is_dir():
         msg = f"{path} is a folder; name a file in it"
         raise ReadError(msg)
+    if path.stat().st_size == 0:
+        msg = f"{path.name} is empty (0 bytes): nothing to read"
+        raise ReadError(msg)
     return path
 
 
@@ -903,7 +1115,8 @@ def _georeference(
     return crs_module.to_wgs84(frame, crs)
 
 
-def _read_csv(path: Path, as_text: bool = False) -> pd.DataFrame:
+def _read_csv(path: Path) -> pd.DataFrame:
+    """Read a CSV or tab-separated text file's cells as text, without a header."""
     import pandas as pd
 
     decoded = _first_decoding(path.read_bytes(), _CSV_ENCODINGS)
@@ -914,16 +1127,23 @@ def _read_csv(path: Path, as_text: bool = False) -> pd.DataFrame:
         )
         raise ReadError(msg)
     content = decoded[1]
-    first_line = content.split("\n", 1)[0]
+    if not content.strip():
+        msg = f"{path.name} is empty: it has no header row and no data"
+        raise ReadError(msg)
+    head = content[: 1 << 16].splitlines()[:HEADER_SEARCH_ROWS]
     # Excel's "text (tab delimited)" export uses tabs; everything else commas.
-    separator = "\t" if "\t" in first_line else ","
+    separator = "\t" if any("\t" in line for line in head) else ","
+    # Title rows above the header are narrower than it: name the widest row's columns.
+    width = max(line.count(separator) for line in head) + 1
     with _reading(path, pd.errors.ParserError, pd.errors.EmptyDataError):
         return pd.read_csv(
-            StringIO(content), sep=separator, skip_blank_lines=False, dtype=str if as_text else None
+            StringIO(content), sep=separator, header=None, names=range(width),
+            skip_blank_lines=False, dtype=str,
         )
 
 
-def _read_excel(path: Path, fmt: FileFormat, sheet: str | None, as_text: bool = False) -> pd.DataFrame:
+def _read_excel(path: Path, fmt: FileFormat, sheet: str | None) -> tuple[pd.DataFrame, str]:
+    """Read a worksheet's cells as Excel typed them, without a header; also say which sheet it is."""
     import pandas as pd
 
     try:
@@ -939,7 +1159,9 @@ def _read_excel(path: Path, fmt: FileFormat, sheet: str | None, as_text: bool = 
         raise ReadError(msg) from exc
     with book:
         name = _choose_sheet(path, book.sheet_names, sheet)
-        return pd.read_excel(book, sheet_name=name, dtype=object if as_text else None)
+        others = [other for other in book.sheet_names if other != name]
+        where = f"{path.name} sheet {name!r}" + (f" (other sheets: {', '.join(others)})" if others else "")
+        return pd.read_excel(book, sheet_name=name, header=None, dtype=object), where
 
 
 def _choose_sheet(path: Path, sheets: Sequence[str], sheet: str | None) -> str:

@@ -278,7 +278,7 @@ def test_xlsx_with_chinese_headers_and_sheets(tmp_path):
         tmp_path / "监测站.xlsx",
         {"说明": [["本表为示例"]], "站点": _station_rows()},
     )
-    with pytest.raises(ReadError, match="no longitude column"):
+    with pytest.raises(ReadError, match=r"sheet '说明' \(other sheets: 站点\) has a header row \(本表为示例\) but no data"):
         io.read(path)
     frame = io.read(path, layer="站点")
     assert frame.columns.tolist() == ["站点名称", "经度", "纬度", "geometry"]
@@ -334,7 +334,7 @@ def test_read_rejects_missing_unknown_and_mismatched_inputs(tmp_path):
         io.read(tmp_path / "map.kml")
     gpkg = tmp_path / "p.gpkg"
     pyogrio.write_dataframe(_points(), gpkg)
-    with pytest.raises(ReadError, match="--lon/--lat apply only to CSV and Excel"):
+    with pytest.raises(ReadError, match="--lon, --lat and --header-row apply only to CSV and Excel"):
         io.read(gpkg, lon="x")
     csv = _write_csv(tmp_path / "p.csv", CSV_TEXT)
     with pytest.raises(ReadError, match="has no sheets"):
