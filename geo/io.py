@@ -159,10 +159,13 @@ _KEEP_AS_TEXT = r"[+-]?(?:0\d|\d{16})"
 # Encodings tried, strictly and in order, for text without a declared one.
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 _DBF_ENCODINGS = ("utf-8", "gb18030")
+# Code pages a .cpg names by number whose Python codec is not "cp" + number.
+_CPG_CODE_PAGES = MappingProxyType({"65001": "utf-8", "88591": "latin-1", "936": "gbk", "utf8": "utf-8"})
 # Enough records to meet the text of any realistic attribute table while
 # keeping the guess cheap for DBFs of hundreds of megabytes.
 _ENCODING_SAMPLE_BYTES = 8 << 20
 _DBF_TEXT_FIELD = ord("C")
+_GDAL_CANNOT_OPEN = "Failed to open dataset"
 _DBF_HEADER_END = 0x0D
 
 
@@ -263,6 +266,10 @@ def read_vector(
             frame = pyogrio.read_dataframe(source, layer=name, encoding=encoding)
     if not isinstance(frame, gpd.GeoDataFrame):
         msg = f"{path.name}: the layer has no geometry; read attribute tables with read_table"
+        raise ReadError(msg)
+    if frame.empty:
+        what = f"layer {layer!r} of {path.name}" if layer else path.name
+        msg = f"{what} holds no features: nothing to read"
         raise ReadError(msg)
     return _georeference(frame, crs, path)
 
@@ -979,7 +986,12 @@ def _reading(path: Path, *failures: type[BaseException]) -> Iterator[None]:
     try:
         yield
     except failures as exc:
-        msg = f"cannot read {path}: {_one_line(exc)}"
+        reason = _one_line(exc)
+        if reason.startswith(_GDAL_CANNOT_OPEN):
+            # GDAL's wording (with its open flags) says nothing to a user.
+            fmt = FORMATS.get(path.suffix.lower())
+            reason = f"it is not a valid {fmt.label if fmt else ''} file (no format GDAL knows could open it)"
+        msg = f"cannot read {path}: {reason}"
         raise ReadError(msg) from exc
 
 
@@ -1012,16 +1024,16 @@ def _gdal_source(
                 for name in archive.namelist()
                 if name.lower().rsplit(".", 1)[0] == base
             }
-            encoding = _sidecar_encoding(sidecars)
+            encoding = _sidecar_encoding(sidecars, f"{path.name}: {PurePosixPath(member).name}")
         return f"/vsizip/{path.resolve()}/{member}", None, encoding
-    name = _choose_layer(path, list_layers(path), layer)
     encoding = None
     if fmt.driver == _SHAPEFILE:
         sidecars = {
             sibling.suffix.lower(): partial(sibling.open, "rb")
             for sibling in path.parent.glob(glob.escape(path.stem) + ".*")
         }
-        encoding = _sidecar_encoding(sidecars)
+        encoding = _sidecar_encoding(sidecars, path.name)
+    name = _choose_layer(path, list_layers(path), layer)
     return str(path), name, encoding
 
 
@@ -1046,23 +1058,57 @@ def _zip_shapefiles(path: Path, names: Sequence[str]) -> dict[str, str]:
     return shapefiles
 
 
-def _sidecar_encoding(sidecars: Mapping[str, Callable[[], BinaryIO]]) -> str | None:
-    """Choose the encoding to hand GDAL for a shapefile, given openers of its files by extension.
+def _sidecar_encoding(sidecars: Mapping[str, Callable[[], BinaryIO]], what: str) -> str | None:
+    """Check a shapefile's companion files and choose the encoding of its text, given openers by extension.
 
-    None lets GDAL decide: it reads the ``.cpg`` when there is one.
+    A shapefile without its ``.dbf`` would give features without
+    attributes, and one without its ``.shx`` index cannot be read: both are
+    refused. The text is decoded, not trusted to the ``.cpg``: strictly as
+    UTF-8 first (GBK text almost never passes as UTF-8, while UTF-8 text
+    often passes as GBK), then as the ``.cpg`` says, then as GB18030.
+    None lets GDAL decide, for plain ASCII.
     """
-    if ".cpg" in sidecars or ".dbf" not in sidecars:
-        return None
+    for sidecar, role in ((".dbf", "attribute table"), (".shx", "index")):
+        if sidecar not in sidecars:
+            msg = (
+                f"{what}: the shapefile's {role} ({sidecar}) is missing; cqgis reads a shapefile "
+                f"only with its .shp, .shx and .dbf together: add the {sidecar} that came with the .shp"
+            )
+            raise ReadError(msg)
+    declared = None
+    if ".cpg" in sidecars:
+        with sidecars[".cpg"]() as stream:
+            declared = _codec(stream.read(64).decode("ascii", "replace"))
     with sidecars[".dbf"]() as stream:
-        return _dbf_text_encoding(stream)
+        sample = _dbf_text_sample(stream)
+    if sample is None or sample.isascii():
+        return None
+    encodings = dict.fromkeys(name for name in ("utf-8", declared, *_DBF_ENCODINGS) if name)
+    decoded = _first_decoding(sample, tuple(encodings))
+    if decoded is None:
+        msg = f"{what}: the attribute text is neither UTF-8 nor GBK/GB18030{' nor ' + declared if declared else ''}"
+        raise ReadError(msg)
+    return decoded[0]
 
 
-def _dbf_text_encoding(stream: BinaryIO) -> str | None:
-    """Guess the encoding of a DBF's field names and text fields, or None for plain ASCII.
+def _codec(label: str) -> str | None:
+    """Python codec of a ``.cpg`` label (``UTF-8``, ``GBK``, ``936``, ``1252``), or None if unknown."""
+    import codecs
+
+    label = label.strip().lower()
+    label = _CPG_CODE_PAGES.get(label, f"cp{label}" if label.isdigit() else label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def _dbf_text_sample(stream: BinaryIO) -> bytes | None:
+    """Return the bytes of a DBF's field names and text fields, or None for a DBF cqgis cannot lay out.
 
     Reads the header and up to :data:`_ENCODING_SAMPLE_BYTES` of records;
     the bytes of the character (``C``) fields are gathered with one mask
-    over the record layout and decoded strictly as UTF-8, then GB18030.
+    over the record layout.
     """
     import numpy as np
 
@@ -1084,11 +1130,7 @@ def _dbf_text_encoding(stream: BinaryIO) -> str | None:
     count = min(n_records, _ENCODING_SAMPLE_BYTES // record_size)
     raw = np.frombuffer(stream.read(count * record_size), dtype=np.uint8)
     records = raw[: raw.size // record_size * record_size].reshape(-1, record_size)
-    sample = fields[:, :11].tobytes() + records[:, text_bytes].tobytes()
-    if sample.isascii():
-        return None
-    decoded = _first_decoding(sample, _DBF_ENCODINGS)
-    return decoded[0] if decoded else None
+    return fields[:, :11].tobytes() + records[:, text_bytes].tobytes()
 
 
 def _first_decoding(raw: bytes, encodings: Sequence[str]) -> tuple[str, str] | None:
