@@ -138,6 +138,13 @@ WKT_COLUMN = "wkt"
 
 #: Most characters an Excel cell holds.
 EXCEL_CELL_LIMIT = 32_767
+#: Sheet a single table is written to when no layer name is given.
+DEFAULT_SHEET = "Sheet1"
+#: Column that gets the z of 3-D points in a table.
+Z_COLUMN = "z"
+# First characters that make a spreadsheet evaluate a CSV cell (see _defused).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 
 #: Time stamp GDAL writes into GeoPackage metadata (see :func:`_write_gdal`).
 FIXED_GDAL_DATE = "2000-01-01T00:00:00Z"
@@ -730,8 +737,17 @@ def write(
     layer : str, optional
         Layer name (GeoPackage, GeoJSON) or sheet name (XLSX); default: the
         target's stem (``Sheet1`` for XLSX). Writing a named layer into an
-        existing GeoPackage replaces that layer and keeps the others;
-        without ``layer`` the whole file is replaced.
+        existing GeoPackage or workbook replaces that layer or sheet and
+        keeps the others; without ``layer`` the whole file is replaced, but
+        a workbook holding other sheets is refused rather than lost.
+
+    Notes
+    -----
+    Text is never written as a live formula: in XLSX a text cell starting
+    with ``=`` is stored as text; in CSV a text cell starting with ``=``,
+    ``+``, ``-``, ``@``, tab or carriage return (but a number such as
+    ``-3.5``) gets a leading ``'``, as spreadsheets show such cells (CSV
+    injection). 3-D points get a ``z`` column in CSV and XLSX.
 
     Returns
     -------
@@ -816,19 +832,13 @@ def write_sheets(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike) ->
         Not an ``.xlsx`` target, a missing folder, or any failure while
         writing; nothing is left behind.
     """
-    import pandas as pd
-
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         msg = f"cannot write {path.name}: a workbook of several sheets must be .xlsx"
         raise WriteError(msg)
     tables = {name: _as_table(table) if "geometry" in table else table for name, table in sheets.items()}
-    # Checked before the workbook opens: closing a half-built workbook would hide the reason.
-    for table in tables.values():
-        _check_excel_cells(table, path)
-    with atomic(path) as temp, pd.ExcelWriter(temp, engine="openpyxl") as book:
-        for name, table in tables.items():
-            table.to_excel(book, sheet_name=name[:31], index=False)
+    with atomic(path) as temp:
+        _write_workbook(tables, temp, path, keep_others=False)
     return path
 
 
@@ -903,15 +913,104 @@ def _write_csv(
     frame: gpd.GeoDataFrame, temp: Path, target: Path, fmt: FileFormat, layer: str | None
 ) -> None:
     # The BOM makes Excel on Chinese Windows open UTF-8 as UTF-8, not GBK.
-    _as_table(frame).to_csv(temp, index=False, encoding="utf-8-sig")
+    _defused(_as_table(frame)).to_csv(temp, index=False, encoding="utf-8-sig")
 
 
 def _write_excel(
     frame: gpd.GeoDataFrame, temp: Path, target: Path, fmt: FileFormat, layer: str | None
 ) -> None:
-    table = _as_table(frame)
-    _check_excel_cells(table, target)
-    table.to_excel(temp, index=False, sheet_name=layer or "Sheet1", engine=fmt.driver)
+    _write_workbook({layer or DEFAULT_SHEET: _as_table(frame)}, temp, target, keep_others=layer is not None)
+
+
+def _defused(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` with text cells a spreadsheet would run as a formula prefixed with ``'``.
+
+    Excel, LibreOffice and WPS evaluate a CSV cell starting with ``=``, ``+``,
+    ``-``, ``@``, tab or carriage return (CSV injection); the apostrophe makes
+    them show the text. Numbers written as text (``-3.5``) are left alone.
+    """
+    out = table.copy()
+    for column in table.columns:
+        values = table[column]
+        if not _is_text_column(values):
+            continue
+        text = values.map(lambda cell: cell if isinstance(cell, str) else "")
+        risky = text.str.startswith(_FORMULA_STARTS) & ~text.str.fullmatch(_PLAIN_NUMBER)
+        if risky.any():
+            out[column] = values.where(~risky, "'" + text)
+    return out
+
+
+def _write_workbook(
+    tables: Mapping[str, pd.DataFrame], temp: Path, target: Path, keep_others: bool
+) -> None:
+    """Write tables as sheets into ``temp``, the workbook that will replace ``target``.
+
+    An existing target's other sheets are kept when ``keep_others``; else a
+    target holding sheets not written is refused rather than lost. Text
+    cells are stored as text, never as live formulas.
+    """
+    import pandas as pd
+
+    names = {name[:31]: table for name, table in tables.items()}
+    # Checked before the workbook opens: closing a half-built workbook would hide the reason.
+    for table in names.values():
+        _check_excel_cells(table, target)
+    existing = _sheet_names(target)
+    lost = [name for name in existing if name not in names]
+    if lost and not keep_others:
+        msg = (
+            f"cannot write {target.name}: it exists and holds sheets this output does not write "
+            f"({', '.join(lost)}); cqgis does not delete them: choose another file name"
+        )
+        raise WriteError(msg)
+    options = {"mode": "w"}
+    if lost:
+        shutil.copyfile(target, temp)
+        options = {"mode": "a", "if_sheet_exists": "replace"}
+    with pd.ExcelWriter(temp, engine="openpyxl", **options) as book:
+        for name, table in names.items():
+            table.to_excel(book, sheet_name=name, index=False)
+            _text_not_formulas(book.sheets[name], table)
+
+
+def _is_text_column(values: pd.Series) -> bool:
+    import pandas as pd
+
+    return values.dtype == object or pd.api.types.is_string_dtype(values)
+
+
+def _sheet_names(path: Path) -> list[str]:
+    """Return the sheets of an existing workbook, none when there is no file."""
+    import openpyxl
+
+    if not path.exists():
+        return []
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        msg = f"cannot write {path.name}: it exists and is not an Excel workbook ({_one_line(exc)}); choose another file name"
+        raise WriteError(msg) from exc
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
+
+
+def _text_not_formulas(sheet: object, table: pd.DataFrame) -> None:
+    """Store text cells starting with ``=`` as text: openpyxl would write them as live formulas."""
+    import numpy as np
+
+    for position, column in enumerate(table.columns):
+        values = table[column]
+        if not _is_text_column(values):
+            continue
+        formulas = values.map(lambda cell: isinstance(cell, str) and cell.startswith("=")).to_numpy(dtype=bool)
+        for row in np.flatnonzero(formulas):
+            cell = sheet.cell(row=int(row) + 2, column=position + 1)
+            cell.data_type = "s"
+            # Excel then keeps it as text when the cell is edited, as if typed with a leading '.
+            cell.quotePrefix = True
 
 
 def _check_excel_cells(table: pd.DataFrame, target: Path) -> None:
@@ -920,7 +1019,7 @@ def _check_excel_cells(table: pd.DataFrame, target: Path) -> None:
 
     for column in table.columns:
         values = table[column]
-        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+        if not _is_text_column(values):
             continue
         lengths = values.map(lambda v: len(v) if isinstance(v, str) else 0)
         if (lengths > EXCEL_CELL_LIMIT).any():
@@ -1308,7 +1407,8 @@ def _has_geometry(frame: pd.DataFrame) -> bool:
 
 
 def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Turn a GeoDataFrame into a plain table: coordinate columns for points, WKT otherwise."""
+    """Turn a GeoDataFrame into a plain table: coordinate columns (and z) for points, WKT otherwise."""
+    import numpy as np
     import pandas as pd
     import shapely
 
@@ -1316,6 +1416,10 @@ def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
         return pd.DataFrame(frame)
     names = frame.attrs.get(COORDINATE_COLUMNS, DEFAULT_COORDINATE_COLUMNS)
     table = _point_columns(frame, names)
+    if table is not None:
+        geometries = np.asarray(frame.geometry.array)
+        if shapely.has_z(geometries).any():
+            table[Z_COLUMN] = shapely.get_z(geometries)
     if table is None:
         table = frame.copy()
         table[WKT_COLUMN] = shapely.to_wkt(frame.geometry.array, rounding_precision=-1)
