@@ -266,7 +266,7 @@ def item_classes(codes: np.ndarray, means: np.ndarray, table: pd.DataFrame) -> n
     return np.where(np.isnan(means), -1, found)
 
 
-def read_table(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, sheet: str | None = None, header_row: int | None = None) -> pd.DataFrame:
     """Read a user's table (CSV/TXT, XLSX, Parquet, or any vector file) with cells as given.
 
     CSV cells stay text so ``0.01L`` and leading zeros survive; a vector
@@ -279,6 +279,8 @@ def read_table(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFram
         The file.
     sheet : str, optional
         Worksheet of an Excel file, or layer of a vector file.
+    header_row : int, optional
+        Header row of a CSV/Excel table, from 1; default: found below any title rows.
 
     Returns
     -------
@@ -292,7 +294,7 @@ def read_table(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFram
     """
     fmt = io.FORMATS.get(Path(path).suffix.lower())
     if fmt is not None and fmt.is_table:
-        return io.read_rows(path, sheet=sheet, text=True)
+        return io.read_rows(path, sheet=sheet, text=True, header_row=header_row)
     if Path(path).suffix.lower() == ".parquet" and Path(path).is_file():
         table = pd.read_parquet(path)
         if "geometry" not in table.columns:

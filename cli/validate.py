@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
+from cqgis.cli.options import header_row_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     help="With --as: a YAML file of 'header: field' pairs.",
 )
 @click.option("--limit", default=50, show_default=True, help="Problem lines to print.")
+@header_row_option
 def validate(
     input_path: Path,
     crs: str | None,
@@ -59,6 +61,7 @@ def validate(
     pairs: tuple[str, ...],
     map_file: Path | None,
     limit: int,
+    header_row: int | None,
 ) -> None:
     """Check INPUT and print every problem with its row and column.
 
@@ -76,10 +79,10 @@ def validate(
     try:
         if as_layer is None:
             report = validation.validate_file(
-                input_path, crs=crs, layer=layer, lon=lon, lat=lat, id_column=id_column
+                input_path, crs=crs, layer=layer, lon=lon, lat=lat, header_row=header_row, id_column=id_column
             )
         else:
-            report = _as_layer(input_path, as_layer, pairs, map_file, crs, layer, lon, lat)
+            report = _as_layer(input_path, as_layer, pairs, map_file, crs, layer, lon, lat, header_row)
     except ReadError as exc:
         # Nothing could be checked: that is a usage error, not a finding.
         msg = str(exc)
@@ -97,6 +100,7 @@ def _as_layer(
     sheet: str | None,
     lon: str | None,
     lat: str | None,
+    header_row: int | None = None,
 ) -> Report:
     """Check ``path`` as a replacement for layer ``name``, its headers mapped by ``map_file`` then ``pairs``."""
     from cqgis.layers import catalog, user
@@ -106,7 +110,9 @@ def _as_layer(
     mapping.update(user.parse_pairs(pairs))
     crs = crs or file_crs
     deps = {dependency: catalog.load(dependency) for dependency in layer.DEPENDS}
-    report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat)
+    report = user.load(
+        path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat, header_row=header_row
+    )
     if name == "measurements":
         report.problems += _measurement_problems(report.frame)
     return report

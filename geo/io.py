@@ -249,13 +249,14 @@ def read_vector(
     Returns
     -------
     geopandas.GeoDataFrame
-        The layer in EPSG:4326.
+        The layer in EPSG:4326; ``attrs[ROW_NUMBERS]`` numbers the
+        features from 1.
 
     Raises
     ------
     ReadError
-        Missing or unreadable file, unknown or ambiguous layer, a layer
-        without geometry.
+        Missing, empty or unreadable file, unknown or ambiguous layer, a
+        layer without geometry or without features.
     CRSError
         When the file has no CRS and ``crs`` is not given, or ``crs`` is unknown.
     """
@@ -278,7 +279,10 @@ def read_vector(
         what = f"layer {layer!r} of {path.name}" if layer else path.name
         msg = f"{what} holds no features: nothing to read"
         raise ReadError(msg)
-    return _georeference(frame, crs, path)
+    frame = _georeference(frame, crs, path)
+    # Features are numbered from 1, as GIS attribute tables show them.
+    frame.attrs[ROW_NUMBERS] = tuple(range(1, len(frame) + 1))
+    return frame
 
 
 def list_layers(path: str | os.PathLike) -> list[str]:
@@ -595,9 +599,10 @@ def _typed_column(values: pd.Series) -> pd.Series:
 def row_numbers(frame: pd.DataFrame) -> np.ndarray:
     """Return the number the user knows each row of ``frame`` by, for error messages.
 
-    A table read by :func:`read_rows`, or a user's file loaded as a layer,
-    remembers its spreadsheet rows in ``attrs[ROW_NUMBERS]``; any other
-    frame is numbered as a spreadsheet would be: 2, 3 ... after the header.
+    A table read by :func:`read_rows`, a vector file read by
+    :func:`read_vector` (features from 1), or a user's file loaded as a
+    layer remembers its rows in ``attrs[ROW_NUMBERS]``; any other frame is
+    numbered as a spreadsheet would be: 2, 3 ... after the header.
 
     Parameters
     ----------

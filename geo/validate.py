@@ -208,12 +208,35 @@ def validate(
     rows = np.arange(1, len(frame) + 1) if row_numbers is None else np.asarray(row_numbers)
     problems = _geometry_problems(frame.geometry, rows, region)
     problems += check_attributes(frame, rows, id_column, required, numeric, allowed or {})
-    repaired = frame.copy()
-    geometries = np.array(frame.geometry.array, dtype=object)
-    invalid = ~shapely.is_valid(geometries) & ~shapely.is_missing(geometries)
-    geometries[invalid] = shapely.make_valid(geometries[invalid])
-    repaired[frame.geometry.name] = gpd.GeoSeries(geometries, index=frame.index, crs=frame.crs)
+    repaired, _ = repair(frame)
     return Report(name=name, rows=len(frame), problems=ordered(problems), frame=repaired, row_numbers=rows)
+
+
+def repair(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Repair invalid geometries (a self-intersecting polygon) with :func:`shapely.make_valid`.
+
+    Overlays and buffers fail on invalid geometries; the repaired shape
+    covers the same ground (a bow-tie becomes two triangles).
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The data.
+
+    Returns
+    -------
+    (geopandas.GeoDataFrame, numpy.ndarray)
+        A copy with every invalid geometry repaired (``frame`` itself when
+        none is), and the positions of the repaired rows.
+    """
+    geometries = np.array(frame.geometry.array, dtype=object)
+    invalid = np.flatnonzero(~shapely.is_valid(geometries) & ~shapely.is_missing(geometries))
+    if invalid.size == 0:
+        return frame, invalid
+    geometries[invalid] = shapely.make_valid(geometries[invalid])
+    repaired = frame.copy()
+    repaired[frame.geometry.name] = gpd.GeoSeries(geometries, index=frame.index, crs=frame.crs)
+    return repaired, invalid
 
 
 def validate_file(
@@ -223,6 +246,7 @@ def validate_file(
     layer: str | None = None,
     lon: str | None = None,
     lat: str | None = None,
+    header_row: int | None = None,
     **rules: object,
 ) -> Report:
     """Read a file leniently and validate it (see :func:`validate` for ``rules``).
@@ -241,6 +265,8 @@ def validate_file(
         Layer or sheet to read.
     lon, lat : str, optional
         A table's coordinate columns; default: found by their usual names.
+    header_row : int, optional
+        A table's header row, from 1; default: found (see :func:`cqgis.geo.io.read_rows`).
     **rules
         Keyword arguments of :func:`validate` (``id_column``, ``required``,
         ``numeric``, ``allowed``, ``region``).
@@ -260,9 +286,9 @@ def validate_file(
     fmt = io.FORMATS.get(os.path.splitext(str(path))[1].lower())
     name = os.path.basename(path)
     if fmt is None or not fmt.is_table:
-        frame = io.read(path, layer=layer, crs=crs)
+        frame = io.read(path, layer=layer, crs=crs, header_row=header_row)
         return validate(frame, name=name, **rules)
-    table = io.read_rows(path, sheet=layer)
+    table = io.read_rows(path, sheet=layer, header_row=header_row)
     lon_column, lat_column = io.find_coordinate_columns(table.columns, path, lon=lon, lat=lat)
     source = crs_module.parse_crs("wgs84" if crs is None else crs)
     degrees = isinstance(source, str) or source.is_geographic

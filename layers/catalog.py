@@ -195,7 +195,11 @@ def find_user_file(name: str, settings: Settings) -> Path | None:
 
 
 def load_file(
-    name: str, path: str | os.PathLike, settings: Settings | None = None, mapping: dict | None = None
+    name: str,
+    path: str | os.PathLike,
+    settings: Settings | None = None,
+    mapping: dict | None = None,
+    header_row: int | None = None,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Load a user's file as layer ``name``, validated against its schema.
 
@@ -210,6 +214,8 @@ def load_file(
         maps headers unless ``mapping`` is given.
     mapping : dict, optional
         Explicit {header: field} pairs.
+    header_row : int, optional
+        A table's header row, from 1; default: found below any title rows.
 
     Raises
     ------
@@ -228,7 +234,7 @@ def load_file(
             mapping, crs = user.split_crs(user.read_mapping(columns, layer=name))
     # Derived fields need the dependencies, which may themselves be user files.
     deps = {dependency: load(dependency, settings) for dependency in layer.DEPENDS}
-    report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs)
+    report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs, header_row=header_row)
     if not report.ok:
         msg = f"layer '{name}' from {report.format(limit=10)}"
         raise LayerError(msg)

@@ -193,6 +193,7 @@ def load(
     sheet: str | None = None,
     lon: str | None = None,
     lat: str | None = None,
+    header_row: int | None = None,
 ) -> validation.Report:
     """Read a user's file as ``layer`` and validate it against the layer's schema.
 
@@ -210,6 +211,8 @@ def load(
         fields stay empty and are not checked.
     crs, sheet, lon, lat : str, optional
         As for :func:`cqgis.geo.validate.validate_file`.
+    header_row : int, optional
+        A table's header row, from 1; default: found.
 
     Returns
     -------
@@ -221,7 +224,7 @@ def load(
     schema: Schema = layer.SCHEMA
     if getattr(layer, "RAW_USER_TABLE", False):
         # The layer's own reader parses and checks these tables (see the layer's docstring).
-        report = _table_report(path, sheet, text=True)
+        report = _table_report(path, sheet, text=True, header_row=header_row)
         report.frame = report.frame.assign(
             source=report.frame.get("source", f"用户文件 {Path(path).name}"),
             precision=report.frame.get("precision", DEFAULT_PRECISION),
@@ -229,7 +232,10 @@ def load(
         report.frame.attrs[io.ROW_NUMBERS] = tuple(int(row) for row in report.row_numbers)
         return report
     table_like = schema.geometry_type is None
-    report = validation.validate_file(path, crs=crs, layer=sheet, lon=lon, lat=lat) if not table_like else _table_report(path, sheet)
+    if table_like:
+        report = _table_report(path, sheet, header_row=header_row)
+    else:
+        report = validation.validate_file(path, crs=crs, layer=sheet, lon=lon, lat=lat, header_row=header_row)
     headers = header_mapping(schema, report.frame.columns, mapping)
     frame = report.frame.rename(columns=headers)
     frame = frame[[c for c in frame.columns if c in schema.columns or c == "geometry"]]
@@ -291,9 +297,11 @@ def normalise_values(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _table_report(path: str | os.PathLike, sheet: str | None, text: bool = False) -> validation.Report:
+def _table_report(
+    path: str | os.PathLike, sheet: str | None, text: bool = False, header_row: int | None = None
+) -> validation.Report:
     """Read a table layer's file (no coordinates) into a report with spreadsheet row numbers."""
-    table = io.read_rows(path, sheet=sheet, text=text)
+    table = io.read_rows(path, sheet=sheet, text=text, header_row=header_row)
     return validation.Report(
         name=Path(path).name,
         rows=len(table),

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, load_input
+from cqgis.cli.options import data_dir_option, header_row_option, load_input, refuse_input_as_output
 
 
 @click.command()
@@ -27,7 +27,10 @@ from cqgis.cli.options import data_dir_option, load_input
     help="With a .gpkg output: the district-scope target to map (see `cqgis layers show targets`).",
 )
 @data_dir_option
-def compliance(indicators: str | None, output: Path, target_id: str, data_dir: Path | None) -> None:
+@header_row_option
+def compliance(
+    indicators: str | None, output: Path, target_id: str, data_dir: Path | None, header_row: int | None
+) -> None:
     """Status 达标 / 未达标 / 无数据 and gap of every target of the plan.
 
     INDICATORS is your table of achieved values (target id or indicator
@@ -46,9 +49,10 @@ def compliance(indicators: str | None, output: Path, target_id: str, data_dir: P
     if suffix not in (".xlsx", ".gpkg"):
         msg = f"-o {output.name}: write an .xlsx or a .gpkg"
         raise OptionError(msg)
+    refuse_input_as_output([output], [indicators])
     targets = load_input(None, "targets", data_dir)
     districts = load_input(None, "districts", data_dir)
-    values = load_input(indicators, "indicators", data_dir)
+    values = load_input(indicators, "indicators", data_dir, header_row)
     values, note = analysis.with_rural_sewage(values, load_input(None, "rural_sewage", data_dir), targets)
     if note:
         click.echo(note)

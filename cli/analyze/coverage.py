@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cqgis.cli.options import read_features
+from cqgis.cli.options import header_row_option, read_features, refuse_input_as_output
 
 
 def _tif(path: Path | None) -> Path | None:
@@ -53,6 +53,7 @@ def _tif(path: Path | None) -> Path | None:
     callback=lambda ctx, param, value: _tif(value),
     help="Also write the distance to the nearest facility over Chongqing (100 m GeoTIFF) and add its zonal statistics.",
 )
+@header_row_option
 def coverage(
     facilities_spec: str,
     zones_spec: str,
@@ -61,20 +62,22 @@ def coverage(
     source: str | None,
     output: Path,
     raster: Path | None,
+    header_row: int | None,
 ) -> None:
     """Measure, per zone, the area and settlements within --radius metres of a facility."""
     from cqgis.analysis import coverage as analysis
     from cqgis.geo import io
 
-    facilities = read_features(facilities_spec, crs=source)
-    zones = read_features(zones_spec, crs=source)
-    settlements = read_features(settlements_spec, crs=source) if settlements_spec else None
+    links_path = output.with_name(f"{output.stem}_links{output.suffix}")
+    refuse_input_as_output([output, links_path, raster], [facilities_spec, zones_spec, settlements_spec])
+    facilities = read_features(facilities_spec, crs=source, header_row=header_row)
+    zones = read_features(zones_spec, crs=source, header_row=header_row)
+    settlements = read_features(settlements_spec, crs=source, header_row=header_row) if settlements_spec else None
     result = analysis.coverage(facilities, zones, radius_m, settlements)
     table = result.zones
     if raster is not None:
         distances, profile = analysis.distance_raster(facilities, path=raster)
         table = table.join(analysis.zonal_stats(distances, profile, zones, radius_m))
-    links_path = output.with_name(f"{output.stem}_links{output.suffix}")
     io.write(table, output)
     io.write(result.links, links_path)
     click.echo(

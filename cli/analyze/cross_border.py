@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, load_input
+from cqgis.cli.options import data_dir_option, header_row_option, load_input, refuse_input_as_output
 
 RIVERS_SHEET = "跨界河流"
 SECTIONS_SHEET = "跨界断面"
@@ -30,8 +30,14 @@ SECTIONS_SHEET = "跨界断面"
     help="An .xlsx workbook with two sheets: the river crossings and the sections.",
 )
 @data_dir_option
+@header_row_option
 def cross_border(
-    distance_km: float | None, tolerance: float | None, sections_path: str | None, output: Path | None, data_dir: Path | None
+    distance_km: float | None,
+    tolerance: float | None,
+    sections_path: str | None,
+    output: Path | None,
+    data_dir: Path | None,
+    header_row: int | None,
 ) -> None:
     """List the cross-border sections (川入渝 / 渝入川) and check the data's direction against the rivers."""
     from cqgis.analysis import cross_border as analysis
@@ -41,8 +47,9 @@ def cross_border(
     if output is not None and output.suffix.lower() != ".xlsx":
         msg = f"-o {output.name}: write an .xlsx workbook"
         raise OptionError(msg)
+    refuse_input_as_output([output], [sections_path])
     sections = analysis.cross_border_sections(
-        load_input(sections_path, "sections", data_dir),
+        load_input(sections_path, "sections", data_dir, header_row),
         load_input(None, "rivers", data_dir),
         load_input(None, "border", data_dir),
         load_input(None, "districts", data_dir),

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, load_input
+from cqgis.cli.options import data_dir_option, header_row_option, load_input, refuse_input_as_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,7 +46,15 @@ def _section(sections: pd.DataFrame, name: str) -> pd.Series:
     help="Write the upstream reaches here (gpkg, geojson, fgb, parquet, csv, xlsx).",
 )
 @data_dir_option
-def upstream(name: str, tolerance: float | None, sections_path: str | None, output: Path | None, data_dir: Path | None) -> None:
+@header_row_option
+def upstream(
+    name: str,
+    tolerance: float | None,
+    sections_path: str | None,
+    output: Path | None,
+    data_dir: Path | None,
+    header_row: int | None,
+) -> None:
     """Print the areas the river upstream of a section passes through, with km of river in each.
 
     The river network covers Chongqing and about 100 km around it, so the
@@ -56,7 +64,8 @@ def upstream(name: str, tolerance: float | None, sections_path: str | None, outp
     from cqgis.geo import io
 
     tolerance_m = river_network.DEFAULT_SNAP_M if tolerance is None else tolerance
-    sections = load_input(sections_path, "sections", data_dir)
+    refuse_input_as_output([output], [sections_path])
+    sections = load_input(sections_path, "sections", data_dir, header_row)
     rivers = load_input(None, "rivers", data_dir)
     section = _section(sections, name)
     graph = river_network.build_graph(rivers)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
+from cqgis.cli.options import header_row_option, refuse_input_as_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,8 +53,9 @@ NOTES_SHEET = "说明"
 @click.option(
     "-o", "--output", required=True, type=click.Path(path_type=Path), help="XLSX workbook to write."
 )
+@header_row_option
 def water_quality(
-    measurements: str, sections_path: Path | None, period: str, sheet: str | None, output: Path
+    measurements: str, sections_path: Path | None, period: str, sheet: str | None, output: Path, header_row: int | None
 ) -> None:
     """Assess MEASUREMENTS against GB 3838-2002 and write the results to OUTPUT.
 
@@ -69,7 +71,8 @@ def water_quality(
     from cqgis.analysis import water_quality as wq
     from cqgis.geo import io
 
-    table, sections = _inputs(measurements, sections_path, sheet)
+    refuse_input_as_output([output], [None if measurements == DEFAULT else measurements, sections_path])
+    table, sections = _inputs(measurements, sections_path, sheet, header_row)
     results = wq.classify(wq.tidy(table), sections, period)
     sheets = _sheets(results)
     io.write_sheets(sheets, output)
@@ -78,7 +81,9 @@ def water_quality(
     click.echo(f"{assessed} section-{period} results, {failing} below target: {output}")
 
 
-def _inputs(measurements: str, sections_path: Path | None, sheet: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _inputs(
+    measurements: str, sections_path: Path | None, sheet: str | None, header_row: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the measurements and sections tables; a user's table without a source column is credited to its file."""
     from cqgis.analysis import water_quality as wq
     from cqgis.layers import catalog
@@ -86,10 +91,10 @@ def _inputs(measurements: str, sections_path: Path | None, sheet: str | None) ->
     if measurements == DEFAULT:
         table = catalog.load("measurements")
     else:
-        table = wq.read_table(Path(measurements), sheet)
+        table = wq.read_table(Path(measurements), sheet, header_row)
         if "source" not in table and "来源" not in table:
             table = table.assign(source=f"用户数据：{Path(measurements).name}")
-    sections = wq.read_table(sections_path) if sections_path else catalog.load("sections")
+    sections = wq.read_table(sections_path, header_row=header_row) if sections_path else catalog.load("sections")
     return table, sections
 
 
