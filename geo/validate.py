@@ -45,6 +45,8 @@ KINDS: Mapping[str, str] = MappingProxyType({
     "duplicate_id": "an id used by more than one row",
     "missing_value": "a blank cell in a required column",
     "not_numeric": "a value that is not a number in a numeric column",
+    "not_integer": "a fraction in a column of whole numbers (a count)",
+    "below_minimum": "a value below the column's minimum (a negative count)",
     "not_allowed": "a value outside the column's allowed values",
     "unreadable_table": "a table its layer's reader cannot parse (the first bad cell)",
 })
@@ -430,6 +432,8 @@ def check_attributes(
     required: Collection[str] = (),
     numeric: Collection[str] = (),
     allowed: Mapping[str, Collection] | None = None,
+    integer: Collection[str] = (),
+    minimum: Mapping[str, float] | None = None,
 ) -> list[Problem]:
     """Check a frame's columns and cells (see :func:`validate` for the rules).
 
@@ -448,11 +452,17 @@ def check_attributes(
         Columns whose non-blank values must be numbers.
     allowed : mapping of str to collection, optional
         Columns whose non-blank values must be one of the given values.
+    integer : collection of str
+        Numeric columns whose values must be whole numbers (counts).
+    minimum : mapping of str to float, optional
+        Numeric columns whose values must not be below the given one
+        (0 for counts: 户数, 常住人口).
 
     Returns
     -------
     list of Problem
         Missing columns, blank required values, non-numeric values,
+        fractions in whole-number columns, values below the minimum,
         values not allowed and duplicate ids, in no particular order.
     """
     rows = np.asarray(rows)
@@ -474,6 +484,22 @@ def check_attributes(
         for i in np.flatnonzero(bad):
             problems.append(Problem("not_numeric", int(rows[i]), column, str(raw.iloc[i]),
                                     f"expected a number, got '{raw.iloc[i]}'"))
+    for column in integer:
+        if column not in frame.columns:
+            continue
+        raw = frame[column]
+        number = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        for i in np.flatnonzero(np.isfinite(number) & (number != np.round(number))):
+            problems.append(Problem("not_integer", int(rows[i]), column, str(raw.iloc[i]),
+                                    f"expected a whole number, got '{raw.iloc[i]}'"))
+    for column, least in (minimum or {}).items():
+        if column not in frame.columns:
+            continue
+        raw = frame[column]
+        number = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        for i in np.flatnonzero(number < least):
+            problems.append(Problem("below_minimum", int(rows[i]), column, str(raw.iloc[i]),
+                                    f"'{raw.iloc[i]}' is impossible here: expected {least:g} or more"))
     for column, values in allowed.items():
         if column not in frame.columns:
             continue

@@ -194,6 +194,10 @@ def find_user_file(name: str, settings: Settings) -> Path | None:
     return found[0] if found else None
 
 
+#: Problems a user file's LayerError lists on its one line.
+_SHOWN_PROBLEMS = 10
+
+
 def load_file(
     name: str,
     path: str | os.PathLike,
@@ -236,7 +240,10 @@ def load_file(
     deps = {dependency: load(dependency, settings) for dependency in layer.DEPENDS}
     report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs, header_row=header_row)
     if not report.ok:
-        msg = f"layer '{name}' from {report.format(limit=10)}"
+        shown = "; ".join(str(problem) for problem in report.problems[:_SHOWN_PROBLEMS])
+        more = len(report.problems) - _SHOWN_PROBLEMS
+        tail = f"; and {more} more (cqgis validate {Path(path).name} --as {name} lists them all)" if more > 0 else ""
+        msg = f"layer '{name}' from {report.name}: {len(report.problems)} problems: {shown}{tail}"
         raise LayerError(msg)
     return report.frame
 

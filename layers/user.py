@@ -236,6 +236,7 @@ def load(
         report = _table_report(path, sheet, header_row=header_row)
     else:
         report = validation.validate_file(path, crs=crs, layer=sheet, lon=lon, lat=lat, header_row=header_row)
+    read = [str(column) for column in report.frame.columns if column != "geometry"]
     headers = header_mapping(schema, report.frame.columns, mapping)
     frame = report.frame.rename(columns=headers)
     frame = frame[[c for c in frame.columns if c in schema.columns or c == "geometry"]]
@@ -247,8 +248,11 @@ def load(
     if not table_like:
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=report.frame.crs)
     rules = schema.rules()
+    found = validation.check_attributes(frame, report.row_numbers, **rules)
     report.problems = validation.ordered(
-        report.problems + validation.check_attributes(frame, report.row_numbers, **rules)
+        report.problems
+        + [_with_headers(problem, schema, read) for problem in found]
+        + schema.value_problems(frame, report.row_numbers)
     )
     if not table_like and not report.problems:
         report.problems = _geometry_type_problems(schema, frame, report.row_numbers)
@@ -308,6 +312,19 @@ def _table_report(
         frame=table.reset_index(drop=True),
         row_numbers=table.index.to_numpy(),
     )
+
+
+def _with_headers(problem: validation.Problem, schema: Schema, read: Sequence[str]) -> validation.Problem:
+    """Say, for a missing column, which headers would do and which headers the file has."""
+    if problem.kind != "missing_field":
+        return problem
+    field = schema.field(problem.column)
+    names = "、".join((field.name, *field.aliases))
+    message = (
+        f"required column '{field.name}' is missing: head a column {names}, or map one with "
+        f"--map HEADER={field.name}; headers read: {', '.join(read)}"
+    )
+    return validation.Problem(problem.kind, problem.row, problem.column, problem.value, message)
 
 
 def _geometry_type_problems(
