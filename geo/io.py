@@ -367,8 +367,8 @@ def read_rows(
 
     Title rows above the header are skipped: the header is the row given, or
     the one :func:`find_header_row` finds. A blank header cell under a
-    cell merged over several rows takes that cell's name; columns with
-    neither a header nor a value are dropped. Rows with every cell blank
+    cell merged over several rows takes that cell's name; columns without
+    a header are dropped when empty and refused when they hold a value. Rows with every cell blank
     are dropped (their numbers are skipped, not reused).
 
     Without ``text``, a column becomes numeric only when every cell is a
@@ -437,8 +437,10 @@ def find_header_row(raw: pd.DataFrame) -> int:
     that fills more than half of the table's width and whose cells are all
     names: text that is not a number. A title (one cell, often merged across
     the sheet), a unit line or a group row of merged cells above the header
-    fills too little of the width; a data row holds numbers. When no row
-    qualifies, the first row with a cell is the header.
+    fills too little of the width; a data row holds numbers. A header of
+    two rows, names merged down over both and groups merged across, ends on
+    its lower row: the one of names under the group's blank cells. When no
+    row qualifies, the first row with a cell is the header.
 
     Parameters
     ----------
@@ -460,7 +462,15 @@ def find_header_row(raw: pd.DataFrame) -> int:
     if not counts.any():
         return 0
     qualifies = (counts * 2 > counts.max()) & (names.sum(axis=1) == counts)
-    return int(np.argmax(qualifies)) if qualifies.any() else int(np.argmax(counts > 0))
+    if not qualifies.any():
+        return int(np.argmax(counts > 0))
+    top = int(np.argmax(qualifies))
+    if top + 1 < len(sample):
+        upper, lower = filled[top], filled[top + 1]
+        # A header of two rows (a group merged across, names merged down) ends on its lower row.
+        if (names[top + 1] == lower).all() and (lower & ~upper).any() and (upper & ~lower).any():
+            return top + 1
+    return top
 
 
 def excel_serial_dates(values: pd.Series) -> pd.Series | None:
@@ -532,15 +542,28 @@ def _under_header(raw: pd.DataFrame, position: int, path: Path) -> pd.DataFrame:
             # A header merged over several rows holds its name in its top cell only.
             over = [cell for cell in above[column] if _is_filled(cell)]
             name = over[-1] if over else None
-        if name is None and not raw[column].iloc[position + 1 :].map(_is_filled).any():
+        if name is None:
+            _check_headless(raw[column].iloc[position + 1 :], column, position, path)
             continue
-        names[column] = f"Unnamed: {column}" if name is None else _header_text(name)
+        names[column] = _header_text(name)
     _check_unique(names, position, path)
     data = raw.iloc[position + 1 :][list(names)]
     data.columns = list(names.values())
     # Spreadsheet rows count from 1.
     data.index = data.index + 1
     return data
+
+
+def _check_headless(values: pd.Series, column: int, position: int, path: Path) -> None:
+    """Refuse values in a column without a header: no command could tell what they are."""
+    filled = values.map(_is_filled)
+    if filled.any():
+        row = int(filled.idxmax()) + 1
+        msg = (
+            f"{path.name} row {row}, column {_column_letter(column)}: {values[filled.idxmax()]!r} "
+            f"stands in a column without a header (row {position + 1}); give the column a header or clear it"
+        )
+        raise ReadError(msg)
 
 
 def _header_text(cell: object) -> str:
