@@ -64,12 +64,26 @@ def convert(
     INPUT is any vector file or CSV/XLSX table of points. Vector geometries
     are converted and their attributes kept; a table keeps exactly its
     columns, in order, with the coordinate columns rewritten in place.
+    CSV to CSV goes in blocks of rows, in memory that does not grow with
+    the file, and every other cell is written as it was read.
     """
     from cqgis.geo import crs, io
 
     # Check --to before reading, so a typo does not wait for a large file.
     crs.parse_crs(target)
     refuse_input_as_output([output], [input_path])
-    frame = io.read(input_path, layer=layer, crs=source, lon=lon, lat=lat, header_row=header_row)
-    io.write(crs.from_wgs84(frame, target), output)
-    click.echo(f"{len(frame)} features, {source or 'file CRS'} -> {target}: {output}")
+    if _csv(input_path) and output.suffix.lower() == ".csv" and layer is None:
+        blocks = io.iter_table(input_path, lon=lon, lat=lat, crs=source or "wgs84", header_row=header_row)
+        count = io.write_blocks((crs.from_wgs84(block, target) for block in blocks), output)
+    else:
+        frame = io.read(input_path, layer=layer, crs=source, lon=lon, lat=lat, header_row=header_row)
+        io.write(crs.from_wgs84(frame, target), output)
+        count = len(frame)
+    click.echo(f"{count} features, {source or 'file CRS'} -> {target}: {output}")
+
+
+def _csv(path: Path) -> bool:
+    from cqgis.geo.io import FORMATS
+
+    fmt = FORMATS.get(path.suffix.lower())
+    return fmt is not None and fmt.kind == "csv"

@@ -42,15 +42,15 @@ import os
 import secrets
 import shutil
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from io import StringIO
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
+from cqgis.errors import CqgisError
 from cqgis.geo.errors import CRSError, ReadError, WriteError
 
 # numpy, pandas, shapely, geopandas, pyogrio and fiona are imported inside the
@@ -152,6 +152,8 @@ FIXED_GDAL_DATE = "2000-01-01T00:00:00Z"
 #: ``frame.attrs`` key holding the number the user knows each row by (see :func:`row_numbers`).
 ROW_NUMBERS = "cqgis.row_numbers"
 
+#: Rows per block when a large CSV is read and written in blocks (see :func:`iter_table`).
+BLOCK_ROWS = 50_000
 #: Rows of a table searched for its header when none is given (see :func:`find_header_row`).
 HEADER_SEARCH_ROWS = 30
 #: Header words marking a column of dates, whose Excel serial day numbers are read as dates.
@@ -163,6 +165,9 @@ _EXCEL_EPOCH = "1899-12-30"
 # digit strings longer than a float's 15 significant digits keep.
 _KEEP_AS_TEXT = r"[+-]?(?:0\d|\d{16})"
 
+# Characters of a CSV read to find its separator, width and header; blocks checked for its encoding.
+_CSV_HEAD_CHARS = 1 << 16
+_DECODE_BLOCK_BYTES = 1 << 20
 # Encodings tried, strictly and in order, for text without a declared one.
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 _DBF_ENCODINGS = ("utf-8", "gb18030")
@@ -418,8 +423,7 @@ def read_rows(
         raw = _read_csv(path)
     data = _under_header(raw, _header_position(raw, header_row, path), path)
     if text:
-        # Cells of spaces are as blank as empty ones: not measured, never zero.
-        data = data.mask(data.map(lambda cell: isinstance(cell, str) and not cell.strip()))
+        data = _without_blank_cells(data)
     data = data.dropna(how="all")
     if data.empty:
         msg = f"{where} has a header row ({', '.join(map(str, data.columns))}) but no data rows under it"
@@ -605,18 +609,24 @@ def _typed_column(values: pd.Series) -> pd.Series:
         dates = excel_serial_dates(values)
         if dates is not None:
             return dates
-    present = values.dropna()
-    if present.empty:
+    if values.dtype == object:
+        # Excel cells: text typed as text stays text unless every cell of the column is a number.
+        kinds = values.dropna().map(type)
+        if not kinds.eq(str).any():
+            return values.infer_objects()
+        text = values.where(values.isna(), values.astype(str))
+    else:
+        text = values
+    text = text.str.strip()
+    try:
+        # A cast stops at the first text cell, so text columns cost little.
+        numbers = text.astype("float64")
+    except (ValueError, TypeError):
         return values
-    if present.map(lambda cell: isinstance(cell, str)).any():
-        text = present.astype(str).str.strip()
-        if text.str.match(_KEEP_AS_TEXT).any():
-            return values
-        numbers = pd.to_numeric(text, errors="coerce")
-        if numbers.isna().any():
-            return values
-        return pd.to_numeric(values.where(values.isna(), values.astype(str).str.strip()))
-    return values.infer_objects()
+    if text.str.match(_KEEP_AS_TEXT).any():
+        return values
+    whole = numbers.notna().all() and (numbers == numbers.round()).all()
+    return numbers.astype("int64") if whole else numbers
 
 
 def row_numbers(frame: pd.DataFrame) -> np.ndarray:
@@ -719,13 +729,136 @@ def read_table(
         Missing or undecodable file, no coordinate columns, or a cell that
         is not a usable coordinate (named by row, column and value).
     """
+    path = _existing(path)
+    data = read_rows(path, sheet=sheet, header_row=header_row)
+    return _table_points(data, path, lon, lat, crs)
+
+
+def iter_table(
+    path: str | os.PathLike,
+    lon: str | None = None,
+    lat: str | None = None,
+    crs: str | int | pyproj.CRS = "wgs84",
+    header_row: int | None = None,
+    rows: int = BLOCK_ROWS,
+) -> Iterator[gpd.GeoDataFrame]:
+    """Read a large CSV table of points in blocks of rows, in memory that does not grow with the file.
+
+    Each block is what :func:`read_table` returns for those rows, but for
+    the cells: they stay text as written (no column is typed from a block
+    it cannot see whole), and the coordinate columns get the WGS84 values.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.csv`` or ``.txt`` table.
+    lon, lat, crs, header_row
+        As for :func:`read_table`.
+    rows : int
+        Rows per block.
+
+    Returns
+    -------
+    iterator of geopandas.GeoDataFrame
+        The blocks in file order, rows labelled as the spreadsheet numbers
+        them in ``attrs[ROW_NUMBERS]``. The file is checked and its header
+        found before the first block is asked for.
+
+    Raises
+    ------
+    ReadError
+        As :func:`read_table`, raised by the block holding the bad cell;
+        also for a file that is no CSV.
+    """
+    path = Path(path)
+    return (_table_points(data, path, lon, lat, crs) for data in iter_rows(path, header_row, rows))
+
+
+def iter_rows(
+    path: str | os.PathLike, header_row: int | None = None, rows: int = BLOCK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """Read a large CSV table in blocks of rows, its cells as text, as :func:`read_rows` reads it whole.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.csv`` or ``.txt`` table.
+    header_row : int, optional
+        Spreadsheet row (from 1) of the headers; default: found.
+    rows : int
+        Rows per block.
+
+    Returns
+    -------
+    iterator of pandas.DataFrame
+        Blocks of rows labelled with their spreadsheet row numbers (index
+        and ``attrs[ROW_NUMBERS]``), blank rows left out. The file is checked
+        and its header found before the first block is asked for.
+
+    Raises
+    ------
+    ReadError
+        As :func:`read_rows`; also for a file that is no CSV.
+    """
+    import pandas as pd
+
+    path = _existing(path)
+    if _read_format(path).kind != "csv":
+        msg = f"{path.name}: only CSV and text tables are read in blocks"
+        raise ReadError(msg)
+    layout = _csv_layout(path)
+    head = _read_csv(path, layout, nrows=max(HEADER_SEARCH_ROWS, header_row or 0))
+    position = _header_position(head, header_row, path)
+
+    def blocks() -> Iterator[pd.DataFrame]:
+        found = False
+        chunks = _read_csv(path, layout, skip=position + 1, chunk_rows=rows)
+        while True:
+            # The parser reads lazily: a malformed line surfaces here, not when the reader opens.
+            with _reading(path, pd.errors.ParserError):
+                chunk = next(chunks, None)
+            if chunk is None:
+                break
+            chunk.index = chunk.index + position + 1
+            data = _without_blank_cells(_under_header(pd.concat([head.iloc[: position + 1], chunk]), position, path))
+            data = data.dropna(how="all")
+            if data.empty:
+                continue
+            found = True
+            data.attrs[ROW_NUMBERS] = tuple(data.index)
+            yield data
+        if not found:
+            msg = f"{path.name} has a header row but no data rows under it"
+            raise ReadError(msg)
+
+    return blocks()
+
+
+def _without_blank_cells(data: pd.DataFrame) -> pd.DataFrame:
+    """Blank out cells of spaces: they are as blank as empty ones (not measured, never zero)."""
+    import pandas as pd
+
+    blank = pd.DataFrame(
+        {
+            column: data[column].map(lambda cell: isinstance(cell, str) and not cell.strip())
+            if data[column].dtype == object
+            else data[column].str.strip().eq("").fillna(False)
+            for column in data.columns
+        },
+        index=data.index,
+    )
+    return data.mask(blank.astype(bool))
+
+
+def _table_points(
+    data: pd.DataFrame, path: Path, lon: str | None, lat: str | None, crs: str | int | pyproj.CRS
+) -> gpd.GeoDataFrame:
+    """Turn a table's rows into points in EPSG:4326, the coordinate columns rewritten to match."""
     import geopandas as gpd
     import numpy as np
 
     from cqgis.geo import crs as crs_module
 
-    path = _existing(path)
-    data = read_rows(path, sheet=sheet, header_row=header_row)
     lon_column, lat_column = find_coordinate_columns(data.columns, path, lon=lon, lat=lat)
     parsed = crs_module.parse_crs(crs)
     degrees = isinstance(parsed, str) or parsed.is_geographic
@@ -802,6 +935,36 @@ def write(
             shutil.copyfile(path, temp)
         _WRITERS[fmt.kind](frame, temp, path, fmt, layer)
     return path
+
+
+def write_blocks(blocks: Iterable[gpd.GeoDataFrame], path: str | os.PathLike) -> int:
+    """Write blocks of rows (from :func:`iter_table`) as one CSV table, atomically, holding one block at a time.
+
+    Parameters
+    ----------
+    blocks : iterable of geopandas.GeoDataFrame
+        Frames with the same columns, written in order as by :func:`write`.
+    path : str or os.PathLike
+        A ``.csv`` target.
+
+    Returns
+    -------
+    int
+        Rows written.
+
+    Raises
+    ------
+    WriteError
+        Not a ``.csv`` target, a missing folder, or any failure while
+        writing, a bad cell of a later block included: nothing is left
+        behind and an existing file is unchanged.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        msg = f"cannot write {path.name}: blocks of rows are written to .csv"
+        raise WriteError(msg)
+    with atomic(path) as temp:
+        return _write_csv_blocks(blocks, temp)
 
 
 def write_layers(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike) -> Path:
@@ -908,7 +1071,8 @@ def atomic(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException as exc:
         for leftover in temp.parent.glob(glob.escape(temp.name) + "*"):
             leftover.unlink(missing_ok=True)
-        if not isinstance(exc, Exception) or isinstance(exc, WriteError):
+        # A user's mistake found while writing (a bad cell of a later block) keeps its own message.
+        if not isinstance(exc, Exception) or isinstance(exc, CqgisError):
             raise
         msg = f"cannot write {path}: {_one_line(exc)}"
         raise WriteError(msg) from exc
@@ -940,8 +1104,19 @@ def _write_parquet(
 def _write_csv(
     frame: gpd.GeoDataFrame, temp: Path, target: Path, fmt: FileFormat, layer: str | None
 ) -> None:
-    # The BOM makes Excel on Chinese Windows open UTF-8 as UTF-8, not GBK.
-    _defused(_as_table(frame)).to_csv(temp, index=False, encoding="utf-8-sig")
+    _write_csv_blocks([frame], temp)
+
+
+def _write_csv_blocks(blocks: Iterable[gpd.GeoDataFrame], temp: Path) -> int:
+    """Write frames one after the other as one CSV table (the first one's header); return the rows written."""
+    count = 0
+    for i, block in enumerate(blocks):
+        # The BOM makes Excel on Chinese Windows open UTF-8 as UTF-8, not GBK; appended blocks carry none.
+        _defused(_as_table(block)).to_csv(
+            temp, index=False, header=i == 0, mode="a" if i else "w", encoding="utf-8" if i else "utf-8-sig"
+        )
+        count += len(block)
+    return count
 
 
 def _write_excel(
@@ -957,14 +1132,18 @@ def _defused(table: pd.DataFrame) -> pd.DataFrame:
     ``-``, ``@``, tab or carriage return (CSV injection); the apostrophe makes
     them show the text. Numbers written as text (``-3.5``) are left alone.
     """
-    out = table.copy()
+    out = table
     for column in table.columns:
         values = table[column]
         if not _is_text_column(values):
             continue
-        text = values.map(lambda cell: cell if isinstance(cell, str) else "")
-        risky = text.str.startswith(_FORMULA_STARTS) & ~text.str.fullmatch(_PLAIN_NUMBER)
+        text = values if values.dtype != object else values.map(lambda cell: cell if isinstance(cell, str) else "")
+        risky = text.str.startswith(_FORMULA_STARTS).fillna(False).to_numpy(dtype=bool, copy=True)
+        if not risky.any():
+            continue
+        risky[risky] = ~text[risky].str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool)
         if risky.any():
+            out = out.copy() if out is table else out
             out[column] = values.where(~risky, "'" + text)
     return out
 
@@ -1284,31 +1463,66 @@ def _georeference(
     return crs_module.to_wgs84(frame, crs)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """Read a CSV or tab-separated text file's cells as text, without a header."""
+def _read_csv(
+    path: Path,
+    layout: tuple[str, str, int] | None = None,
+    nrows: int | None = None,
+    skip: int = 0,
+    chunk_rows: int | None = None,
+) -> pd.DataFrame | Iterator[pd.DataFrame]:
+    """Read a CSV or tab-separated text file's cells as text, without a header.
+
+    ``layout`` is :func:`_csv_layout`'s (found when not given); ``nrows``
+    reads only the first rows, ``skip`` leaves out the first, and
+    ``chunk_rows`` gives an iterator of blocks of that many rows.
+    """
     import pandas as pd
 
-    decoded = _first_decoding(path.read_bytes(), _CSV_ENCODINGS)
-    if decoded is None:
+    encoding, separator, width = layout or _csv_layout(path)
+    # pandas decodes the file as it parses: no copy of the whole text is held.
+    with _reading(path, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return pd.read_csv(
+            path, sep=separator, header=None, names=range(width), encoding=encoding,
+            skip_blank_lines=False, dtype=str, nrows=nrows, skiprows=skip, chunksize=chunk_rows,
+        )
+
+
+def _csv_layout(path: Path) -> tuple[str, str, int]:
+    """Return a CSV file's (encoding, separator, number of columns), refusing undecodable and empty files."""
+    encoding = _text_encoding(path, _CSV_ENCODINGS)
+    if encoding is None:
         msg = (
             f"cannot read {path.name}: it is neither UTF-8 nor GBK/GB18030 text; "
             f"save it as UTF-8 CSV"
         )
         raise ReadError(msg)
-    content = decoded[1]
-    if not content.strip():
+    with path.open(encoding=encoding, newline="") as stream:
+        head = stream.read(_CSV_HEAD_CHARS).splitlines()[:HEADER_SEARCH_ROWS]
+    if not any(line.strip() for line in head):
         msg = f"{path.name} is empty: it has no header row and no data"
         raise ReadError(msg)
-    head = content[: 1 << 16].splitlines()[:HEADER_SEARCH_ROWS]
     # Excel's "text (tab delimited)" export uses tabs; everything else commas.
     separator = "\t" if any("\t" in line for line in head) else ","
     # Title rows above the header are narrower than it: name the widest row's columns.
     width = max(line.count(separator) for line in head) + 1
-    with _reading(path, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return pd.read_csv(
-            StringIO(content), sep=separator, header=None, names=range(width),
-            skip_blank_lines=False, dtype=str,
-        )
+    return encoding, separator, width
+
+
+def _text_encoding(path: Path, encodings: Sequence[str]) -> str | None:
+    """Return the first encoding that decodes the whole file strictly, read in blocks; None if none does."""
+    import codecs
+
+    for encoding in encodings:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        try:
+            with path.open("rb") as stream:
+                while block := stream.read(_DECODE_BLOCK_BYTES):
+                    decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return None
 
 
 def _read_excel(path: Path, fmt: FileFormat, sheet: str | None) -> tuple[pd.DataFrame, str]:

@@ -139,8 +139,15 @@ def _ids_kept(folder: Path) -> None:
     assert _read_csv_text(folder / "out.csv")["编号"].tolist() == ["00123", "0500103"]
 
 
-def _dates_kept(folder: Path) -> None:
-    assert _read_csv_text(folder / "out.csv")["监测日期"].tolist() == ["2025-03-01", "2025-10-01"]
+def _dates_read(folder: Path) -> None:
+    cells = openpyxl.load_workbook(folder / "out.xlsx").active["A"][1:]
+    assert [cell.value.date().isoformat() for cell in cells] == ["2025-03-01", "2025-10-01"]
+
+
+def _cells_verbatim(folder: Path) -> None:
+    out = _read_csv_text(folder / "out.csv")
+    assert out["监测日期"].tolist() == ["45717", "2025.10"]
+    assert out["数值"].tolist() == ["1.50", "0.01L"]
 
 
 def _names_kept(folder: Path) -> None:
@@ -249,7 +256,11 @@ CASES = [
     ),
     Case(
         "csv-excel-serial-dates", _text("a.csv", "监测日期,经度,纬度\n45717,106.5,29.5\n45931,106.6,29.6\n"),
-        _convert("a.csv"), 0, "", _dates_kept, ("out.csv",),
+        _convert("a.csv", "out.xlsx"), 0, "", _dates_read, ("out.xlsx",),
+    ),
+    Case(
+        "csv-to-csv-cells-verbatim", _text("a.csv", "监测日期,经度,纬度,数值\n45717,106.5,29.5,1.50\n2025.10,106.6,29.6,0.01L\n"),
+        _convert("a.csv"), 0, "", _cells_verbatim, ("out.csv",),
     ),
     Case(
         "csv-formula-cells", _text("a.csv", '名称,经度,纬度\n=1+2,106.5,29.5\n@SUM(A1),106.6,29.6\n-3.5,106.7,29.7\n'),
