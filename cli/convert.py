@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 # Light on purpose: geo.io defers its heavy imports, so `cqgis --help` stays fast.
-from cqgis.cli.options import header_row_option, refuse_input_as_output
+from cqgis.cli.options import header_row_option, is_csv, refuse_input_as_output
 from cqgis.geo.io import READ_EXTENSIONS, WRITE_EXTENSIONS
 
 _SYSTEMS = "wgs84, cgcs2000 (= wgs84), gcj02, bd09 or an EPSG code"
@@ -72,7 +72,7 @@ def convert(
     # Check --to before reading, so a typo does not wait for a large file.
     crs.parse_crs(target)
     refuse_input_as_output([output], [input_path])
-    if _csv(input_path) and output.suffix.lower() == ".csv" and layer is None:
+    if is_csv(input_path) and output.suffix.lower() == ".csv" and layer is None:
         blocks = io.iter_table(input_path, lon=lon, lat=lat, crs=source or "wgs84", header_row=header_row)
         count = io.write_blocks((crs.from_wgs84(block, target) for block in blocks), output)
     else:
@@ -81,9 +81,3 @@ def convert(
         count = len(frame)
     click.echo(f"{count} features, {source or 'file CRS'} -> {target}: {output}")
 
-
-def _csv(path: Path) -> bool:
-    from cqgis.geo.io import FORMATS
-
-    fmt = FORMATS.get(path.suffix.lower())
-    return fmt is not None and fmt.kind == "csv"

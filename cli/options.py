@@ -32,6 +32,25 @@ header_row_option = click.option(
 )
 
 
+def is_csv(path: Path) -> bool:
+    """Whether ``path`` is a CSV or text table, the kind read in blocks of rows.
+
+    Parameters
+    ----------
+    path : Path
+        A file name.
+
+    Returns
+    -------
+    bool
+        True for ``.csv`` and ``.txt``.
+    """
+    from cqgis.geo.io import FORMATS
+
+    fmt = FORMATS.get(path.suffix.lower())
+    return fmt is not None and fmt.kind == "csv"
+
+
 def refuse_input_as_output(outputs: Sequence[Path | None], inputs: Sequence[str | os.PathLike | None]) -> None:
     """Refuse an output that is one of the inputs: writing it would destroy the data being read.
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import header_row_option
+from cqgis.cli.options import header_row_option, is_csv
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,7 +77,12 @@ def validate(
         msg = "--map and --map-file need --as LAYER"
         raise OptionError(msg)
     try:
-        if as_layer is None:
+        if as_layer is None and is_csv(input_path) and layer is None:
+            # In blocks of rows: the memory stays flat however long the table.
+            report = validation.validate_blocks(
+                input_path, crs=crs, lon=lon, lat=lat, header_row=header_row, id_column=id_column
+            )
+        elif as_layer is None:
             report = validation.validate_file(
                 input_path, crs=crs, layer=layer, lon=lon, lat=lat, header_row=header_row, id_column=id_column
             )
@@ -89,6 +94,7 @@ def validate(
         raise OptionError(msg) from exc
     click.echo(report.format(limit=limit))
     sys.exit(0 if report.ok else 1)
+
 
 
 def _as_layer(

@@ -54,6 +54,9 @@ KINDS: Mapping[str, str] = MappingProxyType({
 #: Column names taken as the id column when none is named (case-insensitive).
 ID_NAMES = ("id", "code", "fid", "编号", "编码", "代码", "断面编码", "站点编号")
 
+# An id column no table has: blocks leave duplicate ids to the check over all blocks.
+_NO_ID_CHECK = "\0"
+
 #: How many problem lines :meth:`Report.format` prints before summarising.
 SHOWN_PROBLEMS = 50
 
@@ -291,6 +294,70 @@ def validate_file(
         frame = io.read(path, layer=layer, crs=crs, header_row=header_row)
         return validate(frame, name=name, **rules)
     table = io.read_rows(path, sheet=layer, header_row=header_row)
+    return _validate_table(table, path, crs, lon, lat, **rules)
+
+
+def validate_blocks(
+    path: str | os.PathLike,
+    *,
+    crs: str | int | pyproj.CRS | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+    header_row: int | None = None,
+    rows: int = io.BLOCK_ROWS,
+    id_column: str | None = None,
+    **rules: object,
+) -> Report:
+    """Validate a large CSV table block by block, in memory that does not grow with the file.
+
+    Finds what :func:`validate_file` finds in a CSV (duplicate ids across
+    blocks included), its cells read as text.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.csv`` or ``.txt`` table of points.
+    crs, lon, lat, header_row
+        As for :func:`validate_file`.
+    rows : int
+        Rows per block.
+    id_column : str, optional
+        Column whose values must be unique; default: found by name.
+    **rules
+        ``required``, ``numeric``, ``allowed``, ``region`` as for :func:`validate`.
+
+    Returns
+    -------
+    Report
+        The problems; no ``frame`` (the data is never whole in memory).
+    """
+    problems: list[Problem] = []
+    ids: list[pd.Series] = []
+    count = 0
+    column = id_column
+    for table in io.iter_rows(path, header_row=header_row, rows=rows):
+        column = column or _id_column(table.columns)
+        report = _validate_table(table, path, crs, lon, lat, id_column=_NO_ID_CHECK, **rules)
+        problems += report.problems
+        count += report.rows
+        if column is not None and column in table.columns:
+            ids.append(table[column].dropna())
+    if ids:
+        every = pd.concat(ids)
+        repeated = every[every.duplicated(keep=False)]
+        problems += check_attributes(repeated.to_frame(), repeated.index.to_numpy(), id_column=column)
+    return Report(name=os.path.basename(path), rows=count, problems=ordered(problems))
+
+
+def _validate_table(
+    table: pd.DataFrame,
+    path: str | os.PathLike,
+    crs: str | int | pyproj.CRS | None,
+    lon: str | None,
+    lat: str | None,
+    **rules: object,
+) -> Report:
+    """Validate a table's rows as read, their coordinate cells one by one (see :func:`validate_file`)."""
     lon_column, lat_column = io.find_coordinate_columns(table.columns, path, lon=lon, lat=lat)
     source = crs_module.parse_crs("wgs84" if crs is None else crs)
     degrees = isinstance(source, str) or source.is_geographic
@@ -300,7 +367,7 @@ def validate_file(
     points[usable] = shapely.points(x[usable], y[usable])
     frame = crs_module.to_wgs84(gpd.GeoDataFrame(table.reset_index(drop=True), geometry=points), source)
     frame.attrs[io.COORDINATE_COLUMNS] = (lon_column, lat_column)
-    report = validate(frame, name=name, row_numbers=table.index.to_numpy(), **rules)
+    report = validate(frame, name=os.path.basename(path), row_numbers=table.index.to_numpy(), **rules)
     # A table's missing points come from its cells, already reported cell by cell.
     found = [p for p in report.problems if p.kind != "null_geometry"]
     report.problems = ordered(cell_problems + found)

@@ -514,3 +514,30 @@ def test_degrees_declared_as_a_projected_crs_are_refused(tmp_path):
     metres = tmp_path / "m.csv"
     metres.write_text("name,x,y\n甲,456000,3267000\n", encoding="utf-8")
     assert len(io.read(metres, crs=4545)) == 1
+
+
+def test_blocks_convert_as_the_whole_table_and_keep_cells(tmp_path):
+    path = _write_csv(
+        tmp_path / "b.csv",
+        "标题\n编号,名称,经度,纬度,值\n" + "".join(f"{i:05d},站{i},{106 + i / 100},{29 + i / 100},1.50\n" for i in range(7)),
+    )
+    whole = io.read_table(path, crs="gcj02")
+    blocks = list(io.iter_table(path, crs="gcj02", rows=3))
+    assert [len(block) for block in blocks] == [3, 3, 1]
+    assert [row for block in blocks for row in block.attrs[io.ROW_NUMBERS]] == list(range(3, 10))
+    joined = pd.concat(blocks, ignore_index=True)
+    np.testing.assert_array_equal(joined["经度"], whole["经度"])
+    out = tmp_path / "out.csv"
+    assert io.write_blocks(iter(blocks), out) == 7
+    written = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert written["编号"].tolist() == [f"{i:05d}" for i in range(7)]
+    assert written["值"].tolist() == ["1.50"] * 7
+    assert out.read_bytes().count(b"\xef\xbb\xbf") == 1
+
+
+def test_a_bad_cell_in_a_later_block_leaves_no_output(tmp_path):
+    path = _write_csv(tmp_path / "b.csv", "名称,经度,纬度\n" + "甲,106.5,29.5\n" * 5 + "乙,abc,29.6\n")
+    out = tmp_path / "out.csv"
+    with pytest.raises(ReadError, match="row 7, column 经度"):
+        io.write_blocks(io.iter_table(path, rows=2), out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.csv"]
