@@ -156,8 +156,10 @@ ROW_NUMBERS = "cqgis.row_numbers"
 BLOCK_ROWS = 50_000
 #: Rows of a table searched for its header when none is given (see :func:`find_header_row`).
 HEADER_SEARCH_ROWS = 30
-#: Header words marking a column of dates, whose Excel serial day numbers are read as dates.
-DATE_HEADER_WORDS = ("日期", "时间", "年月", "date", "time")
+#: Header words marking a column of dates, whose Excel serial day numbers are read as dates:
+#: anywhere in the header, or (the second tuple) at its end, so that 监测时间 is a
+#: date and 运行时间(h), hours, is not.
+DATE_HEADER_WORDS = (("日期", "年月"), ("时间", "date", "time"))
 # Excel serial days of 1950-01-01 and 2100-01-01: a date column's numbers between them are days.
 _EXCEL_SERIAL_RANGE = (18264, 73051)
 _EXCEL_EPOCH = "1899-12-30"
@@ -601,11 +603,17 @@ def _column_letter(position: int) -> str:
     return letters
 
 
+def _is_date_header(name: str) -> bool:
+    key = name.strip().lower()
+    inside, ending = DATE_HEADER_WORDS
+    return any(word in key for word in inside) or key.endswith(ending)
+
+
 def _typed_column(values: pd.Series) -> pd.Series:
     """Type one column: numbers where every cell is a number and no id would lose its zeros; dates in date columns."""
     import pandas as pd
 
-    if any(word in str(values.name).lower() for word in DATE_HEADER_WORDS):
+    if _is_date_header(str(values.name)):
         dates = excel_serial_dates(values)
         if dates is not None:
             return dates
