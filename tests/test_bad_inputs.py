@@ -270,6 +270,18 @@ CASES = [
         "csv-formulas-to-xlsx", _text("a.csv", '名称,经度,纬度\n=1+2,106.5,29.5\n"=HYPERLINK(""http://x.cn"",""点"")",106.6,29.6\n'),
         _convert("a.csv", "out.xlsx"), 0, "", _xlsx_formulas_text, ("out.xlsx",),
     ),
+    Case(
+        "attribute-ids-with-zeros", _text("a.csv", "编号,经度,纬度\n00123,106.5,29.5\n0500103,106.6,29.6\n"),
+        ("analyze", "attribute", "a.csv", "-o", "out.csv"), 0, "", _ids_kept, ("out.csv",),
+    ),
+    Case(
+        "validate-row-below-title", _workbook("a.xlsx", [["标题"], HEADER.split(","), ["甲", 106.5, 29.5], ["乙", "东经106", 29.6]]),
+        ("validate", "a.xlsx"), 1, "row 4, column 经度: expected a number, got '东经106'",
+    ),
+    Case(
+        "header-row-on-vector", _vector("a.gpkg"), _convert("a.gpkg", "out.csv", "--header-row", "2"), 1,
+        "--header-row apply only to CSV and Excel tables",
+    ),
     Case("csv-output-is-input", _text("a.csv", POINTS_CSV), _convert("a.csv", "a.csv"), 2, "that is the input file"),
     Case("txt-not-written", _text("a.csv", POINTS_CSV), _convert("a.csv", "out.txt"), 1, "cannot write out.txt"),
     Case("kml-not-read", _text("a.kml", "<kml/>"), _convert("a.kml"), 1, "does not read '.kml' files"),
