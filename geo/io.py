@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import secrets
 import shutil
 import zipfile
@@ -180,6 +181,7 @@ _CPG_CODE_PAGES = MappingProxyType({"65001": "utf-8", "88591": "latin-1", "936":
 _ENCODING_SAMPLE_BYTES = 8 << 20
 _DBF_TEXT_FIELD = ord("C")
 _GDAL_CANNOT_OPEN = "Failed to open dataset"
+_UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 _DBF_HEADER_END = 0x0D
 
 
@@ -611,6 +613,7 @@ def _is_date_header(name: str) -> bool:
 
 def _typed_column(values: pd.Series) -> pd.Series:
     """Type one column: numbers where every cell is a number and no id would lose its zeros; dates in date columns."""
+    import numpy as np
     import pandas as pd
 
     if _is_date_header(str(values.name)):
@@ -633,7 +636,7 @@ def _typed_column(values: pd.Series) -> pd.Series:
         return values
     if text.str.match(_KEEP_AS_TEXT).any():
         return values
-    whole = numbers.notna().all() and (numbers == numbers.round()).all()
+    whole = np.isfinite(numbers).all() and (numbers == numbers.round()).all()
     return numbers.astype("int64") if whole else numbers
 
 
@@ -1301,6 +1304,10 @@ def _reading(path: Path, *failures: type[BaseException]) -> Iterator[None]:
         yield
     except failures as exc:
         reason = _one_line(exc)
+        quote = _UNCLOSED_QUOTE.search(reason)
+        if quote:
+            # pandas counts rows from 0 and names its C tokenizer; users count from 1.
+            reason = f'a quote (") opened on row {int(quote.group(1)) + 1} is never closed'
         if reason.startswith(_GDAL_CANNOT_OPEN):
             # GDAL's wording (with its open flags) says nothing to a user.
             fmt = FORMATS.get(path.suffix.lower())

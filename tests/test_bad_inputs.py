@@ -236,6 +236,14 @@ CASES = [
         "a.csv row 4, column D: '多余' stands in a column without a header (row 1)",
     ),
     Case(
+        "csv-unclosed-quote", _text("a.csv", f'{HEADER}\n"甲,106.5,29.5\n乙,106.6,29.6\n'), _convert("a.csv"), 1,
+        'a quote (") opened on row 2 is never closed',
+    ),
+    Case(
+        "csv-infinite-coordinate", _text("a.csv", f"{HEADER}\n甲,1e400,29.5\n"), ("analyze", "attribute", "a.csv", "-o", "out.csv"),
+        1, "a.csv row 2, column 经度: expected a number, got inf",
+    ),
+    Case(
         "csv-header-row-outside", _text("a.csv", POINTS_CSV), _convert("a.csv", "out.csv", "--header-row", "9"), 1,
         "--header-row 9 is outside the table, which has rows 1 to 3",
     ),
