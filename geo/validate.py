@@ -547,7 +547,9 @@ def check_attributes(
         if column not in frame.columns:
             continue
         raw = frame[column]
-        bad = ~_blank(raw) & pd.to_numeric(raw, errors="coerce").isna().to_numpy()
+        # Infinity (1e400, -1e999) parses as a float but is no value anyone measured.
+        number = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bad = ~_blank(raw) & ~np.isfinite(number)
         for i in np.flatnonzero(bad):
             problems.append(Problem("not_numeric", int(rows[i]), column, str(raw.iloc[i]),
                                     f"expected a number, got '{raw.iloc[i]}'"))

@@ -386,6 +386,14 @@ CASES = [
         ("validate", "a.csv", "--as", "rural_sewage"), 1, "headers read: 村, 经度, 纬度, 治理",
     ),
     Case(
+        "indicator-infinite-value", _text("a.csv", "target_id,district,value\nenergy_intensity_gdp,全市,-1e999\n"),
+        ("analyze", "compliance", "a.csv", "-o", "out.xlsx"), 1, "row 2, column value: expected a number, got '-inf'",
+    ),
+    Case(
+        "survey-infinite-households", _text("a.csv", "名称,经度,纬度,是否治理,户数\n甲,106.5,29.5,是,1e400\n"),
+        ("validate", "a.csv", "--as", "rural_sewage"), 1, "row 2, column households: expected a number, got 'inf'",
+    ),
+    Case(
         "sections-file-empty", _both(_text("m.csv", "断面名称,监测时间,溶解氧\n朱沱,2024-01,7.1\n"), _bytes("s.csv", b"")),
         ("analyze", "water-quality", "m.csv", "--sections", "s.csv", "-o", "out.xlsx"), 1, "s.csv is empty",
     ),
