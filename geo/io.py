@@ -823,14 +823,15 @@ def iter_rows(
 
     def blocks() -> Iterator[pd.DataFrame]:
         found = False
-        chunks = _read_csv(path, layout, skip=position + 1, chunk_rows=rows)
+        # Read from the top and drop the header rows: pandas' skiprows miscounts blank lines ended by a lone CR.
+        chunks = _read_csv(path, layout, chunk_rows=rows)
         while True:
             # The parser reads lazily: a malformed line surfaces here, not when the reader opens.
             with _reading(path, pd.errors.ParserError):
                 chunk = next(chunks, None)
             if chunk is None:
                 break
-            chunk.index = chunk.index + position + 1
+            chunk = chunk[chunk.index > position]
             data = _without_blank_cells(_under_header(pd.concat([head.iloc[: position + 1], chunk]), position, path))
             data = data.dropna(how="all")
             if data.empty:
@@ -1482,14 +1483,13 @@ def _read_csv(
     path: Path,
     layout: tuple[str, str, int] | None = None,
     nrows: int | None = None,
-    skip: int = 0,
     chunk_rows: int | None = None,
 ) -> pd.DataFrame | Iterator[pd.DataFrame]:
     """Read a CSV or tab-separated text file's cells as text, without a header.
 
     ``layout`` is :func:`_csv_layout`'s (found when not given); ``nrows``
-    reads only the first rows, ``skip`` leaves out the first, and
-    ``chunk_rows`` gives an iterator of blocks of that many rows.
+    reads only the first rows and ``chunk_rows`` gives an iterator of
+    blocks of that many rows, labelled by their position in the file.
     """
     import pandas as pd
 
@@ -1498,7 +1498,7 @@ def _read_csv(
     with _reading(path, pd.errors.ParserError, pd.errors.EmptyDataError):
         return pd.read_csv(
             path, sep=separator, header=None, names=range(width), encoding=encoding,
-            skip_blank_lines=False, dtype=str, nrows=nrows, skiprows=skip, chunksize=chunk_rows,
+            skip_blank_lines=False, dtype=str, nrows=nrows, chunksize=chunk_rows,
         )
 
 

@@ -256,6 +256,10 @@ CASES = [
         _convert("a.csv", "out.csv", "--header-row", "3"), 0, "", _names_kept, ("out.csv",),
     ),
     Case(
+        "csv-old-mac-line-ends", _bytes("a.csv", f"\ufeff名单\r\r{HEADER}\r{ROWS}".replace("\n", "\r").encode()),
+        _convert("a.csv"), 0, "", _names_kept, ("out.csv",),
+    ),
+    Case(
         "csv-gbk", _text("a.csv", POINTS_CSV, encoding="gbk"), _convert("a.csv"), 0, "", _names_kept, ("out.csv",),
     ),
     Case(
