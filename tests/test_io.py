@@ -541,3 +541,26 @@ def test_a_bad_cell_in_a_later_block_leaves_no_output(tmp_path):
     with pytest.raises(ReadError, match="row 7, column 经度"):
         io.write_blocks(io.iter_table(path, rows=2), out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.csv"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([["名称", "经度", "纬度"], ["甲", 106.5, 29.5]], 0),
+        ([["2025年监测数据", None, None], ["单位：mg/L", None, None], ["断面名称", "溶解氧", "氨氮"], ["朱沱", 7.1, 0.3]], 2),
+        # 名称 merged down over two rows, 位置 merged across two columns: the header ends on the lower row.
+        ([["名称", "位置", None], [None, "经度", "纬度"], ["甲", 106.5, 29.5]], 1),
+        # A table whose rows are all text (a class-only report) keeps its first row as the header.
+        ([["断面名称", "本月", "目标"], ["朱沱", "Ⅱ", "Ⅲ"], ["北碚", "Ⅲ", "Ⅲ"]], 0),
+        ([[1, 2, 3], [4, 5, 6]], 0),
+    ],
+)
+def test_find_header_row(rows, expected):
+    assert io.find_header_row(pd.DataFrame(rows, dtype=object)) == expected
+
+
+def test_excel_serial_dates_only_for_day_numbers():
+    dates = io.excel_serial_dates(pd.Series([45717, None, "45931"], dtype=object))
+    assert [d.date().isoformat() if not pd.isna(d) else None for d in dates] == ["2025-03-01", None, "2025-10-01"]
+    assert io.excel_serial_dates(pd.Series([2024, 2025])) is None
+    assert io.excel_serial_dates(pd.Series(["2025-03", 45717], dtype=object)) is None
