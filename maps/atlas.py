@@ -125,6 +125,9 @@ MAP_KEYS = ("theme", "coverage", "formats", "filename", "filter", "sort")
 #: Deepest nesting of a filter's conditions (``not not ...``, parentheses):
 #: far beyond any real condition, and short of Python's recursion limit.
 MAX_FILTER_DEPTH = 50
+#: Longest filter and filename template accepted, in characters: a real one is a line.
+MAX_FILTER_CHARS = 2000
+MAX_FILENAME_CHARS = 200
 #: Contents lines per page of a theme PDF.
 CONTENTS_LINES = 26
 #: Page size of the theme PDFs in inches (A4 landscape).
@@ -167,6 +170,9 @@ class Filter:
     tree: ast.Expression = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if len(self.text) > MAX_FILTER_CHARS:
+            msg = f"{self.where}: filter is {len(self.text):,} characters long; at most {MAX_FILTER_CHARS:,}"
+            raise MapOptionError(msg)
         try:
             tree = ast.parse(self.text.strip(), mode="eval")
         except SyntaxError as exc:
@@ -567,6 +573,9 @@ def _map_entry(node: yaml.Node, name: str) -> MapEntry:
 
 
 def _check_template(template: str, kind: str, formats: Sequence[str], where: str) -> None:
+    if len(template) > MAX_FILENAME_CHARS:
+        msg = f"{where}: filename template is {len(template):,} characters long; at most {MAX_FILENAME_CHARS}"
+        raise MapOptionError(msg)
     try:
         fields = [field_name for _, field_name, _, _ in string.Formatter().parse(template) if field_name is not None]
     except ValueError as exc:

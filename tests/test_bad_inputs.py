@@ -404,11 +404,23 @@ CASES = [
     # Atlas configurations
     Case(
         "atlas-filter-nested-5000-deep", _atlas(filter_="not " * 5000 + "name"), ("atlas", "atlas.yaml"), 2,
-        "filter is nested too deeply",
+        "filter is 20,004 characters long; at most 2,000",
+    ),
+    Case(
+        "atlas-filter-nested-400-deep", _atlas(filter_="not " * 400 + "name"), ("atlas", "atlas.yaml"), 2,
+        "filter is nested too deeply (at most 50 levels)",
     ),
     Case(
         "atlas-filename-huge-width", _atlas(filename="{area:>2000000000}.{ext}"), ("atlas", "atlas.yaml"), 2,
         "placeholders take no format or conversion",
+    ),
+    Case(
+        "atlas-filter-a-megabyte", _atlas(filter_=" or ".join(["name == '渝中区'"] * 60000)), ("atlas", "atlas.yaml"), 2,
+        "characters long; at most 2,000",
+    ),
+    Case(
+        "atlas-filename-too-long", _atlas(filename="{area}" + "长" * 300 + ".{ext}"), ("atlas", "atlas.yaml"), 2,
+        "filename template is 312 characters long; at most 200",
     ),
     Case(
         "atlas-number-against-text", _atlas(filter_="name > 5"), ("atlas", "atlas.yaml", "-o", "out"), 2,
