@@ -564,3 +564,20 @@ def test_excel_serial_dates_only_for_day_numbers():
     assert [d.date().isoformat() if not pd.isna(d) else None for d in dates] == ["2025-03-01", None, "2025-10-01"]
     assert io.excel_serial_dates(pd.Series([2024, 2025])) is None
     assert io.excel_serial_dates(pd.Series(["2025-03", 45717], dtype=object)) is None
+
+
+def test_a_named_sheet_replaces_that_sheet_and_keeps_the_others(tmp_path):
+    path = tmp_path / "book.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "手工"
+    book.active.append(["不要删"])
+    book.create_sheet("结果").append(["旧"])
+    book.save(path)
+    io.write(_points(), path, layer="结果")
+    kept = openpyxl.load_workbook(path)
+    assert kept.sheetnames == ["手工", "结果"]
+    assert kept["手工"]["A1"].value == "不要删"
+    assert kept["结果"]["A1"].value == "名称"
+    with pytest.raises(WriteError, match=r"holds sheets this output does not write \(手工, 结果\)"):
+        io.write(_points(), path)
+    assert openpyxl.load_workbook(path).sheetnames == ["手工", "结果"]
