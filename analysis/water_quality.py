@@ -384,11 +384,13 @@ def tidy(measurements: pd.DataFrame) -> pd.DataFrame:
         raise AnalysisError(msg)
     frame = measurements.reset_index(drop=True).assign(_row=io.row_numbers(measurements))
     roles = _roles(frame)
+    # The CLI credits a user's file in a source column of its own; the user did not write it.
+    read = ", ".join(str(column) for column in measurements.columns if column != "source")
     if "section_code" not in roles and "section_name" not in roles:
-        msg = "no section column: expected 断面编码 / section_code or 断面名称 / section_name"
+        msg = f"no section column: expected 断面编码 / section_code or 断面名称 / section_name; headers read: {read}"
         raise AnalysisError(msg)
     if "month" not in roles:
-        msg = "no month column: expected 监测时间 / 月份 / month"
+        msg = f"no month column: expected 监测时间 / 月份 / month; headers read: {read}"
         raise AnalysisError(msg)
     long = _long(frame, roles)
     long["item"] = _items(long)
@@ -482,9 +484,10 @@ def section_table(sections: pd.DataFrame | None) -> pd.DataFrame:
         key = _header_key(column, SECTION_ALIASES)
         if key and key not in renamed.values():
             renamed[column] = key
+    read = ", ".join(str(column) for column in frame.columns)
     frame = frame[list(renamed)].rename(columns=renamed)
     if "code" not in frame and "name" not in frame:
-        msg = "the sections table has no code (断面编码) or name (断面名称) column"
+        msg = f"the sections table has no code (断面编码) or name (断面名称) column; headers read: {read}"
         raise AnalysisError(msg)
     for column in (*SECTION_COLUMNS, "source", "precision"):
         if column not in frame:

@@ -398,6 +398,15 @@ CASES = [
         ("validate", "a.csv", "--as", "rural_sewage"), 1, "row 2, column households: expected a number, got 'inf'",
     ),
     Case(
+        "measurements-without-section-column", _text("m.csv", "站名,时间,溶解氧\n朱沱,2024-01,7.1\n"),
+        ("analyze", "water-quality", "m.csv", "-o", "out.xlsx"), 1, "no section column: expected 断面编码 / section_code "
+        "or 断面名称 / section_name; headers read: 站名, 时间, 溶解氧",
+    ),
+    Case(
+        "measurements-title-row", _workbook("m.xlsx", [["2024年监测数据"], ["断面名称", "监测时间", "溶解氧"], ["朱沱", "2024-01", 7.1]]),
+        ("analyze", "water-quality", "m.xlsx", "-o", "out.xlsx"), 0, "1 section-year results", None, ("out.xlsx",),
+    ),
+    Case(
         "sections-file-empty", _both(_text("m.csv", "断面名称,监测时间,溶解氧\n朱沱,2024-01,7.1\n"), _bytes("s.csv", b"")),
         ("analyze", "water-quality", "m.csv", "--sections", "s.csv", "-o", "out.xlsx"), 1, "s.csv is empty",
     ),
