@@ -17,6 +17,12 @@ Rules, by the target's comparator (see ``layers/data/TARGETS_README.md``):
 A unit with no value is 无数据, never a failure. ``gap`` is value minus
 figure in the target's unit (for ``左右`` the same, signed), so a negative
 gap on a ``≥`` target is the shortfall.
+
+Which figure a district is judged against: the plan sets city-wide figures
+and has districts set their own (四(一)1). A district row uses the
+district's own target when a district-targets table gives one
+(``target_basis`` 区县目标), else the city-wide figure, labelled
+参照全市目标: a reference, not the district's assessment.
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ MET, UNMET, NO_DATA = "达标", "未达标", "无数据"
 STATUSES = (MET, UNMET, NO_DATA)
 CITY = "全市"
 
+#: What each row's target figure is (``target_basis``).
+CITY_TARGET, CITY_REFERENCE, OWN_TARGET = "全市目标", "参照全市目标", "区县目标"
+
 #: Relative tolerance of a 左右 ("about") target. The plan does not say how
 #: near "about" is; ±5 % is cqgis's convention, stated in every report.
 ABOUT_TOLERANCE = 0.05
@@ -47,6 +56,7 @@ LABELS = {
     "district": "区县",
     "comparator": "比较方式",
     "target": "目标值",
+    "target_basis": "目标依据",
     "unit": "单位",
     "value": "实际值",
     "gap": "差距",
@@ -131,15 +141,18 @@ def with_rural_sewage(
     Returns
     -------
     (pandas.DataFrame, str or None)
-        The values, with the rates added when allowed, and a note when they
-        were left out.
+        The values, with the rates added when allowed, and a note saying
+        what the added rates count, or that they were left out.
     """
     if resolve_targets(values, targets).eq(rural_sewage.TARGET_ID).any():
         return values, None
     rates = rural_sewage.treatment_rates(settlements, rural_sewage.plan_target(targets))
-    values_synthetic = values.get("precision", pd.Series(dtype="string")).eq("synthetic").all()
+    # Values without a stated precision are a user's own, never the synthetic example.
+    stated = values["precision"] if "precision" in values else pd.Series(pd.NA, index=values.index, dtype="string")
+    values_synthetic = len(values) > 0 and bool(stated.astype("string").eq("synthetic").fillna(False).all())
     if values_synthetic or not rates["precision"].eq("synthetic").any():
-        return pd.concat([values, rural_sewage.as_indicators(rates)], ignore_index=True), None
+        note = f"农村生活污水治理率: computed from the rural_sewage layer, counting {rates['counted'].iloc[0]}"
+        return pd.concat([values, rural_sewage.as_indicators(rates)], ignore_index=True), note
     return values, "农村生活污水治理率: 无数据 (no survey given; the synthetic example is not mixed with your indicators)"
 
 
@@ -156,7 +169,56 @@ def status(comparator: pd.Series, target: pd.Series, value: pd.Series) -> pd.Ser
     return pd.Series(np.where(np.isnan(value), NO_DATA, np.where(met, MET, UNMET)), dtype="string")
 
 
-def evaluate(targets: pd.DataFrame, indicators: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
+def own_targets(district_targets: pd.DataFrame, targets: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
+    """Resolve a table of districts' own targets to one row per district-scope target and district.
+
+    Parameters
+    ----------
+    district_targets : pandas.DataFrame
+        The user's table (:mod:`cqgis.layers.district_targets`).
+    targets, districts : pandas.DataFrame
+        The ``targets`` and ``districts`` layers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``target_id``, ``adcode``, ``value`` (the district's figure),
+        ``precision``, ``source``.
+
+    Raises
+    ------
+    AnalysisError
+        A row naming an unknown target or district, the whole city, a
+        target the plan does not assess per district, or a target and
+        district given twice; the message gives the row.
+    """
+    rows = io.row_numbers(district_targets)
+    own = district_targets.assign(
+        target_id=resolve_targets(district_targets, targets),
+        adcode=resolve_districts(district_targets, districts),
+    )
+    scope = own["target_id"].map(targets.set_index("id")["scope"])
+    problems = [
+        (own["adcode"].isna(), "names no district (a district's own target needs one)"),
+        (scope.ne("district"), "is not a target the plan assesses per district"),
+        (own.duplicated(["target_id", "adcode"], keep=False), "gives the same target and district twice"),
+        (pd.to_numeric(own["value"], errors="coerce").isna(), "has no target figure"),
+    ]
+    for bad, what in problems:
+        if bad.any():
+            first = int(np.flatnonzero(bad.to_numpy())[0])
+            msg = f"district targets row {rows[first]}: '{own['target_id'].iloc[first]}' {what}"
+            raise AnalysisError(msg)
+    own = own.assign(value=pd.to_numeric(own["value"]), adcode=own["adcode"].astype("string"))
+    return own.reindex(columns=["target_id", "adcode", "value", "precision", "source"])
+
+
+def evaluate(
+    targets: pd.DataFrame,
+    indicators: pd.DataFrame,
+    districts: pd.DataFrame,
+    district_targets: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Evaluate every target city-wide and, for district-scope targets, in every district.
 
     Parameters
@@ -170,12 +232,18 @@ def evaluate(targets: pd.DataFrame, indicators: pd.DataFrame, districts: pd.Data
         for one unit, the latest counts.
     districts : pandas.DataFrame
         The ``districts`` layer (adcode, name, short_name).
+    district_targets : pandas.DataFrame, optional
+        Districts' own targets (:func:`own_targets`); they replace the
+        city-wide figure for those districts.
 
     Returns
     -------
     pandas.DataFrame
         One row per target and unit (全市 first, then districts by adcode):
-        the columns of :data:`LABELS`. Units without a value are 无数据.
+        the columns of :data:`LABELS`; ``target_basis`` says whether the
+        figure is the city's (全市目标), the city's used for a district
+        (参照全市目标) or the district's own (区县目标). Units without a
+        value are 无数据.
     """
     values = indicators.assign(
         target_id=resolve_targets(indicators, targets),
@@ -200,8 +268,10 @@ def evaluate(targets: pd.DataFrame, indicators: pd.DataFrame, districts: pd.Data
         adcode=np.tile(ordered["adcode"].to_numpy(), len(local_targets)),
         district=np.tile(ordered["name"].to_numpy(), len(local_targets)),
     )
-    units = pd.concat([city, local], ignore_index=True)
+    units = pd.concat([city.assign(target_basis=CITY_TARGET), local.assign(target_basis=CITY_REFERENCE)], ignore_index=True)
     units["adcode"] = units["adcode"].astype("string")
+    if district_targets is not None:
+        units = _with_own_targets(units, own_targets(district_targets, targets, districts))
     values["adcode"] = values["adcode"].astype("string")
     keep = ["target_id", "adcode", "value"] + [c for c in ("precision", "source") if c in values]
     merged = units.rename(columns={"id": "target_id", "value": "target", "precision": "_p", "source": "_s"}).merge(
@@ -212,11 +282,32 @@ def evaluate(targets: pd.DataFrame, indicators: pd.DataFrame, districts: pd.Data
     merged["status"] = status(merged["comparator"], merged["target"], merged["value"]).to_numpy()
     # A result is as precise as the weaker of the target and the value; rows without a value keep the target's.
     missing = pd.Series(pd.NA, index=merged.index)
-    pairs = zip(merged["_p"], merged.get("precision", missing), merged["_s"], merged.get("source", missing))
+    given = merged["value"].notna()
+    pairs = zip(merged["_p"], merged.get("precision", missing), merged["_s"], merged.get("source", missing), given)
     merged["precision"], merged["source"] = zip(
-        *[(provenance.weakest([p1, p2]), provenance.join_sources([s1, s2])) for p1, p2, s1, s2 in pairs]
+        *[
+            (provenance.weakest([p1, p2] if has else [p1]), provenance.join_sources([s1, s2]))
+            for p1, p2, s1, s2, has in pairs
+        ]
     )
     return merged[list(LABELS)].reset_index(drop=True)
+
+
+def _with_own_targets(units: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
+    """Put districts' own figures, with their provenance beside the plan's, in place of the city-wide ones."""
+    key = ["id", "adcode"]
+    found = units.merge(own.rename(columns={"target_id": "id"}), on=key, how="left", suffixes=("", "_own"))
+    has = found["value_own"].notna().to_numpy()
+    units = units.copy()
+    units.loc[has, "value"] = found.loc[has, "value_own"].to_numpy()
+    units.loc[has, "target_basis"] = OWN_TARGET
+    units.loc[has, "precision"] = [
+        provenance.weakest([p, q]) for p, q in zip(found.loc[has, "precision"], found.loc[has, "precision_own"])
+    ]
+    units.loc[has, "source"] = [
+        provenance.join_sources([q, p]) for p, q in zip(found.loc[has, "source"], found.loc[has, "source_own"])
+    ]
+    return units
 
 
 def summary(results: pd.DataFrame) -> pd.DataFrame:
@@ -246,7 +337,11 @@ def notes(results: pd.DataFrame) -> list[str]:
         "“≥”与“达到X”：实际值不低于目标值为达标；“≤”：不高于目标值为达标；“下降X%”：实际降幅不低于X为达标。",
         f"“X左右”：规划未规定幅度，本工具约定实际值在目标值±{ABOUT_TOLERANCE:.0%}以内为达标。",
         "无实际值的区县或指标记为“无数据”，不计为未达标；差距 = 实际值 − 目标值（单位同目标）。",
+        "区县的目标由各区县确定（规划四(一)1）：未提供区县目标表时，区县行按全市目标比较，"
+        "“目标依据”标为“参照全市目标”，仅供参考，不是该区县的考核结论；提供区县目标表时标为“区县目标”。",
     ]
+    if results["target_id"].eq(rural_sewage.TARGET_ID).any():
+        lines.append(f"农村生活污水治理率：{rural_sewage.PLAN_BASIS}。")
     if (results["precision"] == "synthetic").any():
         lines.append("注意：含示例数据（合成），非真实统计数据，不得作为考核依据。")
     return lines

@@ -9,12 +9,21 @@ Provenance: a zone's coverage is a statement about the whole facility
 network (where facilities are and where there are none), so each zone row
 takes the weakest precision of the zone, every facility and, when given, the
 settlements in the zone; each link takes that of its facility and zone.
+
+What is counted: :func:`split_facilities` keeps the facilities of a status
+scenario (:data:`SCENARIOS`: 现状 counts operating stations only; 含在建 adds
+those under construction, 含规划 the planned ones) and never counts a
+facility without a real position (``schematic``: drawn at a district's or
+zone's representative point). Those left out are listed, with the reason,
+in the zones they lie in (:func:`not_counted`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 import geopandas as gpd
@@ -49,6 +58,19 @@ SETTLEMENT_COLUMNS = ("settlements", "settlements_covered", "population_covered"
 #: Settlement columns read as population, in order of preference.
 POPULATION_COLUMNS = ("population", "residents")
 
+#: Status scenarios of coverage: name -> the facility statuses counted.
+SCENARIOS: Mapping[str, tuple[str, ...]] = MappingProxyType(config.COVERAGE_SCENARIOS)
+DEFAULT_SCENARIO = next(iter(SCENARIOS))
+#: Precision of a facility drawn at a representative point, not where it is.
+NO_POSITION = "schematic"
+
+
+class Split(NamedTuple):
+    """Result of :func:`split_facilities`: the facilities counted, and the others with a ``reason``."""
+
+    counted: gpd.GeoDataFrame
+    left_out: gpd.GeoDataFrame
+
 
 class Coverage(NamedTuple):
     """Result of :func:`coverage`.
@@ -69,6 +91,83 @@ class Coverage(NamedTuple):
 
     zones: gpd.GeoDataFrame
     links: gpd.GeoDataFrame
+
+
+def scenario_label(scenario: str) -> str:
+    """Say what a scenario counts, for outputs: ``现状（运营）``, ``含规划（运营、在建、规划）``.
+
+    Raises
+    ------
+    AnalysisError
+        An unknown scenario.
+    """
+    if scenario not in SCENARIOS:
+        msg = f"unknown station scenario '{scenario}': expected one of {', '.join(SCENARIOS)}"
+        raise AnalysisError(msg)
+    return f"{scenario}（{'、'.join(SCENARIOS[scenario])}）"
+
+
+def split_facilities(facilities: gpd.GeoDataFrame, scenario: str = DEFAULT_SCENARIO) -> Split:
+    """Split facilities into those a coverage scenario counts and those it leaves out.
+
+    Parameters
+    ----------
+    facilities : geopandas.GeoDataFrame
+        Points with optional ``status`` (规划 / 在建 / 运营 / 停运) and
+        ``precision``. Without a ``status`` column every facility has the
+        status the scenario needs (a user's list of existing facilities).
+    scenario : str
+        One of :data:`SCENARIOS`.
+
+    Returns
+    -------
+    Split
+        ``counted``: facilities of the scenario's statuses with a real
+        position; ``left_out``: the others, with ``reason`` (``状态：在建``,
+        ``无实际位置（示意点）``).
+
+    Raises
+    ------
+    AnalysisError
+        An unknown scenario.
+    """
+    scenario_label(scenario)
+    status = facilities["status"].astype("string") if "status" in facilities else None
+    reason = pd.Series("", index=facilities.index, dtype="string")
+    if status is not None:
+        wrong = ~status.isin(SCENARIOS[scenario]).fillna(False)
+        reason = reason.mask(wrong, "状态：" + status.fillna("未知"))
+    placed = pd.Series(_precisions(facilities), index=facilities.index).ne(NO_POSITION)
+    reason = reason.mask(~placed, reason.where(reason.eq(""), reason + "；") + "无实际位置（示意点）")
+    counted = reason.eq("").to_numpy()
+    return Split(facilities[counted], facilities[~counted].assign(reason=reason[~counted]))
+
+
+def not_counted(left_out: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> pd.Series:
+    """List, per zone, the facilities left out that lie in it: ``名称（理由）`` joined with '、'.
+
+    Parameters
+    ----------
+    left_out : geopandas.GeoDataFrame
+        ``Split.left_out``.
+    zones : geopandas.GeoDataFrame
+        Polygons.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed like ``zones``; empty text where none lies.
+    """
+    out = pd.Series("", index=zones.index, dtype=object)
+    if left_out.empty:
+        return out
+    zone, facility = shapely.STRtree(_metric(left_out)).query(_metric(zones), predicate="intersects")
+    order = np.lexsort((facility, zone))
+    zone, facility = zone[order], facility[order]
+    labels = pd.Series(_names(left_out), dtype="string").fillna("未命名") + "（" + left_out["reason"].to_numpy() + "）"
+    listed = pd.Series(labels.to_numpy()[facility]).groupby(zone).agg("、".join)
+    out.iloc[listed.index.to_numpy()] = listed.to_numpy()
+    return out
 
 
 def _metric(frame: gpd.GeoDataFrame) -> np.ndarray:

@@ -1,33 +1,32 @@
-"""Cross-border sections: monitoring sections near the Chongqing–Sichuan border on rivers that cross it, with their direction.
+"""Cross-border sections: monitoring sections on rivers that cross the Chongqing–Sichuan border, and which way the water goes.
 
-Rule
-----
-A section is **cross-border** when it lies within ``distance_m`` (default
-:data:`DEFAULT_DISTANCE_M`, 15 km, measured in the conformal CRS of
-:func:`cqgis.geo.crs.metric_crs`) of the ``border`` layer and its river
-crosses that border. Its river is the reach its point snaps to
-(:func:`cqgis.analysis.river_network.snap`: a reach of the section's
-``river`` when the ``rivers`` layer has it, otherwise an unnamed reach,
-within ``tolerance_m``); when no reach is near enough, the section data's
-``cross_border`` flag stands in for the geometry.
+Rules
+-----
+A section is **cross-border** when
+
+* a cited document says so (the section data's ``cross_border`` flag:
+  ``basis`` 文献), or
+* it is the section nearest to a border crossing of the river it drains
+  through, measured along the flow within :data:`DEFAULT_REACH_KM`, on either
+  side of the crossing (``basis`` 推断; the rule is stated in ``rule``).
+
+So 朱沱, which 渝府发〔2012〕4号 names as the 川渝边界 control section, is
+cross-border and the 长江 sections below it (松溉, 白沙) are not, however
+close to the border they lie.
 
 Direction
 ---------
-The reach is cut where it meets the border; every stretch between two
-cuts lies on one side (its midpoint decides: 重庆 inside the districts,
-四川 inside the Sichuan counties). A cut between a Sichuan and a
-Chongqing stretch is a crossing: 川入渝 when the downstream stretch is in
-Chongqing, 渝入川 when it is in Sichuan. The direction of a section is that
-of the crossing nearest to it (``direction_source`` ``geometry``) when the
-reach's downstream direction is known (an oriented river, or an unnamed
-reach whose direction :mod:`cqgis.analysis.river_network` inferred);
-otherwise it is the section data's ``direction`` (``data``). ``agrees``
-compares the two where both exist: a check of the data.
-
-Limits: ``side`` is the side of the section's *placed* point; sections in
-Sichuan that the layer places at the first Chongqing town downstream count
-as 重庆. Rivers missing from the ``rivers`` layer (too small for WDB II)
-are only known from the data.
+Each section is snapped to the cell it drains through (its documented river
+when traced, see :meth:`cqgis.layers.drainage.Drainage.snap`). The flow path
+through that cell, :data:`DEFAULT_REACH_KM` up the main stem and down the
+flow, is split into 重庆 and 四川 stretches by the districts and the Sichuan
+counties; a change of side is a crossing: 川入渝 when the water goes from
+四川 to 重庆, 渝入川 the other way. ``direction_flow`` is the crossing
+nearest the section. A documented direction always stands (``direction``,
+``direction_source`` 文献); the flow-derived one fills in where no document
+gives one (``direction_source`` 流向推算). Where both exist and differ,
+``agrees`` is false and ``conflict`` says so: a 30″ flow path on a small
+river can be wrong, and so can a document.
 """
 
 from __future__ import annotations
@@ -36,41 +35,40 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
 
-from cqgis import config
-from cqgis.analysis import provenance, river_network
-from cqgis.analysis.errors import AnalysisError
-from cqgis.geo import crs
+from cqgis.analysis import provenance
+from cqgis.layers import drainage, terrain
 
-#: Farthest a section may lie from the Chongqing–Sichuan border and count as cross-border, in metres.
-DEFAULT_DISTANCE_M = 15_000.0
-
-#: Border cuts closer than this along a river are one crossing, in metres.
-SAME_CROSSING_M = 100.0
+#: Farthest along the flow from a section a border crossing is looked for, in km.
+DEFAULT_REACH_KM = 30.0
 
 SICHUAN_SIDE, CHONGQING_SIDE = "四川", "重庆"
 INTO_CHONGQING, INTO_SICHUAN = "川入渝", "渝入川"
-GEOMETRY, DATA = "geometry", "data"
+DOCUMENTED, INFERRED = "文献", "推断"
+FROM_DOCUMENT, FROM_FLOW = "文献", "流向推算"
+
+#: The inference rule as the output states it.
+RULE = f"沿水流方向{DEFAULT_REACH_KM:g} km内距川渝交界点最近的断面（交界点两侧各取一个）"
 
 #: Chinese headers of the per-section table.
 SECTION_LABELS: Mapping[str, str] = MappingProxyType({
     "code": "断面编码",
     "name": "断面名称",
     "river": "河流",
-    "reach_id": "河段编号",
-    "distance_to_border_km": "距川渝边界(km)",
     "side": "所在一侧",
-    "cross_border": "跨界(几何判定)",
-    "cross_border_data": "跨界(数据)",
+    "cross_border": "跨界",
+    "basis": "跨界依据",
+    "rule": "推断规则",
     "direction": "流向",
     "direction_source": "流向依据",
-    "direction_geometry": "流向(几何)",
-    "direction_data": "流向(数据)",
-    "agrees": "几何与数据一致",
+    "direction_flow": "流向(DEM流向推算)",
+    "direction_data": "流向(文献)",
+    "agrees": "推算与文献一致",
+    "conflict": "冲突说明",
+    "km_to_crossing": "沿程距交界点(km)",
     "crossing_lon": "交界点经度",
     "crossing_lat": "交界点纬度",
     "precision": "精度",
@@ -93,187 +91,174 @@ RIVER_LABELS: Mapping[str, str] = MappingProxyType({
 _UPSTREAM_SIDE: Mapping[str, str] = MappingProxyType({INTO_CHONGQING: SICHUAN_SIDE, INTO_SICHUAN: CHONGQING_SIDE})
 
 
-def _union(frame: gpd.GeoDataFrame) -> shapely.Geometry:
-    geometry = shapely.union_all(frame.to_crs(crs.metric_crs("distance")).geometry.to_numpy())
-    shapely.prepare(geometry)
-    return geometry
+def _territories(districts: gpd.GeoDataFrame, neighbors: gpd.GeoDataFrame) -> tuple[shapely.Geometry, shapely.Geometry]:
+    chongqing = shapely.union_all(districts.to_crs("EPSG:4326").geometry.to_numpy())
+    counties = neighbors[neighbors["level"] == "区县"] if "level" in neighbors else neighbors
+    sichuan = shapely.union_all(counties.to_crs("EPSG:4326").geometry.to_numpy())
+    shapely.prepare(chongqing)
+    shapely.prepare(sichuan)
+    return chongqing, sichuan
 
 
-def _sides(points: np.ndarray, chongqing: shapely.Geometry, sichuan: shapely.Geometry) -> np.ndarray:
-    """Return 重庆, 四川 or '' (neither) for each metric point."""
-    return np.where(
-        shapely.covers(chongqing, points), CHONGQING_SIDE, np.where(shapely.covers(sichuan, points), SICHUAN_SIDE, "")
-    )
+def _step_km(xy: np.ndarray) -> np.ndarray:
+    """Great-circle-ish length of each step between consecutive lon/lat points, km."""
+    lat = np.radians((xy[1:, 1] + xy[:-1, 1]) / 2)
+    dx = np.radians(np.diff(xy[:, 0])) * np.cos(lat)
+    dy = np.radians(np.diff(xy[:, 1]))
+    return np.hypot(dx, dy) * terrain.EARTH_RADIUS_M / 1000.0
 
 
-def _neighbour_side(sides: np.ndarray, step: int) -> np.ndarray:
-    """Return, per stretch, the nearest non-empty side looking forward (step 1) or back (-1), itself included."""
-    order = np.arange(len(sides))[::step]
-    filled = pd.Series(np.where(sides[order] == "", None, sides[order])).ffill().fillna("").to_numpy(str)
-    return filled[::step]
-
-
-def river_crossings(
-    line: shapely.LineString, border: shapely.Geometry, chongqing: shapely.Geometry, sichuan: shapely.Geometry
+def flow_crossings(
+    model: drainage.Drainage, cell: int, territories: tuple[shapely.Geometry, shapely.Geometry], reach_km: float = DEFAULT_REACH_KM
 ) -> pd.DataFrame:
-    """Find where a downstream-oriented line crosses the Chongqing–Sichuan border, and which way.
+    """Find where the flow path through ``cell`` crosses the Chongqing–Sichuan border.
 
     Parameters
     ----------
-    line : shapely.LineString
-        A river line in the metric CRS, first point upstream.
-    border : shapely.Geometry
-        The border lines, metric CRS.
-    chongqing, sichuan : shapely.Geometry
-        The two territories, metric CRS.
+    model : drainage.Drainage
+        The drainage model.
+    cell : int
+        Flat index of the section's cell.
+    territories : tuple of shapely.Geometry
+        Chongqing and Sichuan, lon/lat.
+    reach_km : float
+        How far up the main stem and down the flow to look.
 
     Returns
     -------
     pandas.DataFrame
-        One row per crossing, upstream first: ``along_m``, ``x``, ``y``
-        (metric), ``direction`` (川入渝 / 渝入川). Places where the line
-        touches the border without changing side are left out.
+        One row per crossing: ``along_km`` (negative upstream of the
+        section), ``lon``, ``lat`` and ``direction`` (川入渝 / 渝入川).
     """
-    hits = shapely.get_parts(shapely.intersection(line, border))
-    along = np.sort(shapely.line_locate_point(line, shapely.point_on_surface(hits))) if hits.size else np.empty(0)
-    along = along[np.concatenate([[True], np.diff(along) > SAME_CROSSING_M])] if along.size else along
-    bounds = np.concatenate([[0.0], along, [line.length]])
-    middles = shapely.line_interpolate_point(line, (bounds[:-1] + bounds[1:]) / 2)
-    sides = _sides(middles, chongqing, sichuan)
-    before, after = _neighbour_side(sides, 1)[:-1], _neighbour_side(sides, -1)[1:]
-    crossing = (before != after) & (before != "") & (after != "")
-    xy = shapely.get_coordinates(shapely.line_interpolate_point(line, along[crossing]))
-    return pd.DataFrame(
-        {
-            "along_m": along[crossing],
-            "x": xy[:, 0],
-            "y": xy[:, 1],
-            "direction": np.where(after[crossing] == CHONGQING_SIDE, INTO_CHONGQING, INTO_SICHUAN),
-        }
-    )
+    hyd = model.hydrology
+    above = []
+    upstream_main = np.asarray(hyd.flow.idxs_us_main)
+    here, walked = cell, 0.0
+    while walked < reach_km:
+        nxt = int(upstream_main[here])
+        if nxt < 0:
+            break
+        walked += float(_step_km(hyd.center([here, nxt]))[0])
+        above.append(nxt)
+        here = nxt
+    below = hyd.path(cell)
+    steps_below = np.concatenate([[0.0], np.cumsum(_step_km(hyd.center(below)))])
+    below = below[steps_below <= reach_km]
+    path = np.concatenate([np.asarray(above[::-1], dtype=np.intp), below])
+    xy = hyd.center(path)
+    along = np.concatenate([[0.0], np.cumsum(_step_km(xy))])
+    along -= along[len(above)]
+    chongqing, sichuan = territories
+    side = np.where(shapely.contains_xy(chongqing, xy[:, 0], xy[:, 1]), CHONGQING_SIDE,
+                    np.where(shapely.contains_xy(sichuan, xy[:, 0], xy[:, 1]), SICHUAN_SIDE, ""))
+    known = np.flatnonzero(side != "")
+    rows = []
+    for a, b in zip(known[:-1], known[1:]):
+        if side[a] != side[b]:
+            rows.append(
+                {
+                    "along_km": float((along[a] + along[b]) / 2),
+                    "lon": float((xy[a, 0] + xy[b, 0]) / 2),
+                    "lat": float((xy[a, 1] + xy[b, 1]) / 2),
+                    "direction": INTO_CHONGQING if side[b] == CHONGQING_SIDE else INTO_SICHUAN,
+                }
+            )
+    return pd.DataFrame(rows, columns=["along_km", "lon", "lat", "direction"])
 
 
-def _reach_line(graph: nx.DiGraph, position: int) -> tuple[shapely.LineString, bool]:
-    """Return a reach's metric line running downstream (as drawn when unknown) and whether its direction is known."""
-    line = graph.graph["lines"][position]
-    sign = graph.graph["signs"][position]
-    return (shapely.reverse(line) if sign < 0 else line), bool(sign)
-
-
-def _lonlat(x: float, y: float) -> tuple[float, float]:
-    point = gpd.GeoSeries([shapely.Point(x, y)], crs=crs.metric_crs("distance")).to_crs(config.STORAGE_CRS).iloc[0]
-    return round(point.x, 5), round(point.y, 5)
-
-
-def _geometry_facts(
-    point: shapely.Point, section: pd.Series, graph: nx.DiGraph, territory: tuple, tolerance_m: float
-) -> dict:
-    """Snap a section to its reach and read the crossing nearest to it; empty when no reach is near."""
-    try:
-        snapped = river_network.snap(section.geometry, graph.graph["rivers"], tolerance_m, section.get("river"))
-    except AnalysisError:
-        return {}
-    line, known = _reach_line(graph, snapped.position)
-    crossings = river_crossings(line, *territory)
-    reach = graph.graph["rivers"].iloc[snapped.position]
-    facts = {
-        "reach_id": snapped.river_id,
-        "crosses": not crossings.empty,
-        "reach_precision": reach["precision"],
-        "reach_source": reach["source"],
-    }
-    if crossings.empty:
-        return facts
-    gap = shapely.distance(point, shapely.points(crossings[["x", "y"]].to_numpy()))
-    nearest = crossings.iloc[int(np.argmin(gap))]
-    facts["crossing_lon"], facts["crossing_lat"] = _lonlat(nearest["x"], nearest["y"])
-    facts["direction_geometry"] = nearest["direction"] if known else None
-    return facts
-
-
-def _section_row(section: pd.Series, facts: dict, near: bool, side: str) -> dict:
-    data_direction = section.get("direction") if isinstance(section.get("direction"), str) else None
-    data_flag = bool(section.get("cross_border")) if pd.notna(section.get("cross_border")) else False
-    geometry_direction = facts.get("direction_geometry")
-    crosses = facts["crosses"] if "crosses" in facts else data_flag
-    direction = geometry_direction or data_direction
-    return {
-        "code": section.get("code"),
-        "name": section.get("name"),
-        "river": section.get("river"),
-        "reach_id": facts.get("reach_id"),
-        "side": side,
-        "cross_border": near and crosses,
-        "cross_border_data": data_flag,
-        "direction": direction,
-        "direction_source": GEOMETRY if geometry_direction else DATA if data_direction else None,
-        "direction_geometry": geometry_direction,
-        "direction_data": data_direction,
-        "agrees": (geometry_direction == data_direction) if geometry_direction and data_direction else None,
-        "crossing_lon": facts.get("crossing_lon"),
-        "crossing_lat": facts.get("crossing_lat"),
-        "precision": provenance.weakest([section.get("precision"), facts.get("reach_precision")]),
-        "source": provenance.join_sources([section.get("source"), facts.get("reach_source")]),
-    }
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def cross_border_sections(
     sections: gpd.GeoDataFrame,
-    rivers: gpd.GeoDataFrame,
-    border: gpd.GeoDataFrame,
     districts: gpd.GeoDataFrame,
     neighbors: gpd.GeoDataFrame,
-    distance_m: float = DEFAULT_DISTANCE_M,
-    tolerance_m: float = river_network.DEFAULT_SNAP_M,
-    graph: nx.DiGraph | None = None,
+    reach_km: float = DEFAULT_REACH_KM,
+    model: drainage.Drainage | None = None,
 ) -> pd.DataFrame:
     """Find the cross-border sections and their direction (see the module docstring).
 
     Parameters
     ----------
-    sections, rivers, border, districts, neighbors : geopandas.GeoDataFrame
+    sections, districts, neighbors : geopandas.GeoDataFrame
         The layers of those names (or users' files standing in for them).
-    distance_m : float
-        Farthest a section may lie from the border, in metres.
-    tolerance_m : float
-        Farthest a section may lie from its reach, in metres.
-    graph : networkx.DiGraph, optional
-        :func:`cqgis.analysis.river_network.build_graph` of ``rivers``
-        (built when not given).
+    reach_km : float
+        How far along the flow a crossing may lie from a section, km.
+    model : drainage.Drainage, optional
+        The drainage model (loaded when not given).
 
     Returns
     -------
     pandas.DataFrame
-        One row per section that is cross-border by the rule or by the
-        data's ``cross_border`` flag: ``code``, ``name``, ``river``,
-        ``reach_id``, ``distance_to_border_km``, ``side`` (四川/重庆),
-        ``cross_border`` (the rule), ``cross_border_data``, ``direction``,
-        ``direction_source`` (geometry/data), ``direction_geometry``,
-        ``direction_data``, ``agrees``, ``crossing_lon``/``crossing_lat``
-        (the crossing used), ``precision`` (weakest of the section, its
-        reach and the border) and ``source``.
+        One row per cross-border section, documented or inferred, with the
+        columns of :data:`SECTION_LABELS`.
+
+    Raises
+    ------
+    ValueError
+        When ``reach_km`` is not positive.
     """
-    graph = river_network.build_graph(rivers) if graph is None else graph
-    metric = crs.metric_crs("distance")
-    line = _union(border)
-    territory = (line, _union(districts), _union(neighbors[neighbors["level"] == "区县"]))
-    points = sections.geometry.to_crs(metric).to_numpy()
-    distance = shapely.distance(points, line)
-    sides = _sides(points, *territory[1:])
-    nearer_chongqing = shapely.distance(points, territory[1]) <= shapely.distance(points, territory[2])
-    sides = np.where(sides != "", sides, np.where(nearer_chongqing, CHONGQING_SIDE, SICHUAN_SIDE))
+    if not reach_km > 0:
+        msg = f"reach_km must be positive, not {reach_km}"
+        raise ValueError(msg)
+    model = drainage.model() if model is None else model
+    territories = _territories(districts, neighbors)
     rows = []
-    for k, (_, section) in enumerate(sections.iterrows()):
-        facts = _geometry_facts(points[k], section, graph, territory, tolerance_m)
-        row = _section_row(section, facts, bool(distance[k] <= distance_m), str(sides[k]))
-        row["distance_to_border_km"] = round(float(distance[k]) / 1000.0, 2)
-        rows.append(row)
-    table = pd.DataFrame(rows, columns=list(SECTION_LABELS))
-    border_precision = provenance.weakest(border["precision"])
-    table["precision"] = [provenance.weakest([p, border_precision]) for p in table["precision"]]
-    table["source"] = [provenance.join_sources([s, *border["source"].drop_duplicates()]) for s in table["source"]]
-    keep = table["cross_border"].astype(bool) | table["cross_border_data"].astype(bool)
-    return table[keep].reset_index(drop=True)
+    for _, section in sections.to_crs("EPSG:4326").iterrows():
+        river = _text(section.get("river"))
+        point = section.geometry
+        cell = model.snap(point.x, point.y, river)
+        crossings = flow_crossings(model, cell, territories, reach_km) if cell >= 0 else pd.DataFrame()
+        nearest = crossings.iloc[int(np.argmin(crossings["along_km"].abs()))] if len(crossings) else None
+        in_chongqing = territories[0].contains(point)
+        rows.append(
+            {
+                "code": section.get("code"),
+                "name": section.get("name"),
+                "river": river,
+                "side": CHONGQING_SIDE if in_chongqing else SICHUAN_SIDE if territories[1].contains(point) else "",
+                "documented": bool(section.get("cross_border")) if pd.notna(section.get("cross_border")) else False,
+                "direction_data": _text(section.get("direction")),
+                "direction_flow": None if nearest is None else nearest["direction"],
+                "km_to_crossing": None if nearest is None else round(float(nearest["along_km"]), 1),
+                "crossing_lon": None if nearest is None else round(float(nearest["lon"]), 4),
+                "crossing_lat": None if nearest is None else round(float(nearest["lat"]), 4),
+                "precision": provenance.weakest([section.get("precision"), "approximate"]),
+                "source": provenance.join_sources([section.get("source"), model.hydrology.source]),
+            }
+        )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return pd.DataFrame(columns=list(SECTION_LABELS))
+    table["inferred"] = _nearest_to_each_crossing(table)
+    table = table[table["documented"] | table["inferred"]].copy()
+    table["cross_border"] = True
+    table["basis"] = np.where(table["documented"], DOCUMENTED, INFERRED)
+    table["rule"] = np.where(table["documented"], "", RULE)
+    table["direction"] = table["direction_data"].where(table["direction_data"].notna(), table["direction_flow"])
+    table["direction_source"] = np.where(
+        table["direction_data"].notna(), FROM_DOCUMENT, np.where(table["direction_flow"].notna(), FROM_FLOW, None)
+    )
+    both = table["direction_data"].notna() & table["direction_flow"].notna()
+    table["agrees"] = np.where(both, table["direction_data"] == table["direction_flow"], None)
+    table["conflict"] = np.where(
+        both & (table["direction_data"] != table["direction_flow"]),
+        "文献为" + table["direction_data"].fillna("") + "，DEM流向推算为" + table["direction_flow"].fillna("") + "：以文献为准，请核实",
+        "",
+    )
+    return table[list(SECTION_LABELS)].reset_index(drop=True)
+
+
+def _nearest_to_each_crossing(table: pd.DataFrame) -> np.ndarray:
+    """Whether each section is the nearest, on its side, to the crossing its flow path meets."""
+    along = pd.to_numeric(table["km_to_crossing"])
+    has = along.notna()
+    # Sections below a crossing and sections above it each have their nearest.
+    key = table["crossing_lon"].astype(str) + "," + table["crossing_lat"].astype(str) + np.where(along < 0, "下", "上")
+    distance = along.abs()
+    best = distance.where(has).groupby(key.where(has)).transform("min")
+    return (has & distance.eq(best)).to_numpy()
 
 
 def cross_border_rivers(sections: pd.DataFrame) -> pd.DataFrame:
@@ -282,17 +267,12 @@ def cross_border_rivers(sections: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     sections : pandas.DataFrame
-        Output of :func:`cross_border_sections`; only rows with
-        ``cross_border`` true are used.
+        Output of :func:`cross_border_sections`.
 
     Returns
     -------
     pandas.DataFrame
-        One row per river and crossing: ``river``, ``crossing_lon``,
-        ``crossing_lat`` (empty when known only from the data),
-        ``direction``, ``upstream_side``, ``sections_in_sichuan``,
-        ``sections_in_chongqing`` (names joined with 、), ``precision`` and
-        ``source``.
+        One row per river and crossing, with the columns of :data:`RIVER_LABELS`.
     """
     used = sections[sections["cross_border"].astype(bool)].copy()
     keys = ["river", "crossing_lon", "crossing_lat", "direction"]
@@ -306,3 +286,45 @@ def cross_border_rivers(sections: pd.DataFrame) -> pd.DataFrame:
     out = out.join(provenance.summarise(used, keys)).reset_index()
     out["upstream_side"] = out["direction"].map(_UPSTREAM_SIDE).fillna("")
     return out[list(RIVER_LABELS)]
+
+
+def border_rivers(
+    rivers: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, neighbors: gpd.GeoDataFrame, model: drainage.Drainage | None = None
+) -> pd.DataFrame:
+    """Return the named rivers whose traced course crosses the Chongqing–Sichuan border.
+
+    Parameters
+    ----------
+    rivers : geopandas.GeoDataFrame
+        The ``rivers`` layer (for lengths and receivers).
+    districts, neighbors : geopandas.GeoDataFrame
+        The territories.
+    model : drainage.Drainage, optional
+        The drainage model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name``, ``directions`` (e.g. 川入渝), ``length_km`` (of the
+        named river in the layer) and ``flows_into``, in the model's order.
+    """
+    model = drainage.model() if model is None else model
+    chongqing, sichuan = _territories(districts, neighbors)
+    named = rivers[rivers["name"].fillna("") != ""].groupby("name", sort=False).agg(
+        length_km=("length_km", "sum"), flows_into=("flows_into", "first")
+    )
+    rows = []
+    for label, name in enumerate(model.names, start=1):
+        cells = np.flatnonzero(model.river == label)
+        if not cells.size:
+            continue
+        # The label array is unordered; order the cells by upstream area to follow the flow.
+        cells = cells[np.argsort(model.hydrology.upstream_km2.ravel()[cells], kind="stable")]
+        xy = model.hydrology.center(cells)
+        side = np.where(shapely.contains_xy(chongqing, xy[:, 0], xy[:, 1]), CHONGQING_SIDE,
+                        np.where(shapely.contains_xy(sichuan, xy[:, 0], xy[:, 1]), SICHUAN_SIDE, ""))
+        side = side[side != ""]
+        changes = [INTO_CHONGQING if b == CHONGQING_SIDE else INTO_SICHUAN for a, b in zip(side[:-1], side[1:]) if a != b]
+        if changes and name in named.index:
+            rows.append({"name": name, "directions": "、".join(dict.fromkeys(changes)), **named.loc[name].to_dict()})
+    return pd.DataFrame(rows, columns=["name", "directions", "length_km", "flows_into"])

@@ -13,23 +13,27 @@ from cqgis.config import PRECISIONS
 _RANK: Mapping[str, int] = MappingProxyType({name: rank for rank, name in enumerate(PRECISIONS)})
 
 
-def weakest(precisions: Iterable[str]) -> str:
+def weakest(precisions: Iterable[object]) -> str:
     """Return the weakest precision among ``precisions`` (``exact`` when there are none).
 
-    Unknown values (a user file without a precision column) count as
-    ``approximate``: nothing says they are exact.
+    An input whose precision is not known (a user's file without a
+    ``precision`` column or with blank cells: None, NA, empty text, or a word
+    that is not one of :data:`cqgis.config.PRECISIONS`) counts as
+    ``approximate``: nothing says it is exact. Callers leave out inputs that
+    are absent (no value, no reach), they do not pass them as missing.
 
     Parameters
     ----------
-    precisions : iterable of str
-        Precision values; non-text entries (NA) are ignored.
+    precisions : iterable
+        The precision of each input.
 
     Returns
     -------
     str
         One of :data:`cqgis.config.PRECISIONS`.
     """
-    ranks = [_RANK.get(p, _RANK["approximate"]) for p in precisions if isinstance(p, str)]
+    unknown = _RANK["approximate"]
+    ranks = [_RANK.get(p, unknown) if isinstance(p, str) else unknown for p in precisions]
     return PRECISIONS[max(ranks, default=0)]
 
 

@@ -11,6 +11,11 @@ to 农村集聚点 with at least 200 households or 500 residents. Rates here are
 
 A district meets the target when its count rate does, the plan's measure
 being per settlement; the weighted rates are reported beside it.
+
+What is counted matters: the plan's rate is over administrative villages
+(行政村, :data:`PLAN_BASIS`); the embedded example counts town and township
+seats (镇/乡 from GeoNames), a user's survey whatever its rows are. Every
+rates table says which in its ``counted`` column (:func:`counted_units`).
 """
 
 from __future__ import annotations
@@ -27,6 +32,32 @@ PRIORITY_RESIDENTS = 500
 
 CITY = "全市"
 REQUIRED = ("adcode", "district", "has_sewage_treatment")
+
+#: What the plan's 农村生活污水治理率 counts.
+PLAN_BASIS = "规划口径：完成生活污水治理的行政村占行政村总数的比例（三(五)3）"
+#: What the embedded example counts.
+EXAMPLE_UNITS = "镇、乡驻地（GeoNames，示例数据），不是行政村"
+#: What a user's survey counts.
+SURVEY_UNITS = "调查表所列集聚点（每行计一个）"
+
+
+def counted_units(settlements: pd.DataFrame) -> str:
+    """Say what a treatment rate over ``settlements`` counts: the example's town seats or a survey's rows.
+
+    Parameters
+    ----------
+    settlements : pandas.DataFrame
+        The ``rural_sewage`` layer or a user's survey.
+
+    Returns
+    -------
+    str
+        :data:`EXAMPLE_UNITS` when every row is synthetic (the embedded
+        example), else :data:`SURVEY_UNITS`.
+    """
+    precision = settlements["precision"] if "precision" in settlements else pd.Series(pd.NA, index=settlements.index)
+    synthetic = len(settlements) > 0 and bool(precision.astype("string").eq("synthetic").fillna(False).all())
+    return EXAMPLE_UNITS if synthetic else SURVEY_UNITS
 
 
 def _check(settlements: pd.DataFrame) -> None:
@@ -63,7 +94,8 @@ def treatment_rates(settlements: pd.DataFrame, target_pct: float) -> pd.DataFram
         One row per district (by adcode) and a last row ``全市``: settlements,
         treated, rate_count, rate_households, rate_residents (percent),
         target, gap (rate_count - target, percentage points), meets_target,
-        priority_untreated (count), precision, source.
+        priority_untreated (count), counted (what a settlement is, see
+        :func:`counted_units`), precision, source.
     """
     _check(settlements)
     # Settlements outside every district (in Sichuan) are not Chongqing's to count.
@@ -97,6 +129,7 @@ def treatment_rates(settlements: pd.DataFrame, target_pct: float) -> pd.DataFram
     rates["gap"] = rates["rate_count"] - rates["target"]
     rates["meets_target"] = rates["gap"] >= 0
     rates["priority_untreated"] = (both["priority"] & ~both["treated"]).groupby(key).sum()
+    rates["counted"] = counted_units(settlements)
     rates = rates.join(provenance.summarise(both.assign(_key=key), "_key"))
     # Districts by adcode, the city total last.
     order = np.lexsort((rates["adcode"].to_numpy(dtype=str), rates["district"].eq(CITY).to_numpy()))
@@ -152,6 +185,7 @@ RATE_LABELS = {
     "gap": "差距(百分点)",
     "meets_target": "是否达标",
     "priority_untreated": "重点未治理集聚点数",
+    "counted": "统计对象",
     "precision": "精度",
     "source": "来源",
 }

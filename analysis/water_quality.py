@@ -19,12 +19,19 @@ the national assessment rules, 《地表水环境质量评价办法（试行）�
   ``lake_tn_in_class=True`` to let it count, as some provincial schemes do.
   Total nitrogen of a river is not assessed.
 * A section meets its target when its class is no worse than the target.
-* Exceeding items are those whose class is worse than the reference class:
-  the target, or Ⅲ (the rules' choice) when the section has no target. The
-  exceedance multiple is ``(C - S) / S`` against the reference-class limit;
-  it is not computed for pH and dissolved oxygen (the rules exclude them).
-* Main pollutants are up to three exceeding items, worst item class first
-  and, within a class, the largest multiple first (the rules' order).
+* Exceeding items (``exceedances``) are those worse than class Ⅲ, each with
+  its exceedance multiple ``(C - S) / S``, ``S`` the class Ⅲ limit (the
+  rules' formula, whatever the section's target); water temperature, pH and
+  dissolved oxygen get no multiple (the rules exclude them).
+* Main pollutants are named only for a section worse than Ⅲ: up to three
+  exceeding items, the worst item class first and, within a class, the
+  largest multiple first (items without a multiple after those with one); cyanide
+  and the heavy metals (:data:`ALWAYS_MAIN`) are named too whenever they
+  exceed, even beyond three.
+* Separately, ``target_exceedances`` lists the items worse than the
+  section's target with the multiple against the target-class limit
+  (对目标超标倍数): cqgis's own aid for target follow-up, not part of the
+  rules.
 
 Values
 ------
@@ -33,8 +40,11 @@ of it (0.005). ``ND`` / ``未检出`` take the limit from the table's
 ``detection_limit`` column when there is one; without a limit the value is
 known to be undetected but not how low it is, so it does not enter the
 mean: an item with only such values in a period is left out of the class
-and listed in ``undetected_items``. A blank (also ``-``, ``/``, ``—``) is
-"not measured" and never counts as zero.
+and listed in ``undetected_items``. A blank (also ``-``, ``--``, ``/``,
+``—``) is "not measured" and ``*`` "withheld": neither ever counts as zero.
+Tables are read by :mod:`cqgis.analysis.monitoring` (:func:`tidy` is
+re-exported here); :func:`classify` sums the samples of each section and
+month first, so a year of 4-hourly data costs about as much as monthly data.
 
 Rates
 -----
@@ -44,17 +54,20 @@ months counts 12 times in a monthly assessment).
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from cqgis.analysis import provenance
 from cqgis.analysis.errors import AnalysisError
+from cqgis.analysis.monitoring import ParsedValue, header_key, parse_value, read_table, tidy
 from cqgis.geo import io
+
+__all__ = [
+    "ParsedValue", "classify", "compliance_rates", "item_classes", "limits", "parse_value", "period_labels",
+    "read_table", "section_table", "standard", "tidy",
+]
 
 GB3838_PATH = Path(__file__).with_name("data") / "gb3838.csv"
 
@@ -63,52 +76,23 @@ WORSE_THAN_V = len(CLASS_NAMES) - 1
 STATUS = ("优", "优", "良", "轻度污染", "中度污染", "重度污染")
 PERIODS = ("month", "quarter", "year")
 
-#: Class used as reference for exceedances when a section has no target (环办〔2011〕22号).
-DEFAULT_REFERENCE = 2
+#: Class whose limit exceedances and their multiples are measured against (环办〔2011〕22号): Ⅲ.
+EXCEEDANCE_CLASS = 2
 
-#: Items whose exceedance multiple the rules do not compute.
-NO_MULTIPLE = ("ph", "do")
+#: Items whose exceedance multiple the rules do not compute: water temperature, pH, dissolved oxygen.
+NO_MULTIPLE = ("wt", "ph", "do")
 
-#: How many main pollutants are named.
+#: How many main pollutants are named (before :data:`ALWAYS_MAIN`).
 MAIN_POLLUTANTS = 3
+
+#: Items the rules name as main pollutants whenever they exceed: cyanide and
+#: the heavy metals of Table 1 (copper, zinc, arsenic, mercury, cadmium,
+#: chromium (VI), lead; arsenic is counted with them as in China's
+#: heavy-metal programmes; selenium, a non-metal, is not).
+ALWAYS_MAIN = ("cn", "cu", "zn", "as", "hg", "cd", "cr6", "pb")
 
 #: Decimals the period means keep, so float noise cannot push a mean over a limit.
 MEAN_DECIMALS = 10
-
-#: Cell texts meaning "not measured".
-BLANKS = ("", "-", "--", "—", "——", "/", "／", "nan", "none", "null")
-
-#: Cell texts meaning "not detected" without a limit (upper-cased).
-NOT_DETECTED = ("ND", "N.D.", "N.D", "未检出", "未检")
-
-_LIMIT_SUFFIX = re.compile(r"^([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*[lL]$")
-_LIMIT_PREFIX = re.compile(r"^[<＜]\s*=?\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)$")
-_MONTH = re.compile(r"^\s*(\d{4})\s*[-/.年]?\s*(\d{1,2})(?!\d)")
-_PARENS = str.maketrans({"（": "(", "）": ")", "　": " "})
-
-#: Extra header spellings of items (normalised: lower case, no spaces, '-', '_' or '·').
-ITEM_ALIASES = {
-    "ph": "ph", "ph值": "ph", "溶解氧": "do", "do": "do", "高锰酸盐指数": "codmn", "codmn": "codmn",
-    "化学需氧量": "cod", "cod": "cod", "codcr": "cod", "五日生化需氧量": "bod5", "bod5": "bod5", "bod": "bod5",
-    "氨氮": "nh3n", "nh3n": "nh3n", "nh4n": "nh3n", "总磷": "tp", "tp": "tp", "总氮": "tn", "tn": "tn",
-    "铜": "cu", "cu": "cu", "锌": "zn", "zn": "zn", "氟化物": "f", "f": "f", "硒": "se", "se": "se",
-    "砷": "as", "as": "as", "汞": "hg", "hg": "hg", "镉": "cd", "cd": "cd", "铬(六价)": "cr6",
-    "六价铬": "cr6", "cr6": "cr6", "cr6+": "cr6", "铅": "pb", "pb": "pb", "氰化物": "cn", "cn": "cn",
-    "挥发酚": "phenol", "phenol": "phenol", "石油类": "oil", "oil": "oil", "阴离子表面活性剂": "las",
-    "las": "las", "硫化物": "s2", "s2": "s2", "粪大肠菌群": "fcoli", "fcoli": "fcoli", "水温": "wt", "wt": "wt",
-}
-
-#: Identifier columns of a measurement table (normalised header -> role).
-ID_ALIASES = {
-    "section_code": "section_code", "code": "section_code", "断面编码": "section_code", "断面代码": "section_code",
-    "section_name": "section_name", "section": "section_name", "name": "section_name", "断面名称": "section_name",
-    "断面": "section_name", "month": "month", "date": "month", "监测月份": "month", "月份": "month",
-    "监测时间": "month", "监测日期": "month", "采样时间": "month", "采样日期": "month", "时间": "month", "日期": "month",
-    "item": "item", "监测项目": "item", "项目": "item", "指标": "item", "value": "value", "监测值": "value",
-    "浓度": "value", "数值": "value", "结果": "value", "below_detection": "below_detection",
-    "detection_limit": "detection_limit", "检出限": "detection_limit", "source": "source", "来源": "source",
-    "数据来源": "source", "precision": "precision", "精度": "precision",
-}
 
 #: Sections columns (normalised header -> name) a sections table may use.
 SECTION_ALIASES = {
@@ -131,87 +115,15 @@ HEADERS_ZH = {
     "section_code": "断面编码", "section_name": "断面名称", "river": "河流", "adcode": "区县代码",
     "district": "区县", "level": "级别", "cross_border": "是否跨界", "direction": "跨界流向",
     "waterbody": "水体类型", "basin": "流域", "period": "评价时段", "year": "年份", "class": "水质类别",
-    "status": "水质状况", "target_class": "水质目标", "meets_target": "是否达标", "reference_class": "超标参照类别",
-    "exceedances": "超标项目（超标倍数）", "main_pollutants": "主要污染指标", "items_assessed": "评价项目数",
+    "status": "水质状况", "target_class": "水质目标", "meets_target": "是否达标",
+    "exceedances": "超Ⅲ类项目（超标倍数）", "main_pollutants": "主要污染指标（超标倍数）",
+    "target_exceedances": "超目标项目（对目标超标倍数）", "items_assessed": "评价项目数",
     "undetected_items": "未检出且无检出限的项目", "reference_classes": "参考指标（单独评价）",
     "assessed": "评价断面次数", "with_target": "有目标断面次数", "meeting": "达标断面次数",
     "compliance_rate": "达标率（%）", "good_rate": "Ⅰ～Ⅲ类比例（%）", "worse_than_v_rate": "劣Ⅴ类比例（%）",
     "source": "来源", "precision": "精度",
 }
 EMPTY_LABEL = "（空）"
-
-
-class ParsedValue(NamedTuple):
-    """One cell of a monitoring sheet, read.
-
-    ``value`` is the measured number (NaN when below detection or not
-    measured); ``below_detection`` says the item was not detected;
-    ``detection_limit`` is the limit of an undetected value (NaN if unknown).
-    """
-
-    value: float
-    below_detection: bool
-    detection_limit: float
-
-
-def _normalise(header: object) -> str:
-    text = str(header).translate(_PARENS).strip().lower()
-    return re.sub(r"[\s\-_·]", "", text)
-
-
-def _header_key(header: object, aliases: dict[str, str]) -> str | None:
-    lookup = {_normalise(name): key for name, key in aliases.items()}
-    text = _normalise(header)
-    # "氨氮(mg/L)" names 氨氮; "铬(六价)" must keep its bracket to be found.
-    return lookup.get(text) or lookup.get(re.sub(r"\(.*?\)", "", text))
-
-
-def parse_value(raw: object, detection_limit: float | None = None) -> ParsedValue:
-    """Read one monitoring-sheet cell.
-
-    Parameters
-    ----------
-    raw : object
-        A number, or text such as ``"0.52"``, ``"0.01L"``, ``"<0.01"``,
-        ``"ND"``, ``"未检出"``; blank, ``-``, ``/`` mean not measured.
-    detection_limit : float, optional
-        Limit for ``ND`` / ``未检出`` (a limit written in the cell wins).
-
-    Returns
-    -------
-    ParsedValue
-
-    Raises
-    ------
-    AnalysisError
-        When the text is none of these, or the number is negative.
-    """
-    limit = float(detection_limit) if detection_limit is not None and pd.notna(detection_limit) else np.nan
-    if raw is None or (isinstance(raw, float) and np.isnan(raw)) or raw is pd.NA:
-        return ParsedValue(np.nan, False, np.nan)
-    if isinstance(raw, (int, float, np.integer, np.floating)) and not isinstance(raw, bool):
-        return _checked(float(raw), raw)
-    text = str(raw).strip()
-    if text.lower() in BLANKS:
-        return ParsedValue(np.nan, False, np.nan)
-    if text.upper() in NOT_DETECTED:
-        return ParsedValue(np.nan, True, limit)
-    found = _LIMIT_SUFFIX.match(text) or _LIMIT_PREFIX.match(text)
-    if found:
-        return ParsedValue(np.nan, True, float(found.group(1)))
-    try:
-        number = float(text)
-    except ValueError:
-        msg = f"cannot read '{text}' as a value: expected a number, '0.01L', '<0.01', 'ND', '未检出' or a blank"
-        raise AnalysisError(msg) from None
-    return _checked(number, raw)
-
-
-def _checked(number: float, raw: object) -> ParsedValue:
-    if not np.isfinite(number) or number < 0:
-        msg = f"'{raw}' is not a concentration: values must be finite and not negative"
-        raise AnalysisError(msg)
-    return ParsedValue(number, False, np.nan)
 
 
 def standard() -> pd.DataFrame:
@@ -266,203 +178,22 @@ def item_classes(codes: np.ndarray, means: np.ndarray, table: pd.DataFrame) -> n
     return np.where(np.isnan(means), -1, found)
 
 
-def read_table(path: str | os.PathLike, sheet: str | None = None, header_row: int | None = None) -> pd.DataFrame:
-    """Read a user's table (CSV/TXT, XLSX, Parquet, or any vector file) with cells as given.
-
-    CSV cells stay text so ``0.01L`` and leading zeros survive; a vector
-    file's geometry is dropped. CSV and Excel rows keep their spreadsheet
-    numbers (see :func:`cqgis.geo.io.read_rows`), which error messages give.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file.
-    sheet : str, optional
-        Worksheet of an Excel file, or layer of a vector file.
-    header_row : int, optional
-        Header row of a CSV/Excel table, from 1; default: found below any title rows.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The table.
-
-    Raises
-    ------
-    cqgis.geo.errors.ReadError
-        Missing, empty or unreadable file.
-    """
-    fmt = io.FORMATS.get(Path(path).suffix.lower())
-    if fmt is not None and fmt.is_table:
-        return io.read_rows(path, sheet=sheet, text=True, header_row=header_row)
-    if Path(path).suffix.lower() == ".parquet" and Path(path).is_file():
-        table = pd.read_parquet(path)
-        if "geometry" not in table.columns:
-            return table
-    frame = io.read(path, layer=sheet)
-    return pd.DataFrame(frame.drop(columns=frame.geometry.name))
-
-
-def _roles(frame: pd.DataFrame) -> dict[str, str]:
-    roles: dict[str, str] = {}
-    for column in frame.columns:
-        role = _header_key(column, ID_ALIASES)
-        if role and role not in roles:
-            roles[role] = column
-    return roles
-
-
-def _months(values: pd.Series, rows: pd.Series, column: str) -> pd.Series:
-    text = values.astype("string").fillna("")
-    parts = text.str.extract(_MONTH)
-    month = pd.to_numeric(parts[1], errors="coerce")
-    bad = parts[0].isna() | ~month.between(1, 12)
-    if bad.any():
-        first = np.flatnonzero(bad.to_numpy())[0]
-        msg = (
-            f"row {rows.iloc[first]}, column '{column}': cannot read '{text.iloc[first]}' as a month; "
-            "expected e.g. 2024-03, 2024/3/15 or 2024年3月"
-        )
-        raise AnalysisError(msg)
-    return parts[0] + "-" + month.astype(int).map("{:02d}".format)
-
-
-def _long(frame: pd.DataFrame, roles: dict[str, str]) -> pd.DataFrame:
-    """Long rows (row, section ids, month, item header, raw cell, limit) from a long or wide table."""
-    keys = [roles[r] for r in ("section_code", "section_name", "month") if r in roles]
-    extra = {roles[r]: r for r in ("detection_limit", "below_detection", "source", "precision") if r in roles}
-    if "item" in roles and "value" in roles:
-        long = frame[[*keys, "_row", *extra, roles["item"], roles["value"]]].rename(
-            columns={roles["item"]: "_item", roles["value"]: "_raw"}
-        )
-    else:
-        items = [c for c in frame.columns if c not in roles.values() and _header_key(c, ITEM_ALIASES)]
-        if not items:
-            msg = (
-                "no water-quality items found: name columns after GB 3838 Table 1 (溶解氧, 高锰酸盐指数, 氨氮, 总磷 ...) "
-                "or by code (do, codmn, nh3n, tp ...), or give a long table with item and value columns"
-            )
-            raise AnalysisError(msg)
-        long = frame.melt(id_vars=[*keys, "_row", *extra], value_vars=items, var_name="_item", value_name="_raw")
-    renamed = {roles[r]: r for r in ("section_code", "section_name", "month") if r in roles}
-    return long.rename(columns={**renamed, **extra})
-
-
-def tidy(measurements: pd.DataFrame) -> pd.DataFrame:
-    """Turn a long or wide monitoring table into one clean row per section, month and item.
-
-    Parameters
-    ----------
-    measurements : pandas.DataFrame
-        Either the ``measurements`` layer's long form (``section_code``,
-        ``month``, ``item``, ``value`` and optionally ``below_detection``,
-        ``detection_limit``), or a wide sheet: a section column (断面编码 /
-        断面名称 / section_code / section_name), a month column (监测时间 /
-        月份 / month ...) and one column per item, named as in GB 3838
-        Table 1 (溶解氧, 氨氮, 总磷, 铬(六价) ..., a unit in brackets is
-        ignored) or by code (:data:`ITEM_ALIASES`). Rows are numbered as in
-        a spreadsheet (header = row 1) in error messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``section_code``, ``section_name`` (one may be empty), ``month``
-        (``YYYY-MM``), ``item`` (code), ``value``, ``below_detection``,
-        ``detection_limit``, ``concentration`` (the value, half the limit
-        when below detection, NaN when not usable), ``source``,
-        ``precision``. Unmeasured cells and items outside Table 1 (水温)
-        are dropped.
-
-    Raises
-    ------
-    AnalysisError
-        No section or month column, no item, an unknown item name in a long
-        table, or an unreadable cell (named by row and column).
-    """
-    if measurements.empty:
-        msg = "the measurements table has no rows"
-        raise AnalysisError(msg)
-    frame = measurements.reset_index(drop=True).assign(_row=io.row_numbers(measurements))
-    roles = _roles(frame)
-    # The CLI credits a user's file in a source column of its own; the user did not write it.
-    read = ", ".join(str(column) for column in measurements.columns if column != "source")
-    if "section_code" not in roles and "section_name" not in roles:
-        msg = f"no section column: expected 断面编码 / section_code or 断面名称 / section_name; headers read: {read}"
-        raise AnalysisError(msg)
-    if "month" not in roles:
-        msg = f"no month column: expected 监测时间 / 月份 / month; headers read: {read}"
-        raise AnalysisError(msg)
-    long = _long(frame, roles)
-    long["item"] = _items(long)
-    long = long[long["item"].isin(standard()["code"])]
-    parsed = _parse_cells(long)
-    clean = pd.concat([long.drop(columns=["_raw", "detection_limit", "below_detection"], errors="ignore"), parsed], axis=1)
-    clean = clean[clean["value"].notna() | clean["below_detection"]]
-    clean["month"] = _months(clean["month"], clean["_row"], roles["month"])
-    clean["concentration"] = clean["value"].where(~clean["below_detection"], clean["detection_limit"] / 2)
-    columns = ["section_code", "section_name", "month", "item", "value", "below_detection", "detection_limit",
-               "concentration", "source", "precision"]
-    for column in ("section_code", "section_name", "source", "precision"):
-        if column not in clean:
-            clean[column] = pd.NA
-        clean[column] = clean[column].astype("string").str.strip().replace("", pd.NA)
-    return clean[columns].reset_index(drop=True)
-
-
-def _items(long: pd.DataFrame) -> pd.Series:
-    headers = long["_item"].astype(str)
-    codes = headers.map({h: _header_key(h, ITEM_ALIASES) for h in headers.unique()})
-    unknown = codes.isna()
-    if unknown.any():
-        first = long[unknown].iloc[0]
-        msg = f"row {first['_row']}: unknown item '{first['_item']}'; use GB 3838 Table 1 names (溶解氧, 氨氮 ...) or codes (do, nh3n ...)"
-        raise AnalysisError(msg)
-    return codes
-
-
-def _parse_cells(long: pd.DataFrame) -> pd.DataFrame:
-    """Parse every raw cell; the given limit and below-detection flag of long tables apply."""
-    given_limit = pd.to_numeric(long.get("detection_limit", pd.Series(np.nan, index=long.index)), errors="coerce")
-    flagged = long.get("below_detection", pd.Series(False, index=long.index))
-    flagged = flagged.astype("string").str.strip().str.lower().isin(["true", "1", "是", "yes"])
-    cells = pd.DataFrame({"raw": long["_raw"].astype("string").fillna(""), "limit": given_limit})
-    # Sheets repeat few distinct cells, so each distinct (cell, limit) pair is parsed once.
-    distinct = cells.drop_duplicates()
-    parsed = {}
-    for index, raw, limit in zip(distinct.index, distinct["raw"], distinct["limit"]):
-        try:
-            parsed[index] = parse_value(_number_or_text(long.at[index, "_raw"], raw), limit)
-        except AnalysisError as exc:
-            msg = f"row {long.at[index, '_row']}, column '{long.at[index, '_item']}': {exc}"
-            raise AnalysisError(msg) from None
-    table = pd.DataFrame.from_dict(parsed, orient="index", columns=list(ParsedValue._fields))
-    first = cells.reset_index().merge(distinct.reset_index(), on=["raw", "limit"], how="left", suffixes=("", "_first"))
-    table = table.loc[first["index_first"].to_numpy()].set_axis(long.index)
-    # The layer writes an undetected value as an empty value with the flag and the limit.
-    flag_only = flagged & table["value"].isna()
-    table.loc[flag_only, "below_detection"] = True
-    table.loc[flag_only, "detection_limit"] = given_limit[flag_only]
-    table["below_detection"] = table["below_detection"].astype(bool)
-    return table
-
-
-def _number_or_text(cell: object, text: str) -> object:
-    return cell if isinstance(cell, (int, float, np.integer, np.floating)) else text
-
-
 def period_labels(months: pd.Series, period: str) -> pd.Series:
     """Label ``YYYY-MM`` months by ``period``: ``2024-03``, ``2024-Q1`` or ``2024``."""
     if period not in PERIODS:
         msg = f"unknown period '{period}': expected one of {', '.join(PERIODS)}"
         raise AnalysisError(msg)
-    index = pd.PeriodIndex(months.astype(str), freq="M")
+    text = months.astype(str)
+    # Each distinct month is parsed once: a long table repeats a few dozen months.
+    distinct = text.unique()
+    index = pd.PeriodIndex(distinct, freq="M")
     if period == "month":
         labels = index.strftime("%Y-%m")
     elif period == "quarter":
         labels = index.asfreq("Q").strftime("%Y-Q%q")
     else:
         labels = index.strftime("%Y")
-    return pd.Series(labels, index=months.index)
+    return text.map(dict(zip(distinct, labels))).set_axis(months.index)
 
 
 def section_table(sections: pd.DataFrame | None) -> pd.DataFrame:
@@ -481,7 +212,7 @@ def section_table(sections: pd.DataFrame | None) -> pd.DataFrame:
     frame = pd.DataFrame(sections).drop(columns="geometry", errors="ignore")
     renamed = {}
     for column in frame.columns:
-        key = _header_key(column, SECTION_ALIASES)
+        key = header_key(column, SECTION_ALIASES)
         if key and key not in renamed.values():
             renamed[column] = key
     read = ", ".join(str(column) for column in frame.columns)
@@ -553,13 +284,16 @@ def classify(
         One row per section and period: section attributes, ``period``,
         ``year``, ``class`` (Ⅰ..劣Ⅴ, empty when no item could be classed),
         ``status``, ``target_class``, ``meets_target`` (empty without a
-        target), ``reference_class``, ``exceedances`` (``总磷(0.25)、...``),
-        ``main_pollutants``, ``items_assessed``, ``undetected_items``,
+        target), ``exceedances`` (items worse than Ⅲ with their multiples,
+        ``总磷(0.25)、...``), ``main_pollutants`` (empty unless the section
+        is worse than Ⅲ), ``target_exceedances`` (items worse than the
+        target, multiples against the target class; empty without a
+        target), ``items_assessed``, ``undetected_items``,
         ``reference_classes``, one ``mean_<item>`` column per item, and
         ``precision`` / ``source`` (the weakest and all of measurements and
         section).
     """
-    frame = _attach_sections(tidy_frame, section_table(sections))
+    frame = _attach_sections(_monthly(tidy_frame), section_table(sections))
     frame["period"] = period_labels(frame["month"], period)
     keys = ["section_code", "section_name", "period"]
     # Group keys cannot be missing; an unmatched code or name is restored to empty below.
@@ -570,9 +304,50 @@ def classify(
     return results.sort_values(["section_code", "section_name", "period"], ignore_index=True)
 
 
+#: Columns of the tidy rows that :func:`_monthly` keeps apart.
+MONTHLY_KEYS = ["section_code", "section_name", "month", "item", "source", "precision"]
+
+
+def _monthly(tidy_frame: pd.DataFrame) -> pd.DataFrame:
+    """Sum the samples of each section, month, item and provenance, so a year of hourly data costs as little as monthly data.
+
+    ``total`` and ``samples`` add up to the period mean as the samples
+    would; ``unknown`` marks an undetected value without a limit. The groups
+    are found on integer codes of the key columns (categorical in
+    :func:`tidy`), not on their text.
+    """
+    key = np.zeros(len(tidy_frame), dtype=np.int64)
+    labels = []
+    for column in MONTHLY_KEYS:
+        values = tidy_frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+        else:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        # Code 0 is a missing value.
+        key *= len(uniques) + 1
+        key += codes.astype(np.int64) + 1
+        labels.append(np.append(np.array([pd.NA], dtype=object), np.asarray(uniques, dtype=object)))
+    group, keys = pd.factorize(key)
+    concentration = tidy_frame["concentration"].to_numpy(float)
+    measured = ~np.isnan(concentration)
+    unknown = tidy_frame["below_detection"].to_numpy(bool) & ~measured
+    monthly = {}
+    for column, names in zip(reversed(MONTHLY_KEYS), reversed(labels)):
+        keys, codes = np.divmod(keys, len(names))
+        monthly[column] = pd.array(names[codes], dtype="string")
+    monthly = pd.DataFrame({column: monthly[column] for column in MONTHLY_KEYS})
+    monthly["total"] = np.bincount(group, weights=np.where(measured, concentration, 0.0), minlength=len(monthly))
+    monthly["samples"] = np.bincount(group, weights=measured, minlength=len(monthly)).astype(int)
+    monthly["unknown"] = np.bincount(group, weights=unknown, minlength=len(monthly)) > 0
+    return monthly
+
+
 def _item_means(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     grouped = frame.groupby([*keys, "item"], sort=True)
-    means = grouped["concentration"].mean().round(MEAN_DECIMALS).rename("mean").reset_index()
+    sums = grouped[["total", "samples"]].sum()
+    mean = sums["total"] / sums["samples"].where(sums["samples"] > 0)
+    means = mean.round(MEAN_DECIMALS).rename("mean").reset_index()
     means["waterbody"] = grouped["waterbody"].first().to_numpy()
     return means
 
@@ -607,10 +382,13 @@ def _section_rows(frame: pd.DataFrame, means: pd.DataFrame, keys: list[str]) -> 
     rows["meets_target"] = pd.Series(rows["class_index"] <= target, dtype="boolean").where(
         target.notna() & (rows["class_index"] >= 0)
     )
-    reference = target.fillna(DEFAULT_REFERENCE).astype(int)
-    rows["reference_class"] = _names(reference, CLASS_NAMES)
-    rows = rows.join(_exceedances(used, reference, keys))
-    rows[["exceedances", "main_pollutants"]] = rows[["exceedances", "main_pollutants"]].fillna("")
+    national = pd.Series(EXCEEDANCE_CLASS, index=rows.index)
+    rows = rows.join(_exceedances(used, national, keys, main=True))
+    rows = rows.join(_exceedances(used, target.dropna().astype(int), keys).rename(
+        columns={"exceedances": "target_exceedances"}
+    ))
+    labels = ["exceedances", "main_pollutants", "target_exceedances"]
+    rows[labels] = rows[labels].fillna("")
     rows["items_assessed"] = used.groupby(keys).size().reindex(rows.index).fillna(0).astype(int)
     rows["undetected_items"] = _undetected(frame, means, keys).reindex(rows.index).fillna("")
     rows["reference_classes"] = _references(means, keys).reindex(rows.index).fillna("")
@@ -627,10 +405,18 @@ def _names(index: pd.Series, names: tuple[str, ...]) -> pd.Series:
     return pd.Series(lookup[index.to_numpy(int) + 1], index=index.index, dtype="string").replace("", pd.NA)
 
 
-def _exceedances(used: pd.DataFrame, reference: pd.Series, keys: list[str]) -> pd.DataFrame:
-    """Exceeding items with multiples, and the main pollutants, per section-period."""
-    ref = reference.reindex(pd.MultiIndex.from_frame(used[keys])).to_numpy(int)
+def _exceedances(used: pd.DataFrame, reference: pd.Series, keys: list[str], main: bool = False) -> pd.DataFrame:
+    """Items worse than each section-period's ``reference`` class, with multiples against its limit.
+
+    Returns ``exceedances`` (worst class first, then the largest multiple)
+    and, with ``main``, the ``main_pollutants`` the rules name from them.
+    Section-periods without a reference class are left out.
+    """
+    ref = reference.reindex(pd.MultiIndex.from_frame(used[keys])).to_numpy(float)
     over = used.assign(ref=ref)[used["item_class"].to_numpy() > ref].copy()
+    if over.empty:
+        index = pd.MultiIndex.from_frame(used[keys].iloc[:0])
+        return pd.DataFrame(index=index, columns=["exceedances", "main_pollutants"] if main else ["exceedances"])
     limit = over[["I", "II", "III", "IV", "V"]].to_numpy(float)[np.arange(len(over)), over["ref"].to_numpy(int)]
     multiple = (over["mean"].to_numpy(float) - limit) / limit
     over["multiple"] = np.where(over["item"].isin(NO_MULTIPLE), np.nan, multiple)
@@ -639,17 +425,18 @@ def _exceedances(used: pd.DataFrame, reference: pd.Series, keys: list[str]) -> p
     )
     ordered = over.sort_values([*keys, "item_class", "multiple"], ascending=[True] * len(keys) + [False, False],
                                na_position="last")
-    grouped = ordered.groupby(keys, sort=False)["label"]
-    return pd.DataFrame(
-        {
-            "exceedances": grouped.agg("、".join),
-            "main_pollutants": grouped.agg(lambda labels: "、".join(labels.iloc[:MAIN_POLLUTANTS])),
-        }
-    )
+    grouped = ordered.groupby(keys, sort=False)
+    out = pd.DataFrame({"exceedances": grouped["label"].agg("、".join)})
+    if main:
+        # Every exceeding item makes the section worse than Ⅲ, so every group here gets main pollutants.
+        rank = grouped.cumcount().to_numpy()
+        named = ordered[(rank < MAIN_POLLUTANTS) | ordered["item"].isin(ALWAYS_MAIN).to_numpy()]
+        out["main_pollutants"] = named.groupby(keys, sort=False)["label"].agg("、".join)
+    return out
 
 
 def _undetected(frame: pd.DataFrame, means: pd.DataFrame, keys: list[str]) -> pd.Series:
-    unknown = frame[frame["below_detection"] & frame["concentration"].isna()]
+    unknown = frame[frame["unknown"]]
     names = standard().drop_duplicates("code").set_index("code")["name_zh"]
     classed = means.loc[means["item_class"] >= 0, [*keys, "item"]]
     pending = unknown[[*keys, "item"]].drop_duplicates().merge(classed, how="left", indicator=True)

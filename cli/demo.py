@@ -94,12 +94,20 @@ def _analyses(folder: Path) -> list[list[str]]:
         ["analyze", "water-quality", "default", "--period", "quarter", "-o", str(folder / "水质评价_季度.xlsx")],
         ["analyze", "rural-sewage", "-o", str(folder / "农村生活污水治理率.xlsx")],
         ["analyze", "compliance", "-o", str(folder / "目标达标评估.xlsx")],
+        ["analyze", "green", "-o", str(folder / "绿色工厂与绿色园区.xlsx")],
+        # Operating stations today; the distance raster needs stations, so it is drawn for the planned network.
         [
             "analyze", "coverage", "--facilities", "h2_stations", "--zones", "h2_zones",
-            "--settlements", "rural_settlements", "--radius", "10000",
-            "-o", str(folder / "加氢站覆盖.gpkg"), "--raster", str(folder / "加氢站距离.tif"),
+            "--settlements", "rural_settlements", "--radius", "10000", "--status", "现状",
+            "-o", str(folder / "加氢站覆盖_现状.gpkg"),
+        ],
+        [
+            "analyze", "coverage", "--facilities", "h2_stations", "--zones", "h2_zones",
+            "--settlements", "rural_settlements", "--radius", "10000", "--status", "含规划",
+            "-o", str(folder / "加氢站覆盖_含规划.gpkg"), "--raster", str(folder / "加氢站距离_含规划.tif"),
         ],
         ["analyze", "cross-border", "-o", str(folder / "川渝跨界断面.xlsx")],
-        ["analyze", "upstream", "--section", "朱沱", "-o", str(folder / "朱沱上游河段.gpkg")],
+        ["analyze", "catchment", "--section", "朱沱", "-o", str(folder / "朱沱汇水区.xlsx")],
+        ["analyze", "catchment", "--section", "大安", "-o", str(folder / "琼江大安汇水区.gpkg")],
         ["analyze", "attribute", "sections", "--replace", "-o", str(folder / "断面_区县流域归属.xlsx")],
     ]

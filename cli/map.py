@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cqgis.cli.options import data_dir_option
+from cqgis.config import COVERAGE_SCENARIOS
 from cqgis.maps.theme_names import THEMES
 
 BASEMAPS = ("none", "osm", "gaode", "tianditu")
@@ -35,6 +36,11 @@ BASEMAPS = ("none", "osm", "gaode", "tianditu")
 @data_dir_option
 @click.option("--target", metavar="ID", help="compliance: district-scope target id (default energy_intensity_gdp).")
 @click.option("--radius", type=float, metavar="METRES", help="hydrogen: station service radius (default 10000).")
+@click.option(
+    "--status",
+    type=click.Choice(list(COVERAGE_SCENARIOS)),
+    help="hydrogen: stations counted in the covered shares: 现状 (operating, default), 含在建, 含规划.",
+)
 def map_command(
     theme: str,
     output: Path,
@@ -46,12 +52,14 @@ def map_command(
     data_dir: Path | None,
     target: str | None,
     radius: float | None,
+    status: str | None,
 ) -> None:
     """Draw the THEME map of the city, or of one --district, --basin or --river."""
     from cqgis.config import settings
     from cqgis.maps import themes
 
-    options = {key: value for key, value in (("target", target), ("radius", radius)) if value is not None}
+    given = (("target", target), ("radius", radius), ("status", status))
+    options = {key: value for key, value in given if value is not None}
     path = themes.render(
         theme, output, district=district, basin=basin, river=river, basemap=basemap,
         tianditu_key=tianditu_key, settings=settings(data_dir=data_dir), **options,

@@ -127,6 +127,7 @@ def read_features(
     lon: str | None = None,
     lat: str | None = None,
     header_row: int | None = None,
+    credit: bool = False,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Return a file's features, or an embedded layer when ``spec`` names one and is no file.
 
@@ -138,6 +139,10 @@ def read_features(
         Passed to :func:`cqgis.geo.io.read` for a file.
     header_row : int, optional
         A table's header row, from 1, passed on likewise.
+    credit : bool
+        For an analysis that reports provenance: name a file in every
+        ``source`` and count unknown precision as ``approximate``
+        (:func:`cqgis.layers.user.credit`).
 
     Returns
     -------
@@ -155,7 +160,7 @@ def read_features(
     """
     from cqgis.geo import io
     from cqgis.geo.validate import repair
-    from cqgis.layers import catalog
+    from cqgis.layers import catalog, user
 
     path = Path(spec)
     if not path.exists() and spec in catalog.LAYERS:
@@ -165,4 +170,4 @@ def read_features(
         rows = ", ".join(str(row) for row in io.row_numbers(frame)[repaired][:10])
         more = " ..." if repaired.size > 10 else ""
         click.echo(f"{path.name}: {repaired.size} invalid geometries repaired with make_valid (rows {rows}{more})", err=True)
-    return frame
+    return user.credit(frame, path) if credit else frame

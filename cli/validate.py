@@ -12,8 +12,6 @@ from cqgis.cli.errors import OptionError
 from cqgis.cli.options import header_row_option, is_csv
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from cqgis.geo.validate import Problem, Report
 
 
@@ -48,6 +46,11 @@ if TYPE_CHECKING:
     type=click.Path(path_type=Path),
     help="With --as: a YAML file of 'header: field' pairs.",
 )
+@click.option(
+    "--year",
+    type=click.IntRange(1900, 2199),
+    help="With --as measurements: year of monitoring times written without one (MM-DD HH:MM).",
+)
 @click.option("--limit", default=50, show_default=True, help="Problem lines to print.")
 @header_row_option
 def validate(
@@ -60,6 +63,7 @@ def validate(
     as_layer: str | None,
     pairs: tuple[str, ...],
     map_file: Path | None,
+    year: int | None,
     limit: int,
     header_row: int | None,
 ) -> None:
@@ -87,14 +91,13 @@ def validate(
                 input_path, crs=crs, layer=layer, lon=lon, lat=lat, header_row=header_row, id_column=id_column
             )
         else:
-            report = _as_layer(input_path, as_layer, pairs, map_file, crs, layer, lon, lat, header_row)
+            report = _as_layer(input_path, as_layer, pairs, map_file, crs, layer, lon, lat, header_row, year)
     except ReadError as exc:
         # Nothing could be checked: that is a usage error, not a finding.
         msg = str(exc)
         raise OptionError(msg) from exc
     click.echo(report.format(limit=limit))
     sys.exit(0 if report.ok else 1)
-
 
 
 def _as_layer(
@@ -107,8 +110,10 @@ def _as_layer(
     lon: str | None,
     lat: str | None,
     header_row: int | None = None,
+    year: int | None = None,
 ) -> Report:
     """Check ``path`` as a replacement for layer ``name``, its headers mapped by ``map_file`` then ``pairs``."""
+    from cqgis.geo import validate as validation
     from cqgis.layers import catalog, user
 
     layer = catalog.module(name)
@@ -120,18 +125,31 @@ def _as_layer(
         path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat, header_row=header_row
     )
     if name == "measurements":
-        report.problems += _measurement_problems(report.frame)
+        report.problems = validation.ordered(
+            report.problems + _measurement_problems(report.frame, deps["sections"], year)
+        )
     return report
 
 
-def _measurement_problems(table: pd.DataFrame) -> list[Problem]:
-    """Check a monitoring table with the water-quality reader, which stops at the first bad cell."""
-    from cqgis.analysis import water_quality
+def _measurement_problems(table: pd.DataFrame, sections: pd.DataFrame, year: int | None) -> list[Problem]:
+    """Every cell and row of a monitoring table the water-quality reader will not use, and unknown sections."""
+    import pandas as pd
+
+    from cqgis.analysis import monitoring
     from cqgis.analysis.errors import AnalysisError
     from cqgis.geo.validate import Problem
 
-    try:
-        water_quality.tidy(table)
-    except AnalysisError as exc:
-        return [Problem("unreadable_table", None, None, None, str(exc))]
-    return []
+    if monitoring.is_class_table(table):
+        found = monitoring.read_classes(table, sections, year).problems
+    else:
+        try:
+            reading = monitoring.read_measurements(table, year)
+        except AnalysisError as exc:
+            return [Problem("unreadable_table", None, None, None, str(exc))]
+        unmatched = monitoring.unmatched_sections(reading.frame, sections)
+        found = pd.concat([reading.problems, unmatched], ignore_index=True)
+    return [
+        Problem(p.kind, None if pd.isna(p.row) else int(p.row), None if pd.isna(p.column) else str(p.column),
+                None if pd.isna(p.value) else str(p.value), p.message)
+        for p in found.itertuples(index=False)
+    ]

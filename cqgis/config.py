@@ -41,6 +41,10 @@ EXPECTED_REGION = (97.0, 24.5, 114.5, 35.0)
 #: position) and ``synthetic`` (invented for the demo; maps say 示例数据).
 PRECISIONS = ("exact", "approximate", "schematic", "synthetic")
 
+#: Station-status scenarios of coverage (``--status``): name -> the statuses
+#: counted. 现状 is what exists today; the others add what is being built or planned.
+COVERAGE_SCENARIOS = {"现状": ("运营",), "含在建": ("运营", "在建"), "含规划": ("运营", "在建", "规划")}
+
 
 def _default_cache_dir() -> Path:
     override = os.environ.get("CQGIS_CACHE_DIR")

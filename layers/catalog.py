@@ -43,8 +43,10 @@ from cqgis.layers.schema import Schema
 LAYERS = {
     "districts": "districts",
     "neighbors": "neighbors",
+    "counties": "counties",
     "border": "border",
     "functional_zones": "functional_zones",
+    "river_courses": "courses",
     "rivers": "rivers",
     "basins": "basins",
     "sections": "sections",
@@ -52,6 +54,7 @@ LAYERS = {
     "h2_zones": "h2_zones",
     "h2_stations": "h2_stations",
     "parks": "parks",
+    "green_factories": "green_factories",
     "rural_settlements": "rural_settlements",
     "rural_sewage": "rural_sewage",
     "targets": "targets",

@@ -94,6 +94,24 @@ def short_name(name: str) -> str:
     return name
 
 
+def full_names(districts: pd.DataFrame) -> pd.Series:
+    """Return the full name of each district, indexed by both its full and its short name.
+
+    Parameters
+    ----------
+    districts : pandas.DataFrame
+        The ``districts`` layer (``name``, ``short_name``).
+
+    Returns
+    -------
+    pandas.Series
+        ``涪陵区`` under ``涪陵区`` and ``涪陵``; sources and users write both.
+    """
+    names = districts["name"].to_numpy()
+    lookup = pd.concat([pd.Series(names, index=names), pd.Series(names, index=districts["short_name"].to_numpy())])
+    return lookup[~lookup.index.duplicated()]
+
+
 def kind(name: str) -> str:
     """Return 自治县, 县 or 区 from a county-level name's suffix.
 

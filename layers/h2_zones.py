@@ -1,7 +1,8 @@
 """Layer `h2_zones`: the seven hydrogen demonstration areas the plan names, as polygons.
 
-The plan (三(二)) names 两江新区, 万州区, 九龙坡区, 南岸区, 长寿区, 綦江区 and
-潼南区 as hydrogen demonstration areas. The six districts take their
+The plan (三(四)2, 完善绿色交通基础设施) names 两江新区, 万州区, 九龙坡区,
+南岸区, 长寿区, 綦江区 and 潼南区 as the demonstration areas where hydrogen
+stations are to be laid out first. The six districts take their
 ``districts`` polygons (precision as that layer); 两江新区 takes its
 ``functional_zones`` polygon, whose precision that layer states.
 """
@@ -23,7 +24,7 @@ DEPENDS = ("districts", "functional_zones")
 #: The demonstration areas in the order the plan lists them.
 ZONES = ("两江新区", "万州区", "九龙坡区", "南岸区", "长寿区", "綦江区", "潼南区")
 
-PLAN = "《重庆市“十四五”节能减排综合工作实施方案》三(二) 氢燃料电池汽车示范区域"
+PLAN = "《重庆市“十四五”节能减排综合工作实施方案》三(四)2 氢燃料电池汽车示范区域"
 
 SCHEMA = Schema(
     name="h2_zones",

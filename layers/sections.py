@@ -32,7 +32,7 @@ import pandas as pd
 
 from cqgis import config
 from cqgis.layers.catalog import DATA_DIR
-from cqgis.layers.districting import assign_basins, assign_districts
+from cqgis.layers.districting import assign_districts
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 
 SOURCE_PACKAGES = ()
@@ -134,7 +134,27 @@ def complete(frame: gpd.GeoDataFrame, deps: Mapping[str, gpd.GeoDataFrame]) -> g
         column: frame[column].fillna(value) if column in frame else value for column, value in defaults.items()
     })
     with_districts = assign_districts(filled, deps["districts"], max_distance_m=NEAREST_LIMIT_M)
-    return assign_basins(with_districts, deps["basins"], max_distance_m=NEAREST_LIMIT_M)
+    return with_districts.assign(basin=basin_of(with_districts))
+
+
+def basin_of(points: gpd.GeoDataFrame) -> list[str | None]:
+    """Return the leaf watershed of each section, from the cell it drains through (not from where the point falls).
+
+    A section is snapped to its documented river when that river is traced
+    (so one on the 长江 main stem is in 长江干流区间 however close a
+    tributary's divide runs), else to the nearest stream of no other name.
+    """
+    from cqgis.layers.basins import MAIN_STEM
+    from cqgis.layers.drainage import model
+
+    drains = model()
+    rivers = points["river"] if "river" in points else pd.Series(None, index=points.index)
+    names = []
+    for point, river in zip(points.geometry, rivers):
+        cell = drains.snap(point.x, point.y, river if isinstance(river, str) else None)
+        name = drains.basin_name(cell)
+        names.append(MAIN_STEM.get(name, name) or None)
+    return names
 
 
 def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:

@@ -7,9 +7,11 @@ or a YAML file of ``header: field`` pairs), then the field's own name, then
 its built-in aliases (``断面名称``, ``经度`` ...), all ignoring case and
 surrounding spaces. Columns that match no field are dropped.
 
-A file without provenance columns gets ``source`` = the file's name and
-``precision`` = ``approximate``: nothing in it says its positions are exact;
-add a ``precision`` column to say otherwise. Fields the layer derives
+Every row's ``source`` names the file (``用户文件 名称.xlsx``, followed by
+the row's own source when the file has a ``source`` column), and a row
+without a ``precision`` (no column, or a blank cell) is ``approximate``:
+nothing in it says its positions are exact; add a ``precision`` column to
+say otherwise (see :func:`credit`). Fields the layer derives
 (a district from a spatial join) are computed by the layer's ``complete``
 function when it has one.
 """
@@ -35,6 +37,44 @@ CRS_KEYS = ("crs", "坐标系")
 
 #: Precision given to a user's features when the file does not say.
 DEFAULT_PRECISION = "approximate"
+
+
+def file_label(path: str | os.PathLike) -> str:
+    """Return how a result's ``source`` names a user's file: ``用户文件 名称.xlsx`` (the name, never the folder)."""
+    return f"用户文件 {Path(path).name}"
+
+
+def credit(
+    frame: pd.DataFrame,
+    path: str | os.PathLike,
+    source_column: str = "source",
+    precision_column: str = "precision",
+) -> pd.DataFrame:
+    """Return a user's table with its file named in every ``source`` and unknown precision made ``approximate``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The rows read from the file.
+    path : str or os.PathLike
+        The file (only its name is used: sources never hold a computer's paths).
+    source_column, precision_column : str
+        The columns holding them, when the file spells them otherwise (来源, 精度).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy: ``source`` is the file's label, followed by the row's own
+        source after '：' when it gives one; a blank or missing ``precision``
+        is :data:`DEFAULT_PRECISION`.
+    """
+    label = file_label(path)
+    given = frame[source_column] if source_column in frame else pd.Series(pd.NA, index=frame.index)
+    given = given.astype("string").str.strip()
+    source = (label + "：" + given).where(given.fillna("").ne(""), label)
+    precision = frame[precision_column] if precision_column in frame else pd.Series(pd.NA, index=frame.index)
+    precision = precision.astype("string").str.strip().replace("", pd.NA).fillna(DEFAULT_PRECISION)
+    return frame.assign(**{source_column: source.astype(object), precision_column: precision.astype(object)})
 
 
 def parse_pairs(pairs: Sequence[str]) -> dict[str, str]:
@@ -225,11 +265,7 @@ def load(
     if getattr(layer, "RAW_USER_TABLE", False):
         # The layer's own reader parses and checks these tables (see the layer's docstring).
         report = _table_report(path, sheet, text=True, header_row=header_row)
-        report.frame = report.frame.assign(
-            source=report.frame.get("source", f"用户文件 {Path(path).name}"),
-            precision=report.frame.get("precision", DEFAULT_PRECISION),
-        )
-        report.frame.attrs[io.ROW_NUMBERS] = tuple(int(row) for row in report.row_numbers)
+        report.frame = _numbered(credit(report.frame, path), report.row_numbers)
         return report
     table_like = schema.geometry_type is None
     if table_like:
@@ -240,11 +276,7 @@ def load(
     headers = header_mapping(schema, report.frame.columns, mapping)
     frame = report.frame.rename(columns=headers)
     frame = frame[[c for c in frame.columns if c in schema.columns or c == "geometry"]]
-    frame = normalise_values(schema, frame)
-    if "source" not in frame.columns:
-        frame = frame.assign(source=f"用户文件 {Path(path).name}")
-    if "precision" not in frame.columns:
-        frame = frame.assign(precision=DEFAULT_PRECISION)
+    frame = credit(normalise_values(schema, frame), path)
     if not table_like:
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=report.frame.crs)
     rules = schema.rules()
@@ -262,10 +294,14 @@ def load(
     complete = getattr(layer, "complete", None)
     if complete is not None and deps is not None:
         frame = complete(frame, deps)
-    report.frame = schema.conform(frame)
     # Analyses on the layer can still name rows as the user's spreadsheet does.
-    report.frame.attrs[io.ROW_NUMBERS] = tuple(int(row) for row in report.row_numbers)
+    report.frame = _numbered(schema.conform(frame), report.row_numbers)
     return report
+
+
+def _numbered(frame: pd.DataFrame, rows: Sequence[int]) -> pd.DataFrame:
+    """Return ``frame`` indexed by the user's row numbers (see :func:`cqgis.geo.io.row_numbers`)."""
+    return frame.set_axis(pd.Index(rows, name=io.ROW_INDEX))
 
 
 def normalise_values(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:

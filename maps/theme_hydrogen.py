@@ -7,6 +7,7 @@ from types import MappingProxyType
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from cqgis import config
@@ -20,7 +21,8 @@ from cqgis.maps.theme_names import THEMES
 
 #: Service radius of a station, in metres.
 DEFAULT_RADIUS_M = 10_000.0
-OPTIONS: Mapping[str, object] = MappingProxyType({"radius": DEFAULT_RADIUS_M})
+#: ``status``: which stations the covered shares count (see :data:`cqgis.analysis.coverage.SCENARIOS`).
+OPTIONS: Mapping[str, object] = MappingProxyType({"radius": DEFAULT_RADIUS_M, "status": coverage.DEFAULT_SCENARIO})
 #: Covered share of a zone (percent): inner edges and labels of the classes.
 COVERAGE_EDGES = (25.0, 50.0, 75.0)
 COVERAGE_COLORS: Mapping[str, str] = MappingProxyType({
@@ -60,7 +62,7 @@ def service_rings(stations: gpd.GeoDataFrame, radius_m: float) -> gpd.GeoDataFra
     return gpd.GeoDataFrame(stations[["name", "status", "precision"]], geometry=geometry)
 
 
-def build(layers: Layers, focus: Focus, radius: float) -> ThemeParts:
+def build(layers: Layers, focus: Focus, radius: float, status: str) -> ThemeParts:
     """Return the hydrogen layers of the focused area.
 
     Parameters
@@ -71,31 +73,53 @@ def build(layers: Layers, focus: Focus, radius: float) -> ThemeParts:
         Area shown.
     radius : float
         Service radius of a station in metres.
+    status : str
+        Scenario of the stations counted (现状 / 含在建 / 含规划); stations
+        without a real position are never counted.
 
     Returns
     -------
     ThemeParts
-        Districts, the demonstration zones by covered share, the stations'
-        service rings and the stations by status.
+        Districts, the demonstration zones by covered share, the counted
+        stations' service rings and every station by status, each saying
+        whether it is counted.
 
     Raises
     ------
     MapOptionError
-        A radius that is not a positive distance.
+        A radius that is not a positive distance, an unknown scenario.
     """
     radius = float(radius)
     if not (np.isfinite(radius) and radius > 0):
         msg = f"--radius must be a distance in metres > 0, not {radius:g}"
         raise MapOptionError(msg)
+    if status not in coverage.SCENARIOS:
+        msg = f"--status must be one of {', '.join(coverage.SCENARIOS)}, not {status}"
+        raise MapOptionError(msg)
     stations = layers["h2_stations"]
-    zones = coverage.coverage(stations, layers["h2_zones"], radius).zones
+    split = coverage.split_facilities(stations, status)
+    scenario = coverage.scenario_label(status)
+    zones = coverage.coverage(split.counted, layers["h2_zones"], radius).zones
     labels = list(COVERAGE_COLORS)[::-1]
     zones = zones.assign(
         coverage_class=binned(zones["covered_pct"], COVERAGE_EDGES, labels),
         zone_label=zones["name"] + " " + zones["covered_pct"].round().astype(int).astype(str) + "%",
+        scenario=scenario,
+        not_counted=coverage.not_counted(split.left_out, layers["h2_zones"]).to_numpy(),
     )
-    shown = focus.keep(stations)
+    counted = pd.Series("计入", index=stations.index).where(
+        stations.index.isin(split.counted.index), "不计入：" + split.left_out["reason"].reindex(stations.index)
+    )
+    shown = focus.keep(stations.assign(counted=counted))
+    rings = service_rings(shown[shown["counted"] == "计入"], radius)
     km = f"{radius / 1000:g}"
+    # Only the stations counted get a ring; with none counted there is no ring layer.
+    ring_layers = [
+        LayerSpec(
+            f"加氢站服务范围（{km} 千米）", rings, "polygon", color=RING_COLOR, edge_color=RING_COLOR,
+            fill_opacity=0.15, weight=1.0, tooltip={"name": "加氢站"},
+        )
+    ] if len(rings) else []
     return ThemeParts(
         THEMES["hydrogen"],
         [
@@ -107,22 +131,25 @@ def build(layers: Layers, focus: Focus, radius: float) -> ThemeParts:
                 popup={
                     "name": "示范区域", "kind": "类型", "zone_km2": "面积（平方千米）",
                     "covered_km2": f"{km} 千米内面积（平方千米）", "covered_pct": "覆盖率（%）",
-                    "facilities": "服务该区域的加氢站数",
+                    "facilities": "服务该区域的加氢站数", "scenario": "计入的加氢站",
+                    "not_counted": "区内未计入的加氢站",
                 },
             ),
-            LayerSpec(
-                f"加氢站服务范围（{km} 千米）", service_rings(shown, radius), "polygon", color=RING_COLOR,
-                edge_color=RING_COLOR, fill_opacity=0.15, weight=1.0, tooltip={"name": "加氢站"},
-            ),
+            *ring_layers,
             LayerSpec(
                 "加氢站", shown, "point", color_column="status", colors=STATUS_COLORS, radius=6.0,
-                fill_opacity=0.95, tooltip={"name": "加氢站", "status": "状态"},
+                fill_opacity=0.95, tooltip={"name": "加氢站", "status": "状态", "counted": "覆盖率"},
                 popup={
                     "name": "加氢站", "operator": "运营单位", "type": "类型", "status": "状态", "year": "年份",
                     "capacity_kg_per_day": "加注能力（千克/日）", "address": "地址", "district": "区县",
+                    "counted": "覆盖率", "location_source": "位置依据",
                 },
             ),
         ],
-        subtitle=f"覆盖率：示范区域内距加氢站 {km} 千米以内（直线距离）的面积比例",
+        subtitle=(
+            f"覆盖率：示范区域内距加氢站 {km} 千米以内（直线距离）的面积比例；计入{scenario}的加氢站 "
+            f"{len(split.counted)} 座，无实际位置（示意点）的站点不计入"
+            + (f"；未计入 {len(split.left_out)} 座" if len(split.left_out) else "")
+        ),
         sources=("h2_zones", "h2_stations"),
     )

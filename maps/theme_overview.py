@@ -62,7 +62,7 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
                 popup={"name": "功能区", "scope": "范围", "published_area_km2": "公布面积（平方千米）"},
                 fill_opacity=0.25, weight=1.5,
             ),
-            rivers_layer(focus.keep(layers["rivers"])),
+            *rivers_layer(focus.keep(layers["rivers"]), whole_city=focus.area is None),
             LayerSpec(
                 "川渝边界", focus.keep(layers["border"])[["district", "neighbor", "length_km", "precision", "geometry"]],
                 "line", color=BORDER_COLOR, weight=3.0,

@@ -8,7 +8,7 @@ from types import MappingProxyType
 import geopandas as gpd
 import pandas as pd
 
-from cqgis.analysis import water_quality
+from cqgis.analysis import monitoring, water_quality
 from cqgis.maps.style import LayerSpec
 from cqgis.maps.theme_base import (
     ALERT_COLOR, Layers, ThemeParts, base_districts, rivers_layer,
@@ -33,7 +33,8 @@ FULL_YEAR_MONTHS = 12
 SECTION_POPUP: Mapping[str, str] = MappingProxyType({
     "name": "断面", "river": "河流", "district": "区县", "class_label": "水质类别",
     "target_class": "水质目标", "compliance": "是否达标", "main_pollutants": "主要污染指标",
-    "exceedances": "超标项目（超标倍数）", "direction": "跨界流向", "year": "评价年份",
+    "exceedances": "超Ⅲ类项目（超标倍数）", "target_exceedances": "超目标项目（对目标超标倍数）",
+    "direction": "跨界流向", "year": "评价年份",
 })
 
 
@@ -76,16 +77,24 @@ def section_results(sections: gpd.GeoDataFrame, measurements: pd.DataFrame) -> t
     -------
     tuple of (geopandas.GeoDataFrame, str or None)
         Every section with ``class_label``, ``compliance`` (达标 / 未达标 /
-        无目标), ``main_pollutants``, ``exceedances`` and ``year``; and the
+        无目标), ``main_pollutants``, ``exceedances``, ``target_exceedances``
+        and ``year``; and the
         year assessed, None without measurements.
     """
-    tidy = water_quality.tidy(measurements)
-    year = latest_full_year(tidy)
-    results = water_quality.classify(tidy, sections, "year")
-    results = results[results["period"] == year]
+    if monitoring.is_class_table(measurements):
+        # A monthly report gives classes without values: its latest period per section is shown as reported.
+        results = monitoring.read_classes(measurements, sections).frame
+        results = results.sort_values("period").drop_duplicates(["section_code", "section_name"], keep="last")
+        years = results["year"].dropna()
+        year = str(int(years.max())) if len(years) else None
+    else:
+        tidy = water_quality.tidy(measurements)
+        year = latest_full_year(tidy)
+        results = water_quality.classify(tidy, sections, "year")
+        results = results[results["period"] == year]
     by_code = results.dropna(subset=["section_code"]).set_index("section_code")
     by_name = results.dropna(subset=["section_name"]).drop_duplicates("section_name").set_index("section_name")
-    columns = ["class", "meets_target", "main_pollutants", "exceedances", "precision"]
+    columns = ["class", "meets_target", "main_pollutants", "exceedances", "target_exceedances", "precision"]
     found = by_code[columns].reindex(sections["code"].astype("string")).reset_index(drop=True)
     named = by_name[columns].reindex(sections["name"].astype("string")).reset_index(drop=True)
     found = found.fillna(named) if len(found) else found
@@ -96,6 +105,8 @@ def section_results(sections: gpd.GeoDataFrame, measurements: pd.DataFrame) -> t
     met = frame["meets_target"].astype("boolean")
     frame["compliance"] = met.map({True: MET, False: UNMET}).astype(object).where(target, NO_TARGET)
     frame["year"] = year
+    if "class_source" in results:
+        frame["class_source"] = results["class_source"].iloc[0] if len(results) else pd.NA
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=sections.crs), year
 
 
@@ -124,7 +135,7 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
         THEMES["water"],
         [
             base_districts(focus.keep(layers["districts"])),
-            rivers_layer(focus.keep(layers["rivers"])),
+            *rivers_layer(focus.keep(layers["rivers"]), whole_city=focus.area is None),
             LayerSpec(
                 "跨界断面", cross, "point", color=CROSS_BORDER_COLOR, edge_color=CROSS_BORDER_COLOR,
                 radius=12.0, weight=3.0, fill_opacity=0.0, label_column="border_label",
@@ -140,8 +151,14 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
                 popup=SECTION_POPUP,
             ),
         ],
-        subtitle=(
-            f"{year}年断面水质类别（GB 3838-2002）；红圈：未达到水质目标；紫圈：川渝跨界断面" if year else "无监测数据"
-        ) + ("；本图范围内无监测断面" if shown.empty else ""),
+        subtitle=_subtitle(year, "class_source" in sections) + ("；本图范围内无监测断面" if shown.empty else ""),
         sources=("sections", "measurements", "rivers"),
     )
+
+
+def _subtitle(year: str | None, reported: bool) -> str:
+    """The map's subtitle: the year assessed, and whether the classes come from a report without values."""
+    marks = "红圈：未达到水质目标；紫圈：川渝跨界断面"
+    if reported:
+        return f"{year + '年' if year else '本期'}断面水质类别（报表类别，无监测值）；{marks}"
+    return f"{year}年断面水质类别（GB 3838-2002）；{marks}" if year else "无监测数据"

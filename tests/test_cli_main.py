@@ -21,8 +21,14 @@ def test_version():
 def test_help_lists_every_registered_command():
     result = CliRunner().invoke(main.cli, ["--help"])
     assert result.exit_code == 0
-    for name in main.COMMANDS:
-        assert name in result.output
+    # The command names are the first word of each line of the "Commands:" section;
+    # a bare substring test would pass on "maps" in some other line's help.
+    section = result.output.split("Commands:", 1)[1].splitlines()
+    listed = [line.split()[0] for line in section if line.startswith("  ") and line.split()]
+    assert sorted(listed) == sorted(main.COMMANDS)
+    for line in section:
+        if line.strip():
+            assert line.split()[1:], f"command without help text: {line!r}"
 
 
 def test_unknown_command_is_a_usage_error():

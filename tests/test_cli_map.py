@@ -71,3 +71,12 @@ def test_unknown_suffix_and_theme(cli, tmp_path):
     assert result.exit_code == 2 and ".png" in result.output
     result = run(cli, "energy", "-o", tmp_path / "map.html")
     assert result.exit_code == 2 and "overview" in result.output
+
+
+def test_hydrogen_map_says_which_stations_it_counts(cli, tmp_path, layer_cache):
+    for status in ("现状", "含规划"):
+        result = run(cli, "hydrogen", "--status", status, "-o", tmp_path / f"{status}.html")
+        assert result.exit_code == 0, result.output
+        assert f"计入{status}（" in (tmp_path / f"{status}.html").read_text(encoding="utf-8")
+    other = run(cli, "water", "--status", "含规划", "-o", tmp_path / "w.html")
+    assert other.exit_code != 0 and "no option status" in other.output

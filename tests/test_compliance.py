@@ -153,3 +153,55 @@ def test_a_rural_sewage_rate_given_by_wording_is_kept(tmp_path, districts):
     sheet = pd.read_excel(workbook, sheet_name="目标评估结果")
     city = sheet[(sheet["目标编号"] == "rural_sewage_treatment_rate") & (sheet["区县"] == "全市")]
     assert city["状态"].tolist() == ["达标"]
+
+
+def test_district_rows_say_they_use_the_city_wide_target(targets, districts):
+    values = pd.DataFrame({"target_id": ["energy_intensity_gdp"], "district": ["万州区"], "value": [13.0]})
+    results = compliance.evaluate(targets, values, districts)
+    energy = results[results["target_id"] == "energy_intensity_gdp"].set_index("district")
+    assert energy.loc["全市", "target_basis"] == "全市目标"
+    assert (energy.drop(index="全市")["target_basis"] == "参照全市目标").all()
+    assert any("参照全市目标" in line for line in compliance.notes(results))
+
+
+def test_a_districts_own_target_overrides_the_city_figure(tmp_path, targets, districts):
+    values = pd.DataFrame(
+        {"target_id": ["energy_intensity_gdp"] * 2, "district": ["万州区", "潼南区"], "value": [13.0, 13.0]}
+    )
+    own = pd.DataFrame({"target_id": ["energy_intensity_gdp"], "district": ["万州"], "value": [12.5], "source": "万州区方案"})
+    results = compliance.evaluate(targets, values, districts, own.assign(precision="exact"))
+    energy = results[results["target_id"] == "energy_intensity_gdp"].set_index("district")
+    # 万州区 cut 13 % against its own 12.5 %: met; 潼南区 still judged against the city's 14 %: not met.
+    assert energy.loc["万州区", ["target", "target_basis", "status"]].tolist() == [12.5, "区县目标", "达标"]
+    assert energy.loc["潼南区", ["target", "target_basis", "status"]].tolist() == [14.0, "参照全市目标", "未达标"]
+    assert "万州区方案" in energy.loc["万州区", "source"]
+    with pytest.raises(AnalysisError, match="row 2: 'coal_consumption_share' is not a target the plan assesses per district"):
+        compliance.evaluate(targets, values, districts, own.assign(target_id="coal_consumption_share"))
+    # Through the command line: the file's rows name it in the source.
+    table = tmp_path / "区县目标.csv"
+    table.write_text("目标编号,区县,目标值\nenergy_intensity_gdp,万州区,12.5\n", encoding="utf-8")
+    indicators = tmp_path / "指标.csv"
+    indicators.write_text("目标编号,区县,实际值\nenergy_intensity_gdp,万州区,13\n", encoding="utf-8")
+    workbook = tmp_path / "o.xlsx"
+    result = CliRunner().invoke(
+        main.cli, ["analyze", "compliance", str(indicators), "--district-targets", str(table), "-o", str(workbook)]
+    )
+    assert result.exit_code == 0, result.output
+    sheet = pd.read_excel(workbook, sheet_name="目标评估结果")
+    row = sheet[(sheet["目标编号"] == "energy_intensity_gdp") & (sheet["区县"] == "万州区")].iloc[0]
+    assert (row["目标值"], row["目标依据"], row["状态"]) == (12.5, "区县目标", "达标")
+    assert "用户文件 区县目标.csv" in row["来源"] and row["精度"] == "approximate"
+
+
+def test_synthetic_rural_sewage_never_tops_up_a_users_indicators(targets, districts):
+    survey = catalog.load("rural_sewage")
+    users = pd.DataFrame({"target_id": ["green_parks"], "district": ["全市"], "value": [31]})
+    for values in (users, users.assign(precision=pd.NA), users.assign(precision=["synthetic"]).iloc[:0]):
+        kept, note = compliance.with_rural_sewage(values, survey, targets)
+        assert len(kept) == len(values), values.columns.tolist()
+        assert "not mixed" in note
+    # The synthetic example indicators do get the synthetic rates, saying what they count.
+    example = catalog.load("indicators")
+    topped, note = compliance.with_rural_sewage(example, survey, targets)
+    assert topped["target_id"].eq("rural_sewage_treatment_rate").any()
+    assert "镇、乡驻地" in note

@@ -162,3 +162,76 @@ def test_cli_writes_zones_links_and_raster(tmp_path):
     links = pd.read_csv(tmp_path / "覆盖_links.csv", encoding="utf-8-sig")
     assert links["zone_name"].tolist() == ["甲"]
     assert raster.exists()
+
+
+def _stations():
+    """Four stations 20 km apart in two squares: one operating, one under construction, one planned,
+    and one operating but drawn at a representative point (schematic)."""
+    points = [shapely.Point(X0, Y0), shapely.Point(X0 + 20_000, Y0), shapely.Point(X0, Y0 + 20_000), shapely.Point(X0 + 20_000, Y0 + 20_000)]
+    return _metric_frame(
+        points,
+        name=["运营站", "在建站", "规划站", "示意站"],
+        status=["运营", "在建", "规划", "运营"],
+        precision=["approximate", "approximate", "approximate", "schematic"],
+    )
+
+
+def test_scenarios_count_stations_by_status_and_never_schematic_ones():
+    split = cov.split_facilities(_stations())
+    assert split.counted["name"].tolist() == ["运营站"]
+    assert dict(zip(split.left_out["name"], split.left_out["reason"])) == {
+        "在建站": "状态：在建", "规划站": "状态：规划", "示意站": "无实际位置（示意点）",
+    }
+    assert cov.split_facilities(_stations(), "含在建").counted["name"].tolist() == ["运营站", "在建站"]
+    assert cov.split_facilities(_stations(), "含规划").counted["name"].tolist() == ["运营站", "在建站", "规划站"]
+    with pytest.raises(AnalysisError, match="unknown station scenario"):
+        cov.split_facilities(_stations(), "全部")
+    # Without a status column every facility exists; schematic ones are still left out.
+    assert len(cov.split_facilities(_stations().drop(columns="status")).counted) == 3
+
+
+def test_not_counted_stations_are_listed_in_their_zone():
+    south, north = shapely.box(X0 - 5000, Y0 - 5000, X0 + 25_000, Y0 + 5000), shapely.box(X0 - 5000, Y0 + 15_000, X0 + 25_000, Y0 + 25_000)
+    zones = _metric_frame([south, north], name=["南", "北"])
+    split = cov.split_facilities(_stations())
+    listed = cov.not_counted(split.left_out, zones)
+    assert listed.tolist() == ["在建站（状态：在建）", "规划站（状态：规划）、示意站（无实际位置（示意点））"]
+
+
+def test_cli_status_scenarios_and_a_users_file_is_credited(tmp_path):
+    zones = _metric_frame([_square(X0, Y0, 10_000), _square(X0 + 20_000, Y0, 10_000)], name=["甲", "乙"])
+    zones.to_file(tmp_path / "zones.gpkg")
+    _stations().drop(columns="precision").to_file(tmp_path / "stations.geojson")
+    shares = {}
+    for status in ("现状", "含在建"):
+        output = tmp_path / f"{status}.csv"
+        result = CliRunner().invoke(
+            coverage_command,
+            ["--facilities", str(tmp_path / "stations.geojson"), "--zones", str(tmp_path / "zones.gpkg"),
+             "--radius", "3000", "--status", status, "-o", str(output)],
+        )
+        assert result.exit_code == 0, result.output
+        table = pd.read_csv(output, encoding="utf-8-sig").set_index("name")
+        shares[status] = table["covered_pct"].round(1).to_dict()
+        assert table["scenario"].str.startswith(status).all()
+        # The file has no precision column: unknown counts as approximate, never exact,
+        # and every row names the file.
+        assert (table["precision"] == "approximate").all()
+        assert table["source"].str.contains("用户文件 stations.geojson").all()
+    assert shares["现状"]["乙"] == 0.0 and shares["含在建"]["乙"] == pytest.approx(shares["含在建"]["甲"])
+    # The file says nothing of precision, so its four points are positions; the planned one is left out.
+    assert "含在建（运营、在建）: 3 of 4 facilities counted; not counted: 规划站（状态：规划）\n" in result.output
+
+
+def test_cli_raster_needs_a_counted_facility(tmp_path):
+    zones = _metric_frame([_square(X0, Y0, 10_000)], name=["甲"])
+    zones.to_file(tmp_path / "zones.gpkg")
+    _stations().iloc[1:3].to_file(tmp_path / "planned.geojson")
+    result = CliRunner().invoke(
+        coverage_command,
+        ["--facilities", str(tmp_path / "planned.geojson"), "--zones", str(tmp_path / "zones.gpkg"), "--radius", "3000",
+         "-o", str(tmp_path / "o.csv"), "--raster", str(tmp_path / "d.tif")],
+    )
+    assert result.exit_code != 0
+    assert "no facility counts under 现状（运营）" in str(result.exception)
+    assert not (tmp_path / "o.csv").exists() and not (tmp_path / "d.tif").exists()

@@ -524,7 +524,7 @@ def test_blocks_convert_as_the_whole_table_and_keep_cells(tmp_path):
     whole = io.read_table(path, crs="gcj02")
     blocks = list(io.iter_table(path, crs="gcj02", rows=3))
     assert sum(len(block) for block in blocks) == 7 and max(len(block) for block in blocks) <= 3
-    assert [row for block in blocks for row in block.attrs[io.ROW_NUMBERS]] == list(range(3, 10))
+    assert [row for block in blocks for row in io.row_numbers(block)] == list(range(3, 10))
     joined = pd.concat(blocks, ignore_index=True)
     np.testing.assert_array_equal(joined["经度"], whole["经度"])
     out = tmp_path / "out.csv"

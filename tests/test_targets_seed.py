@@ -254,3 +254,204 @@ def test_every_row_is_stated_in_its_section():
         assert key in in_text or key in stated, (
             f"{r['id']}: {r['value']}{r['unit']} does not occur in section {r['section']}"
         )
+
+
+# ---------------------------------------------------------------- what each row says
+#
+# The counts above would not notice two rows swapping their figures, comparators or
+# scopes. The tests below read each row's own statement in the plan (in Simplified
+# characters, through OpenCC) and check that the figure belongs to the row's
+# indicator, that the plan's wording gives the row's comparator, and that the
+# scope rule of layers/data/TARGETS_README.md gives the row's scope.
+
+# Clauses end at these marks (the converted seed uses ASCII commas and semicolons).
+CLAUSE_END = re.compile(r"[，,；;]")
+# Places a zone-scope target names (TARGETS_README.md, scope rule 1).
+ZONE_WORDS = ("中心城区", "渝入川")
+# Sectors a sector-scope target is about (scope rule 2).
+SECTOR_WORDS = (
+    "工业", "重点行业", "数据中心", "园区", "工厂", "建筑", "汽车", "公务用车", "农作物", "农药", "化肥",
+    "秸秆", "畜禽", "公共机构", "机关", "企业", "涂料", "油墨", "胶粘剂",
+)
+# A share of a total (占…比重, 占比) is a city-wide mix, not a rate a district is assessed on (rule 3 vs 4).
+SHARE_OF_TOTAL = "占"
+
+
+def simplified_sections(files):
+    """section -> its text in Simplified characters."""
+    from opencc_purepy import OpenCC
+
+    converter = OpenCC("t2s")
+    texts = {}
+    for path in files:
+        text = converter.convert(path.read_text(encoding="utf-8"))
+        for section, line in sectioned_lines(text):
+            texts[section] = texts.get(section, "") + line + "\n"
+    return texts
+
+
+def common_run(a, b):
+    """Length of the longest run of characters that a and b share."""
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = j - i
+            else:
+                break
+    return best
+
+
+def statement(row, text):
+    """Where the plan states a row: (sentence, clause, index of the figure in the clause, figure end) or None.
+
+    The figure is the row's number with its unit; a 100 % row without a printed
+    number is stated by a clause saying 全部.
+    """
+    value, unit = Decimal(row["value"]), row["unit"]
+    found = []
+    for sentence in text.split("。"):
+        for clause in CLAUSE_END.split(sentence):
+            for m in NUMBER_UNIT.finditer(clause):
+                if Decimal(m.group(1)) == value and UNITS[m.group(2)] == unit:
+                    found.append((sentence, clause, m.start(), m.end()))
+            if value == 100 and unit == "%" and "全部" in clause and not NUMBER_UNIT.search(clause):
+                found.append((sentence, clause, clause.index("全部"), clause.index("全部")))
+    # A figure printed in several clauses of a section belongs to the one naming the indicator.
+    return max(found, key=lambda f: common_run(row["indicator"], f[1]), default=None)
+
+
+def figure_windows(clause):
+    """[(start, end, words before it)] of each figure of a clause; the words run from the previous figure."""
+    windows, previous = [], 0
+    for m in NUMBER_UNIT.finditer(clause):
+        windows.append((m.start(), m.end(), clause[previous:m.start()]))
+        previous = m.end()
+    return windows
+
+
+def bound_term(indicator, clause, start):
+    """For "A、B、C…分别达到x、y、z": whether the row's indicator is the term in the figure's position."""
+    terms = clause[: clause.index("分别")].split("、")
+    figures = [m.start() for m in NUMBER_UNIT.finditer(clause, clause.index("分别"))]
+    position = figures.index(start)
+    # The last term carries the words all terms share ("…重点工程减排量"); take them off the indicator.
+    shared = 0
+    while shared < min(len(indicator), len(terms[-1])) and indicator[-1 - shared] == terms[-1][-1 - shared]:
+        shared += 1
+    head = indicator[: len(indicator) - shared]
+    if not head:
+        return position == len(terms) - 1
+    scores = [common_run(head, term) for term in terms]
+    return scores.index(max(scores)) == position
+
+
+def words_for(indicator, clause, start, end):
+    """The words naming a figure: those before it, or after it when the plan puts the figure first (创建50家…)."""
+    before = next((w for s, e, w in figure_windows(clause) if s == start), clause[:start])
+    after = clause[end:]
+    return before if common_run(indicator, before) >= min(4, len(indicator)) else after
+
+
+def comparator_of(clause, start, end):
+    """The comparator the plan's wording gives a figure (TARGETS_README.md, comparator rule)."""
+    lead = clause[clause.index("分别") : start] if "分别" in clause[:start] else clause[:start]
+    tail = clause[end : end + 2]
+    if tail == "左右":
+        return "左右"
+    if tail == "以上" or any(w in lead[-4:] for w in ("超过", "不少于", "不低于")):
+        return "≥"
+    if tail == "以下" or any(w in lead[-4:] for w in ("不超过", "不高于")):
+        return "≤"
+    if re.search(r"(下降|降低)(?!至)", lead):
+        return "下降"
+    return "="
+
+
+def scope_of(row, sentence):
+    """The scope rule of TARGETS_README.md applied to a row and the sentence that states it."""
+    if any(w in sentence for w in ZONE_WORDS):
+        return "zone"
+    if any(w in row["indicator"] or w in sentence for w in SECTOR_WORDS):
+        return "sector"
+    if row["unit"] == "%" and SHARE_OF_TOTAL not in row["indicator"]:
+        return "district"
+    return "city"
+
+
+def check_row(row, texts, rows):
+    """Problems with one row against the plan's text (an empty list when it says what the plan says).
+
+    ``rows`` are all rows: the words at the row's figure must fit its indicator
+    no worse than the indicator of any row of the section claiming another figure.
+    """
+    found = statement(row, texts.get(row["section"], ""))
+    if found is None:
+        return [f"{row['id']}: {row['value']}{row['unit']} not stated in {row['section']}"]
+    sentence, clause, start, end = found
+    indicator, problems = row["indicator"], []
+    if "分别" in clause[:start]:
+        if not bound_term(indicator, clause, start):
+            problems.append(f"{row['id']}: {row['value']}{row['unit']} belongs to another term of '{clause}'")
+    elif start != end:
+        words = words_for(indicator, clause, start, end)
+        own = common_run(indicator, words)
+        if own < min(4, len(indicator)):
+            problems.append(f"{row['id']}: '{indicator}' is not what '{clause}' says of {row['value']}{row['unit']}")
+        others = [common_run(indicator, w) for s, e, w in figure_windows(clause) if s != start]
+        if any(score > own for score in others):
+            problems.append(f"{row['id']}: '{indicator}' fits another figure of '{clause}' better")
+        rivals = [
+            r["id"] for r in rows
+            if r["section"] == row["section"] and (r["value"], r["unit"]) != (row["value"], row["unit"])
+            and common_run(r["indicator"], words) > own
+        ]
+        if rivals:
+            problems.append(f"{row['id']}: the plan's words for {row['value']}{row['unit']} name {rivals[0]}")
+    elif common_run(indicator, clause) < min(4, len(indicator)):
+        problems.append(f"{row['id']}: '{indicator}' is not what '{clause}' says")
+    comparator = comparator_of(clause, start, end) if start != end else "="
+    if row["comparator"] != comparator:
+        problems.append(f"{row['id']}: comparator {row['comparator']}, the plan's wording gives {comparator} ('{clause}')")
+    scope = scope_of(row, sentence)
+    if row["scope"] != scope:
+        problems.append(f"{row['id']}: scope {row['scope']}, the scope rule gives {scope} ('{sentence[:60]}')")
+    return problems
+
+
+def test_every_row_says_what_the_plan_says_of_its_figure():
+    texts = simplified_sections(seed_files())
+    rows = read_rows()
+    problems = [p for row in rows for p in check_row(row, texts, rows)]
+    assert not problems, "\n".join(problems)
+
+
+def _swapped(rows, first, second, column):
+    by_id = {r["id"]: dict(r) for r in rows}
+    by_id[first][column], by_id[second][column] = by_id[second][column], by_id[first][column]
+    return list(by_id.values())
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "column"),
+    [
+        # Same section, unit and comparator: only the binding of figure to wording tells them apart.
+        ("green_pest_control_coverage", "unified_pest_control_coverage", "value"),
+        ("cod_key_project_reduction", "vocs_key_project_reduction", "value"),
+        ("solvent_industrial_coating_use_share", "solvent_ink_use_share", "value"),
+        ("public_institution_energy_per_floor_area", "public_institution_energy_per_capita", "value"),
+        ("straw_utilization_rate", "livestock_manure_utilization_rate", "value"),
+        ("non_fossil_energy_share", "coal_consumption_share", "comparator"),
+        ("benchmark_capacity_share", "key_industry_datacenter_baseline_compliance", "comparator"),
+        ("urban_sewage_treatment_rate", "non_fossil_energy_share", "scope"),
+        ("public_transport_mode_share_central_city", "green_building_standard_new_urban_buildings", "scope"),
+        ("cod_key_project_reduction", "energy_intensity_gdp", "scope"),
+    ],
+)
+def test_swapping_two_rows_fails(first, second, column):
+    texts = simplified_sections(seed_files())
+    rows = read_rows()
+    assert not [p for row in rows if row["id"] in (first, second) for p in check_row(row, texts, rows)]
+    swapped = _swapped(rows, first, second, column)
+    changed = [row for row in swapped if row["id"] in (first, second)]
+    assert [p for row in changed for p in check_row(row, texts, swapped)], f"swapping {column} of {first} and {second} went unnoticed"

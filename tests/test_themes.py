@@ -56,7 +56,7 @@ def test_city_map_title_badge_and_sources(city_specs, theme):
 
 
 def test_source_notes_name_the_layers(city_specs):
-    assert "GSHHG/WDB II 河流" in city_specs["overview"].sources
+    assert any(source.startswith("30″ DEM 推算河网") for source in city_specs["overview"].sources)
     assert "GeoNames" in city_specs["water"].sources
     assert "《重庆市“十四五”节能减排综合工作实施方案》" in city_specs["compliance"].sources
 
@@ -85,7 +85,7 @@ def test_basemap_adds_only_its_tile_template(city_specs, tmp_path):
 
 def test_overview_page_with_all_layers_is_small(written, city_specs):
     assert [item.name_zh for item in city_specs["overview"].layers] == [
-        "区县（一区两群）", "流域", "功能区", "河流", "川渝边界",
+        "区县（一区两群）", "流域", "功能区", "溪流", "河流", "川渝边界",
     ]
     assert written["overview", ".html"].stat().st_size <= MAX_OVERVIEW_BYTES
 
@@ -144,7 +144,8 @@ def test_unknown_area_lists_close_names(layer_cache):
 def test_compliance_names_its_target(layer_cache):
     spec = themes.build_spec("compliance", target="urban_sewage_treatment_rate")
     assert spec.title == f"{CITY_NAME} · 规划目标达标情况：城市生活污水集中处理率"
-    assert "不低于98%" in spec.subtitle
+    assert "不低于98%" in spec.subtitle and "参照全市目标" in spec.subtitle
+    assert (layer(spec, "区县达标情况")["target_basis"] == "参照全市目标").all()
     statuses = set(layer(spec, "区县达标情况")["status"])
     assert statuses <= {"达标", "未达标", "无数据"}
 
@@ -163,13 +164,30 @@ def test_options_belong_to_their_theme(layer_cache):
         themes.build_spec("hydrogen", radius=-5)
 
 
-def test_hydrogen_radius_widens_rings_and_coverage(city_specs, layer_cache):
-    wide = themes.build_spec("hydrogen", radius=30_000)
+def test_hydrogen_radius_widens_rings_and_coverage(layer_cache):
+    wide = themes.build_spec("hydrogen", radius=30_000, status="含规划")
     names = [item.name_zh for item in wide.layers]
     assert "加氢站服务范围（30 千米）" in names
-    narrow_pct = layer(city_specs["hydrogen"], "示范区域（加氢站覆盖率）")["covered_pct"].to_numpy()
+    narrow_pct = layer(themes.build_spec("hydrogen", status="含规划"), "示范区域（加氢站覆盖率）")["covered_pct"].to_numpy()
     wide_pct = layer(wide, "示范区域（加氢站覆盖率）")["covered_pct"].to_numpy()
     assert (wide_pct >= narrow_pct).all() and (wide_pct > narrow_pct).any()
+
+
+@pytest.mark.parametrize(("status", "statuses"), [("现状", {"运营"}), ("含规划", {"运营", "在建", "规划"})])
+def test_hydrogen_map_counts_the_stations_of_its_scenario_only(status, statuses, layer_cache):
+    spec = themes.build_spec("hydrogen", status=status)
+    stations = layer(spec, "加氢站")
+    real = stations["status"].isin(statuses) & stations["precision"].ne("schematic")
+    assert (stations["counted"] == "计入").tolist() == real.tolist()
+    # Every station without a real position is on the map but says why it is not counted.
+    assert stations.loc[stations["precision"] == "schematic", "counted"].str.contains("无实际位置").all()
+    rings = [item.frame for item in spec.layers if item.name_zh.startswith("加氢站服务范围")]
+    assert sorted(rings[0]["name"] if rings else []) == sorted(stations.loc[real, "name"])
+    assert f"计入{status}（" in spec.subtitle
+    zones = layer(spec, "示范区域（加氢站覆盖率）")
+    assert zones["scenario"].str.startswith(status).all()
+    with pytest.raises(MapOptionError, match="--status"):
+        themes.build_spec("hydrogen", status="全部")
 
 
 def test_user_data_dir_replaces_a_layer(tmp_path, layer_cache):

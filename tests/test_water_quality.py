@@ -138,28 +138,56 @@ def test_period_means_before_classification():
     assert quarterly["period"].tolist() == ["2024-Q1", "2024-Q3"]
 
 
-def test_exceedance_multiples_and_main_pollutant_order():
-    # Target Ⅱ: TP 0.35 (Ⅴ, (0.35-0.1)/0.1 = 2.5), NH3-N 1.2 (Ⅳ, 1.4), CODMn 9 (Ⅳ, 1.25),
-    # BOD5 3.5 (Ⅲ, 0.17), DO 5.5 (Ⅲ, no multiple).
-    row = one([{"总磷": 0.35, "氨氮": 1.2, "高锰酸盐指数": 9.0, "五日生化需氧量": 3.5, "溶解氧": 5.5}])
+def test_exceedance_multiples_are_against_class_iii_whatever_the_target():
+    # Target Ⅱ, but the rules' multiple is (C - Ⅲ limit) / Ⅲ limit: TP 0.35 (Ⅴ, 0.75),
+    # CODMn 9 (Ⅳ, 0.50), NH3-N 1.2 (Ⅳ, 0.20), DO 4 (Ⅳ, no multiple); BOD5 3.5 is Ⅲ and does not exceed.
+    row = one([{"总磷": 0.35, "氨氮": 1.2, "高锰酸盐指数": 9.0, "五日生化需氧量": 3.5, "溶解氧": 4.0}])
     assert row["class"] == "Ⅴ"
     assert bool(row["meets_target"]) is False
-    assert row["main_pollutants"] == "总磷(2.50)、氨氮(1.40)、高锰酸盐指数(1.25)"
-    assert row["exceedances"] == "总磷(2.50)、氨氮(1.40)、高锰酸盐指数(1.25)、五日生化需氧量(0.17)、溶解氧"
+    assert row["main_pollutants"] == "总磷(0.75)、高锰酸盐指数(0.50)、氨氮(0.20)"
+    assert row["exceedances"] == "总磷(0.75)、高锰酸盐指数(0.50)、氨氮(0.20)、溶解氧"
+    # Against the target class Ⅱ, in its own, separately labelled column.
+    assert row["target_exceedances"] == "总磷(2.50)、氨氮(1.40)、高锰酸盐指数(1.25)、溶解氧、五日生化需氧量(0.17)"
+
+
+def test_no_main_pollutants_unless_worse_than_class_iii():
+    # TP 0.15 is Ⅲ: the section misses its Ⅱ target, but the rules name no main pollutant.
+    row = one([{"总磷": 0.15}])
+    assert row["class"] == "Ⅲ"
+    assert bool(row["meets_target"]) is False
+    assert row["main_pollutants"] == "" and row["exceedances"] == ""
+    assert row["target_exceedances"] == "总磷(0.50)"
 
 
 def test_class_beats_multiple_in_pollutant_order():
-    # Hg 0.0009 is Ⅳ with multiple (0.0009-0.00005)/0.00005 = 17; COD 35 is Ⅴ with (35-15)/15 = 1.33.
+    # Hg 0.0009 is Ⅳ with multiple (0.0009-0.0001)/0.0001 = 8; COD 35 is Ⅴ with (35-20)/20 = 0.75.
     row = one([{"汞": 0.0009, "化学需氧量": 35.0}])
-    assert row["main_pollutants"] == "化学需氧量(1.33)、汞(17.00)"
+    assert row["main_pollutants"] == "化学需氧量(0.75)、汞(8.00)"
 
 
-def test_meeting_target_and_no_target_reference():
+def test_cyanide_and_heavy_metals_are_main_pollutants_whenever_they_exceed():
+    # 劣Ⅴ: NH3-N 3 (2.00), TP 0.5 (1.50), COD 45 (1.25), cyanide 0.22 (0.10); Ⅴ: lead 0.06 (0.20);
+    # Ⅳ: sulfide 0.3 (0.50), selenium 0.012 (0.20). The top three, then cyanide and lead;
+    # sulfide and selenium (not a metal) only among the exceedances.
+    row = one([{"氨氮": 3.0, "总磷": 0.5, "化学需氧量": 45.0, "氰化物": 0.22, "铅": 0.06, "硫化物": 0.3, "硒": 0.012}])
+    assert row["class"] == "劣Ⅴ"
+    assert row["main_pollutants"] == "氨氮(2.00)、总磷(1.50)、化学需氧量(1.25)、氰化物(0.10)、铅(0.20)"
+    assert row["exceedances"] == "氨氮(2.00)、总磷(1.50)、化学需氧量(1.25)、氰化物(0.10)、铅(0.20)、硫化物(0.50)、硒(0.20)"
+
+
+def test_ph_out_of_range_gets_no_multiple():
+    row = one([{"pH": 9.5}])
+    assert row["class"] == "劣Ⅴ"
+    assert row["main_pollutants"] == "pH值"
+
+
+def test_meeting_target_and_no_target():
     assert bool(one([{"总磷": 0.1}])["meets_target"]) is True
     free = wq.classify(wq.tidy(wide([{"断面编码": "X9", "总磷": 0.25}])), SECTIONS)
     assert pd.isna(free.loc[0, "meets_target"])
-    assert free.loc[0, "reference_class"] == "Ⅲ"
     assert free.loc[0, "exceedances"] == "总磷(0.25)"
+    assert free.loc[0, "main_pollutants"] == "总磷(0.25)"
+    assert free.loc[0, "target_exceedances"] == ""
 
 
 def test_long_table_with_english_codes_and_flags():
@@ -242,6 +270,14 @@ def test_cli_writes_workbook(tmp_path):
     assert table.loc["R2", "水质类别"] == "Ⅳ"
     assert table.loc["R2", "是否达标"] == "否"
     assert table.loc["R1", "精度"] == "approximate"
+    # R2 (target Ⅲ, TP 0.25): the national multiple against Ⅲ, (0.25 - 0.2) / 0.2.
+    assert table.loc["R2", "主要污染指标（超标倍数）"] == "总磷(0.25)"
+    # Both of the user's files are named in every row's source.
+    assert table["来源"].str.contains("用户文件 监测.csv").all()
+    assert table["来源"].str.contains("用户文件 断面.csv").all()
+    notes = "\n".join(sheets["说明"]["说明"])
+    assert "超标倍数 =（浓度 − Ⅲ类标准限值）/ Ⅲ类标准限值（环办〔2011〕22号）" in notes
+    assert "对目标超标倍数" in notes and "不是环办〔2011〕22号规定的超标倍数" in notes
     assert list(tmp_path.glob(".*tmp*")) == []
 
 

@@ -12,11 +12,13 @@ from cqgis.cli.main import LazyGroup
 #: Subcommand name -> "module:attribute" under cqgis.cli.
 COMMANDS: Mapping[str, str] = MappingProxyType({
     "attribute": "analyze.attribute:attribute",
+    "catchment": "analyze.catchment:catchment",
     "coverage": "analyze.coverage:coverage",
     "cross-border": "analyze.cross_border:cross_border",
     "compliance": "analyze.compliance:compliance",
+    "green": "analyze.green:green",
     "rural-sewage": "analyze.rural_sewage:rural_sewage",
-    "upstream": "analyze.upstream:upstream",
+    "upstream": "analyze.catchment:upstream",
     "water-quality": "analyze.water_quality:water_quality",
 })
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from cqgis.cli.errors import OptionError
 from cqgis.cli.options import header_row_option, read_features, refuse_input_as_output
+from cqgis.config import COVERAGE_SCENARIOS
 
 
 def _tif(path: Path | None) -> Path | None:
@@ -38,6 +40,16 @@ def _tif(path: Path | None) -> Path | None:
 )
 @click.option("--settlements", "settlements_spec", metavar="LAYER_OR_FILE", help="Settlement points to count.")
 @click.option(
+    "--status",
+    "scenario",
+    type=click.Choice(list(COVERAGE_SCENARIOS)),
+    default="现状",
+    show_default=True,
+    help="Which facilities count, by their status column: 现状 operating only, 含在建 also under construction, "
+    "含规划 also planned. Facilities without a real position (precision schematic) never count; "
+    "the zones list them in not_counted.",
+)
+@click.option(
     "--crs",
     "source",
     metavar="CRS",
@@ -59,27 +71,46 @@ def coverage(
     zones_spec: str,
     radius_m: float,
     settlements_spec: str | None,
+    scenario: str,
     source: str | None,
     output: Path,
     raster: Path | None,
     header_row: int | None,
 ) -> None:
-    """Measure, per zone, the area and settlements within --radius metres of a facility."""
+    """Measure, per zone, the area and settlements within --radius metres of the facilities of --status."""
     from cqgis.analysis import coverage as analysis
     from cqgis.geo import io
 
     links_path = output.with_name(f"{output.stem}_links{output.suffix}")
     refuse_input_as_output([output, links_path, raster], [facilities_spec, zones_spec, settlements_spec])
-    facilities = read_features(facilities_spec, crs=source, header_row=header_row)
-    zones = read_features(zones_spec, crs=source, header_row=header_row)
-    settlements = read_features(settlements_spec, crs=source, header_row=header_row) if settlements_spec else None
-    result = analysis.coverage(facilities, zones, radius_m, settlements)
-    table = result.zones
+    facilities = read_features(facilities_spec, crs=source, header_row=header_row, credit=True)
+    zones = read_features(zones_spec, crs=source, header_row=header_row, credit=True)
+    settlements = (
+        read_features(settlements_spec, crs=source, header_row=header_row, credit=True) if settlements_spec else None
+    )
+    split = analysis.split_facilities(facilities, scenario)
+    result = analysis.coverage(split.counted, zones, radius_m, settlements)
+    table = result.zones.assign(
+        scenario=analysis.scenario_label(scenario), not_counted=analysis.not_counted(split.left_out, zones)
+    )
     if raster is not None:
-        distances, profile = analysis.distance_raster(facilities, path=raster)
+        if split.counted.empty:
+            msg = (
+                f"--raster: no facility counts under {analysis.scenario_label(scenario)} "
+                f"({len(split.left_out)} left out), so there is nothing to measure distances to; "
+                "try --status 含在建 or 含规划"
+            )
+            raise OptionError(msg)
+        distances, profile = analysis.distance_raster(split.counted, path=raster)
         table = table.join(analysis.zonal_stats(distances, profile, zones, radius_m))
     io.write(table, output)
     io.write(result.links, links_path)
+    names = split.left_out["name"] if "name" in split.left_out else split.left_out.index
+    left_out = "、".join(f"{name}（{reason}）" for name, reason in zip(names, split.left_out["reason"]))
+    click.echo(
+        f"{analysis.scenario_label(scenario)}: {len(split.counted)} of {len(facilities)} facilities counted"
+        + (f"; not counted: {left_out}" if left_out else "")
+    )
     click.echo(
         f"{len(table)} zones, {len(result.links)} facility-zone links, "
         f"{table['covered_km2'].sum():.1f} km² covered: {output}, {links_path}"

@@ -13,15 +13,14 @@ RIVERS_SHEET = "跨界河流"
 SECTIONS_SHEET = "跨界断面"
 
 
-@click.command("cross-border", epilog="Example: cqgis analyze cross-border --distance 10 -o 川渝跨界断面.xlsx")
+@click.command("cross-border", epilog="Example: cqgis analyze cross-border -o 川渝跨界断面.xlsx")
 @click.option(
-    "--distance",
-    "distance_km",
+    "--reach",
+    "reach_km",
     type=float,
     default=None,
-    help="Farthest a section may lie from the border, in km [default: 15].",
+    help="How far along the flow from a section a border crossing is looked for, in km [default: 30].",
 )
-@click.option("--tolerance", type=float, default=None, help="Farthest a section may lie from its river, in metres [default: 5000].")
 @click.option("--sections", "sections_path", help="Your sections table instead of the sections layer.")
 @click.option(
     "-o",
@@ -32,40 +31,31 @@ SECTIONS_SHEET = "跨界断面"
 @data_dir_option
 @header_row_option
 def cross_border(
-    distance_km: float | None,
-    tolerance: float | None,
-    sections_path: str | None,
-    output: Path | None,
-    data_dir: Path | None,
-    header_row: int | None,
+    reach_km: float | None, sections_path: str | None, output: Path | None, data_dir: Path | None, header_row: int | None
 ) -> None:
-    """List the cross-border sections (川入渝 / 渝入川) and check the data's direction against the rivers."""
+    """List the cross-border sections (川入渝 / 渝入川): documented, or nearest a crossing of the flow; report conflicts."""
     from cqgis.analysis import cross_border as analysis
-    from cqgis.analysis import river_network
     from cqgis.geo import io
 
     if output is not None and output.suffix.lower() != ".xlsx":
         msg = f"-o {output.name}: write an .xlsx workbook"
         raise OptionError(msg)
+    if reach_km is not None and not reach_km > 0:
+        msg = f"--reach {reach_km:g}: must be a positive number of km"
+        raise OptionError(msg)
     refuse_input_as_output([output], [sections_path])
     sections = analysis.cross_border_sections(
         load_input(sections_path, "sections", data_dir, header_row),
-        load_input(None, "rivers", data_dir),
-        load_input(None, "border", data_dir),
         load_input(None, "districts", data_dir),
         load_input(None, "neighbors", data_dir),
-        distance_m=analysis.DEFAULT_DISTANCE_M if distance_km is None else distance_km * 1000.0,
-        tolerance_m=river_network.DEFAULT_SNAP_M if tolerance is None else tolerance,
+        reach_km=analysis.DEFAULT_REACH_KM if reach_km is None else reach_km,
     )
     rivers = analysis.cross_border_rivers(sections)
     for _, row in rivers.iterrows():
         both = "、".join(filter(None, (row["sections_in_sichuan"], row["sections_in_chongqing"])))
         click.echo(f"{row['river']}  {row['direction']}  {both}  [{row['precision']}]")
-    disagree = sections[sections["agrees"].eq(False)]
-    for _, row in disagree.iterrows():
-        click.echo(
-            f"流向不一致：{row['name']}（{row['river']}）数据 {row['direction_data']}，河网几何 {row['direction_geometry']}"
-        )
+    for _, row in sections[sections["conflict"] != ""].iterrows():
+        click.echo(f"流向冲突：{row['name']}（{row['river']}）{row['conflict']}")
     if output is not None:
         io.write_sheets(
             {
@@ -74,4 +64,4 @@ def cross_border(
             },
             output,
         )
-        click.echo(f"{len(rivers)} river crossings, {int(sections['cross_border'].sum())} cross-border sections -> {output}")
+        click.echo(f"{len(rivers)} river crossings, {len(sections)} cross-border sections -> {output}")

@@ -37,6 +37,7 @@ def rural_sewage(
     synthetic (示例数据).
     """
     import geopandas as gpd
+    import pandas as pd
 
     from cqgis.analysis import rural_sewage as analysis
     from cqgis.geo import io
@@ -60,6 +61,7 @@ def rural_sewage(
             {
                 "区县治理率": rates.rename(columns=analysis.RATE_LABELS),
                 "重点未治理集聚点": priority.rename(columns=analysis.SETTLEMENT_LABELS),
+                "说明": pd.DataFrame({"说明": [analysis.PLAN_BASIS, f"本表统计对象：{rates['counted'].iloc[0]}。"]}),
             },
             output,
         )
@@ -70,7 +72,7 @@ def rural_sewage(
     city = rates.iloc[-1]
     below = int((~rates["meets_target"].iloc[:-1].astype(bool)).sum())
     click.echo(
-        f"全市 {city['rate_count']:.1f}% treated against {target:g}% "
+        f"全市 {city['rate_count']:.1f}% of {city['counted']} treated against {target:g}% "
         f"({below} of {len(rates) - 1} districts below); {len(priority)} priority settlements untreated"
         f"{'; synthetic example data' if city['precision'] == 'synthetic' else ''} -> {output}"
     )
