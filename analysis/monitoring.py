@@ -377,7 +377,12 @@ def months(values: pd.Series, year: int | None = None) -> tuple[pd.Series, pd.Se
     return out, reason
 
 
-def read_table(path: str | os.PathLike, sheet: str | None = None, columns: Callable[[str], bool] | None = None) -> pd.DataFrame:
+def read_table(
+    path: str | os.PathLike,
+    sheet: str | None = None,
+    columns: Callable[[str], bool] | None = None,
+    header_row: int | None = None,
+) -> pd.DataFrame:
     """Read a user's table (CSV/TXT, XLSX, Parquet, or any vector file) with cells as given.
 
     CSV cells stay text so ``0.01L`` and leading zeros survive; a vector
@@ -394,6 +399,8 @@ def read_table(path: str | os.PathLike, sheet: str | None = None, columns: Calla
     columns : callable, optional
         Keep only the CSV or Excel columns whose header it accepts, such as
         :func:`is_measurement_column`.
+    header_row : int, optional
+        Header row of a CSV/Excel table, from 1; default: found below any title rows.
 
     Returns
     -------
@@ -407,7 +414,7 @@ def read_table(path: str | os.PathLike, sheet: str | None = None, columns: Calla
     """
     fmt = io.FORMATS.get(Path(path).suffix.lower())
     if fmt is not None and fmt.is_table:
-        return io.read_rows(path, sheet=sheet, text=True, columns=columns)
+        return io.read_rows(path, sheet=sheet, text=True, header_row=header_row, columns=columns)
     if Path(path).suffix.lower() == ".parquet" and Path(path).is_file():
         table = pd.read_parquet(path)
         if "geometry" not in table.columns:

@@ -215,9 +215,10 @@ def section_table(sections: pd.DataFrame | None) -> pd.DataFrame:
         key = header_key(column, SECTION_ALIASES)
         if key and key not in renamed.values():
             renamed[column] = key
+    read = ", ".join(str(column) for column in frame.columns)
     frame = frame[list(renamed)].rename(columns=renamed)
     if "code" not in frame and "name" not in frame:
-        msg = "the sections table has no code (断面编码) or name (断面名称) column"
+        msg = f"the sections table has no code (断面编码) or name (断面名称) column; headers read: {read}"
         raise AnalysisError(msg)
     for column in (*SECTION_COLUMNS, "source", "precision"):
         if column not in frame:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
+from cqgis.cli.options import header_row_option, is_csv
 
 if TYPE_CHECKING:
     from cqgis.geo.validate import Problem, Report
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     help="With --as measurements: year of monitoring times written without one (MM-DD HH:MM).",
 )
 @click.option("--limit", default=50, show_default=True, help="Problem lines to print.")
+@header_row_option
 def validate(
     input_path: Path,
     crs: str | None,
@@ -63,6 +65,7 @@ def validate(
     map_file: Path | None,
     year: int | None,
     limit: int,
+    header_row: int | None,
 ) -> None:
     """Check INPUT and print every problem with its row and column.
 
@@ -78,12 +81,17 @@ def validate(
         msg = "--map and --map-file need --as LAYER"
         raise OptionError(msg)
     try:
-        if as_layer is None:
+        if as_layer is None and is_csv(input_path) and layer is None:
+            # In blocks of rows: the memory stays flat however long the table.
+            report = validation.validate_blocks(
+                input_path, crs=crs, lon=lon, lat=lat, header_row=header_row, id_column=id_column
+            )
+        elif as_layer is None:
             report = validation.validate_file(
-                input_path, crs=crs, layer=layer, lon=lon, lat=lat, id_column=id_column
+                input_path, crs=crs, layer=layer, lon=lon, lat=lat, header_row=header_row, id_column=id_column
             )
         else:
-            report = _as_layer(input_path, as_layer, pairs, map_file, crs, layer, lon, lat, year)
+            report = _as_layer(input_path, as_layer, pairs, map_file, crs, layer, lon, lat, header_row, year)
     except ReadError as exc:
         # Nothing could be checked: that is a usage error, not a finding.
         msg = str(exc)
@@ -101,6 +109,7 @@ def _as_layer(
     sheet: str | None,
     lon: str | None,
     lat: str | None,
+    header_row: int | None = None,
     year: int | None = None,
 ) -> Report:
     """Check ``path`` as a replacement for layer ``name``, its headers mapped by ``map_file`` then ``pairs``."""
@@ -112,7 +121,9 @@ def _as_layer(
     mapping.update(user.parse_pairs(pairs))
     crs = crs or file_crs
     deps = {dependency: catalog.load(dependency) for dependency in layer.DEPENDS}
-    report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat)
+    report = user.load(
+        path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat, header_row=header_row
+    )
     if name == "measurements":
         report.problems = validation.ordered(
             report.problems + _measurement_problems(report.frame, deps["sections"], year)

@@ -122,6 +122,12 @@ DEFAULT_RENDERER = "cqgis.maps.themes:render_item"
 TOP_KEYS = ("output", "title", "maps")
 #: Keys of one map entry.
 MAP_KEYS = ("theme", "coverage", "formats", "filename", "filter", "sort")
+#: Deepest nesting of a filter's conditions (``not not ...``, parentheses):
+#: far beyond any real condition, and short of Python's recursion limit.
+MAX_FILTER_DEPTH = 50
+#: Longest filter and filename template accepted, in characters: a real one is a line.
+MAX_FILTER_CHARS = 2000
+MAX_FILENAME_CHARS = 200
 #: Contents lines per page of a theme PDF.
 CONTENTS_LINES = 26
 #: Page size of the theme PDFs in inches (A4 landscape).
@@ -164,11 +170,20 @@ class Filter:
     tree: ast.Expression = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if len(self.text) > MAX_FILTER_CHARS:
+            msg = f"{self.where}: filter is {len(self.text):,} characters long; at most {MAX_FILTER_CHARS:,}"
+            raise MapOptionError(msg)
         try:
             tree = ast.parse(self.text.strip(), mode="eval")
         except SyntaxError as exc:
             msg = f"{self.where}: filter {self.text!r} is not a valid expression ({exc.msg})"
             raise MapOptionError(msg) from exc
+        except (RecursionError, MemoryError) as exc:
+            msg = f"{self.where}: filter is nested too deeply (at most {MAX_FILTER_DEPTH} levels)"
+            raise MapOptionError(msg) from exc
+        if _depth(tree) > MAX_FILTER_DEPTH:
+            msg = f"{self.where}: filter is nested too deeply (at most {MAX_FILTER_DEPTH} levels)"
+            raise MapOptionError(msg)
         # Lists are only the right side of 'in'; a minus sign only negates a number.
         members = {
             id(right)
@@ -267,6 +282,7 @@ class Filter:
         left = self._value(node.left, frame)
         for op, right_node in zip(node.ops, node.comparators):
             right = self._value(right_node, frame)
+            self._check_kinds(left, right)
             if isinstance(op, (ast.In, ast.NotIn)):
                 found = self._members(left, right, n)
                 outcome = found if isinstance(op, ast.In) else ~found
@@ -275,6 +291,29 @@ class Filter:
             result &= outcome
             left = right
         return result
+
+    def _check_kinds(self, left, right) -> None:
+        """Refuse a column of text compared with a number, or a column of numbers with text."""
+        import pandas as pd
+
+        for column, value in ((left, right), (right, left)):
+            if not isinstance(column, pd.Series) or isinstance(value, (pd.Series, list)):
+                continue
+            numbers = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+            present = column.dropna()
+            text = not numbers and len(present) > 0 and present.map(lambda cell: isinstance(cell, str)).all()
+            if text and isinstance(value, (int, float)) and not isinstance(value, bool):
+                msg = (
+                    f"{self.where}: filter {self.text!r}: column {column.name!r} holds text, not numbers; "
+                    f"compare it with text in quotes ('{value}')"
+                )
+                raise MapOptionError(msg)
+            if numbers and isinstance(value, str):
+                msg = (
+                    f"{self.where}: filter {self.text!r}: column {column.name!r} holds numbers, not text; "
+                    f"compare it with a number, without quotes"
+                )
+                raise MapOptionError(msg)
 
     def _members(self, left, values: list, n: int) -> np.ndarray:
         import numpy as np
@@ -299,6 +338,17 @@ class Filter:
             return np.full(n, value)
         msg = f"{self.where}: filter {self.text!r} is not a condition (it gives {value!r})"
         raise MapOptionError(msg)
+
+
+def _depth(tree: ast.AST) -> int:
+    """Return how deeply a syntax tree nests, without recursing (the tree may be deeper than Python's stack)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _literal(node: ast.AST) -> bool:
@@ -523,12 +573,24 @@ def _map_entry(node: yaml.Node, name: str) -> MapEntry:
 
 
 def _check_template(template: str, kind: str, formats: Sequence[str], where: str) -> None:
+    if len(template) > MAX_FILENAME_CHARS:
+        msg = f"{where}: filename template is {len(template):,} characters long; at most {MAX_FILENAME_CHARS}"
+        raise MapOptionError(msg)
     try:
         fields = [field_name for _, field_name, _, _ in string.Formatter().parse(template) if field_name is not None]
     except ValueError as exc:
         msg = f"{where}: filename {template!r} is not a valid template ({exc})"
         raise MapOptionError(msg) from exc
     allowed = {"theme", "coverage", "area", "ext", kind}
+    specs = [
+        f"{{{name}{'!' + conversion if conversion else ''}:{spec}}}"
+        for _, name, spec, conversion in string.Formatter().parse(template)
+        if name is not None and (spec or conversion)
+    ]
+    if specs:
+        # A width such as {area:>2000000000} would build a string of that size.
+        msg = f"{where}: filename {template!r}: placeholders take no format or conversion ({specs[0]}); write {{area}}"
+        raise MapOptionError(msg)
     for name in fields:
         if name not in allowed:
             hint = "; use {area}" if name in COVERAGES else ""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
+from cqgis.cli.options import header_row_option, refuse_input_as_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,8 +66,15 @@ CLASS_ONLY_NOTE = (
 @click.option(
     "-o", "--output", required=True, type=click.Path(path_type=Path), help="XLSX workbook to write."
 )
+@header_row_option
 def water_quality(
-    measurements: str, sections_path: Path | None, period: str, sheet: str | None, year: int | None, output: Path
+    measurements: str,
+    sections_path: Path | None,
+    period: str,
+    sheet: str | None,
+    year: int | None,
+    output: Path,
+    header_row: int | None,
 ) -> None:
     """Assess MEASUREMENTS against GB 3838-2002 and write the results to OUTPUT.
 
@@ -89,7 +97,8 @@ def water_quality(
     from cqgis.analysis import water_quality as wq
     from cqgis.geo import io
 
-    table, sections = _inputs(measurements, sections_path, sheet)
+    refuse_input_as_output([output], [None if measurements == DEFAULT else measurements, sections_path])
+    table, sections = _inputs(measurements, sections_path, sheet, header_row)
     if monitoring.is_class_table(table):
         reading = monitoring.read_classes(table, sections, year)
         click.echo(f"note: {CLASS_ONLY_NOTE}", err=True)
@@ -111,28 +120,36 @@ def water_quality(
     click.echo(f"{assessed} section-{period} results, {failing} below target: {output}")
 
 
-def _inputs(measurements: str, sections_path: Path | None, sheet: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _inputs(
+    measurements: str, sections_path: Path | None, sheet: str | None, header_row: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the measurements and sections tables; a user's table is credited to its file (see :func:`_credited`)."""
     from cqgis.analysis import monitoring
     from cqgis.analysis import water_quality as wq
+    from cqgis.geo.errors import NoRowsError
     from cqgis.layers import catalog
 
     if measurements == DEFAULT:
         table = catalog.load("measurements")
     else:
-        table = wq.read_table(Path(measurements), sheet, columns=monitoring.is_measurement_column)
+        table = wq.read_table(Path(measurements), sheet, columns=monitoring.is_measurement_column, header_row=header_row)
         if not monitoring.is_complete(table):
             # Read every column again, so that the message says which headers the file has.
-            table = wq.read_table(Path(measurements), sheet)
+            table = wq.read_table(Path(measurements), sheet, header_row=header_row)
         table = _credited(table, Path(measurements), monitoring.ID_ALIASES)
-    sections = _credited(wq.read_table(sections_path), sections_path, wq.SECTION_ALIASES) if sections_path else catalog.load("sections")
-    if sections_path and sections.empty:
+    if sections_path is None:
+        return table, catalog.load("sections")
+    try:
+        sections = wq.read_table(sections_path, header_row=header_row)
+    except NoRowsError:
+        sections = None
+    if sections is None or sections.empty:
         msg = (
             f"the sections file {sections_path.name} has no rows: give one row per section (断面名称, 水质目标 ...), "
             "or leave out --sections to use the built-in sections layer"
         )
         raise OptionError(msg)
-    return table, sections
+    return table, _credited(sections, sections_path, wq.SECTION_ALIASES)
 
 
 def _credited(table: pd.DataFrame, path: Path, aliases: Mapping[str, str]) -> pd.DataFrame:
