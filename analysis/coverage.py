@@ -190,8 +190,10 @@ def _check_layer(frame: gpd.GeoDataFrame, what: str, kinds: tuple[str, ...]) -> 
     wrong = ~np.isin(shapely.get_type_id(geometry), [shapely.GeometryType[k].value for k in kinds])
     wrong |= shapely.is_empty(geometry)
     if wrong.any():
-        rows = frame.index[wrong][:5].tolist()
-        msg = f"the {what} layer must hold {' or '.join(k.lower() for k in kinds)}s; rows {rows} do not"
+        # Rows as the user numbers them (spreadsheet rows, features from 1), never 0-based labels.
+        rows = ", ".join(str(row) for row in io.row_numbers(frame)[wrong][:5])
+        more = f" and {wrong.sum() - 5} more" if wrong.sum() > 5 else ""
+        msg = f"the {what} layer must hold {' or '.join(k.lower() for k in kinds)}s; rows {rows}{more} do not"
         raise AnalysisError(msg)
 
 

@@ -40,8 +40,11 @@ of it (0.005). ``ND`` / ``未检出`` take the limit from the table's
 ``detection_limit`` column when there is one; without a limit the value is
 known to be undetected but not how low it is, so it does not enter the
 mean: an item with only such values in a period is left out of the class
-and listed in ``undetected_items``. A blank (also ``-``, ``/``, ``—``) is
-"not measured" and never counts as zero.
+and listed in ``undetected_items``. A blank (also ``-``, ``--``, ``/``,
+``—``) is "not measured" and ``*`` "withheld": neither ever counts as zero.
+Tables are read by :mod:`cqgis.analysis.monitoring` (:func:`tidy` is
+re-exported here); :func:`classify` sums the samples of each section and
+month first, so a year of 4-hourly data costs about as much as monthly data.
 
 Rates
 -----
@@ -51,17 +54,20 @@ months counts 12 times in a monthly assessment).
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from cqgis.analysis import provenance
 from cqgis.analysis.errors import AnalysisError
+from cqgis.analysis.monitoring import ParsedValue, header_key, parse_value, read_table, tidy
 from cqgis.geo import io
+
+__all__ = [
+    "ParsedValue", "classify", "compliance_rates", "item_classes", "limits", "parse_value", "period_labels",
+    "read_table", "section_table", "standard", "tidy",
+]
 
 GB3838_PATH = Path(__file__).with_name("data") / "gb3838.csv"
 
@@ -87,41 +93,6 @@ ALWAYS_MAIN = ("cn", "cu", "zn", "as", "hg", "cd", "cr6", "pb")
 
 #: Decimals the period means keep, so float noise cannot push a mean over a limit.
 MEAN_DECIMALS = 10
-
-#: Cell texts meaning "not measured".
-BLANKS = ("", "-", "--", "—", "——", "/", "／", "nan", "none", "null")
-
-#: Cell texts meaning "not detected" without a limit (upper-cased).
-NOT_DETECTED = ("ND", "N.D.", "N.D", "未检出", "未检")
-
-_LIMIT_SUFFIX = re.compile(r"^([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*[lL]$")
-_LIMIT_PREFIX = re.compile(r"^[<＜]\s*=?\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)$")
-_MONTH = re.compile(r"^\s*(\d{4})\s*[-/.年]?\s*(\d{1,2})(?!\d)")
-_PARENS = str.maketrans({"（": "(", "）": ")", "　": " "})
-
-#: Extra header spellings of items (normalised: lower case, no spaces, '-', '_' or '·').
-ITEM_ALIASES = {
-    "ph": "ph", "ph值": "ph", "溶解氧": "do", "do": "do", "高锰酸盐指数": "codmn", "codmn": "codmn",
-    "化学需氧量": "cod", "cod": "cod", "codcr": "cod", "五日生化需氧量": "bod5", "bod5": "bod5", "bod": "bod5",
-    "氨氮": "nh3n", "nh3n": "nh3n", "nh4n": "nh3n", "总磷": "tp", "tp": "tp", "总氮": "tn", "tn": "tn",
-    "铜": "cu", "cu": "cu", "锌": "zn", "zn": "zn", "氟化物": "f", "f": "f", "硒": "se", "se": "se",
-    "砷": "as", "as": "as", "汞": "hg", "hg": "hg", "镉": "cd", "cd": "cd", "铬(六价)": "cr6",
-    "六价铬": "cr6", "cr6": "cr6", "cr6+": "cr6", "铅": "pb", "pb": "pb", "氰化物": "cn", "cn": "cn",
-    "挥发酚": "phenol", "phenol": "phenol", "石油类": "oil", "oil": "oil", "阴离子表面活性剂": "las",
-    "las": "las", "硫化物": "s2", "s2": "s2", "粪大肠菌群": "fcoli", "fcoli": "fcoli", "水温": "wt", "wt": "wt",
-}
-
-#: Identifier columns of a measurement table (normalised header -> role).
-ID_ALIASES = {
-    "section_code": "section_code", "code": "section_code", "断面编码": "section_code", "断面代码": "section_code",
-    "section_name": "section_name", "section": "section_name", "name": "section_name", "断面名称": "section_name",
-    "断面": "section_name", "month": "month", "date": "month", "监测月份": "month", "月份": "month",
-    "监测时间": "month", "监测日期": "month", "采样时间": "month", "采样日期": "month", "时间": "month", "日期": "month",
-    "item": "item", "监测项目": "item", "项目": "item", "指标": "item", "value": "value", "监测值": "value",
-    "浓度": "value", "数值": "value", "结果": "value", "below_detection": "below_detection",
-    "detection_limit": "detection_limit", "检出限": "detection_limit", "source": "source", "来源": "source",
-    "数据来源": "source", "precision": "precision", "精度": "precision",
-}
 
 #: Sections columns (normalised header -> name) a sections table may use.
 SECTION_ALIASES = {
@@ -153,79 +124,6 @@ HEADERS_ZH = {
     "source": "来源", "precision": "精度",
 }
 EMPTY_LABEL = "（空）"
-
-
-class ParsedValue(NamedTuple):
-    """One cell of a monitoring sheet, read.
-
-    ``value`` is the measured number (NaN when below detection or not
-    measured); ``below_detection`` says the item was not detected;
-    ``detection_limit`` is the limit of an undetected value (NaN if unknown).
-    """
-
-    value: float
-    below_detection: bool
-    detection_limit: float
-
-
-def _normalise(header: object) -> str:
-    text = str(header).translate(_PARENS).strip().lower()
-    return re.sub(r"[\s\-_·]", "", text)
-
-
-def _header_key(header: object, aliases: dict[str, str]) -> str | None:
-    lookup = {_normalise(name): key for name, key in aliases.items()}
-    text = _normalise(header)
-    # "氨氮(mg/L)" names 氨氮; "铬(六价)" must keep its bracket to be found.
-    return lookup.get(text) or lookup.get(re.sub(r"\(.*?\)", "", text))
-
-
-def parse_value(raw: object, detection_limit: float | None = None) -> ParsedValue:
-    """Read one monitoring-sheet cell.
-
-    Parameters
-    ----------
-    raw : object
-        A number, or text such as ``"0.52"``, ``"0.01L"``, ``"<0.01"``,
-        ``"ND"``, ``"未检出"``; blank, ``-``, ``/`` mean not measured.
-    detection_limit : float, optional
-        Limit for ``ND`` / ``未检出`` (a limit written in the cell wins).
-
-    Returns
-    -------
-    ParsedValue
-
-    Raises
-    ------
-    AnalysisError
-        When the text is none of these, or the number is negative.
-    """
-    limit = float(detection_limit) if detection_limit is not None and pd.notna(detection_limit) else np.nan
-    if raw is None or (isinstance(raw, float) and np.isnan(raw)) or raw is pd.NA:
-        return ParsedValue(np.nan, False, np.nan)
-    if isinstance(raw, (int, float, np.integer, np.floating)) and not isinstance(raw, bool):
-        return _checked(float(raw), raw)
-    text = str(raw).strip()
-    if text.lower() in BLANKS:
-        return ParsedValue(np.nan, False, np.nan)
-    if text.upper() in NOT_DETECTED:
-        return ParsedValue(np.nan, True, limit)
-    found = _LIMIT_SUFFIX.match(text) or _LIMIT_PREFIX.match(text)
-    if found:
-        return ParsedValue(np.nan, True, float(found.group(1)))
-    try:
-        number = float(text)
-    except ValueError:
-        msg = f"cannot read '{text}' as a value: expected a number, '0.01L', '<0.01', 'ND', '未检出' or a blank"
-        raise AnalysisError(msg) from None
-    return _checked(number, raw)
-
-
-def _checked(number: float, raw: object) -> ParsedValue:
-    if not np.isfinite(number) or number < 0:
-        msg = f"'{raw}' is not a concentration: values must be finite and not negative"
-        raise AnalysisError(msg)
-    return ParsedValue(number, False, np.nan)
 
 
 def standard() -> pd.DataFrame:
@@ -280,199 +178,22 @@ def item_classes(codes: np.ndarray, means: np.ndarray, table: pd.DataFrame) -> n
     return np.where(np.isnan(means), -1, found)
 
 
-def read_table(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFrame:
-    """Read a user's table (CSV/TXT, XLSX, Parquet, or any vector file) with cells as given.
-
-    CSV cells stay text so ``0.01L`` and leading zeros survive; a vector
-    file's geometry is dropped. CSV and Excel rows keep their spreadsheet
-    numbers (see :func:`cqgis.geo.io.read_rows`), which error messages give.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The file.
-    sheet : str, optional
-        Worksheet of an Excel file, or layer of a vector file.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The table.
-
-    Raises
-    ------
-    cqgis.geo.errors.ReadError
-        Missing, empty or unreadable file.
-    """
-    fmt = io.FORMATS.get(Path(path).suffix.lower())
-    if fmt is not None and fmt.is_table:
-        return io.read_rows(path, sheet=sheet, text=True)
-    if Path(path).suffix.lower() == ".parquet" and Path(path).is_file():
-        table = pd.read_parquet(path)
-        if "geometry" not in table.columns:
-            return table
-    frame = io.read(path, layer=sheet)
-    return pd.DataFrame(frame.drop(columns=frame.geometry.name))
-
-
-def _roles(frame: pd.DataFrame) -> dict[str, str]:
-    roles: dict[str, str] = {}
-    for column in frame.columns:
-        role = _header_key(column, ID_ALIASES)
-        if role and role not in roles:
-            roles[role] = column
-    return roles
-
-
-def _months(values: pd.Series, rows: pd.Series, column: str) -> pd.Series:
-    text = values.astype("string").fillna("")
-    parts = text.str.extract(_MONTH)
-    month = pd.to_numeric(parts[1], errors="coerce")
-    bad = parts[0].isna() | ~month.between(1, 12)
-    if bad.any():
-        first = np.flatnonzero(bad.to_numpy())[0]
-        msg = (
-            f"row {rows.iloc[first]}, column '{column}': cannot read '{text.iloc[first]}' as a month; "
-            "expected e.g. 2024-03, 2024/3/15 or 2024年3月"
-        )
-        raise AnalysisError(msg)
-    return parts[0] + "-" + month.astype(int).map("{:02d}".format)
-
-
-def _long(frame: pd.DataFrame, roles: dict[str, str]) -> pd.DataFrame:
-    """Long rows (row, section ids, month, item header, raw cell, limit) from a long or wide table."""
-    keys = [roles[r] for r in ("section_code", "section_name", "month") if r in roles]
-    extra = {roles[r]: r for r in ("detection_limit", "below_detection", "source", "precision") if r in roles}
-    if "item" in roles and "value" in roles:
-        long = frame[[*keys, "_row", *extra, roles["item"], roles["value"]]].rename(
-            columns={roles["item"]: "_item", roles["value"]: "_raw"}
-        )
-    else:
-        items = [c for c in frame.columns if c not in roles.values() and _header_key(c, ITEM_ALIASES)]
-        if not items:
-            msg = (
-                "no water-quality items found: name columns after GB 3838 Table 1 (溶解氧, 高锰酸盐指数, 氨氮, 总磷 ...) "
-                "or by code (do, codmn, nh3n, tp ...), or give a long table with item and value columns"
-            )
-            raise AnalysisError(msg)
-        long = frame.melt(id_vars=[*keys, "_row", *extra], value_vars=items, var_name="_item", value_name="_raw")
-    renamed = {roles[r]: r for r in ("section_code", "section_name", "month") if r in roles}
-    return long.rename(columns={**renamed, **extra})
-
-
-def tidy(measurements: pd.DataFrame) -> pd.DataFrame:
-    """Turn a long or wide monitoring table into one clean row per section, month and item.
-
-    Parameters
-    ----------
-    measurements : pandas.DataFrame
-        Either the ``measurements`` layer's long form (``section_code``,
-        ``month``, ``item``, ``value`` and optionally ``below_detection``,
-        ``detection_limit``), or a wide sheet: a section column (断面编码 /
-        断面名称 / section_code / section_name), a month column (监测时间 /
-        月份 / month ...) and one column per item, named as in GB 3838
-        Table 1 (溶解氧, 氨氮, 总磷, 铬(六价) ..., a unit in brackets is
-        ignored) or by code (:data:`ITEM_ALIASES`). Rows are numbered as in
-        a spreadsheet (header = row 1) in error messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``section_code``, ``section_name`` (one may be empty), ``month``
-        (``YYYY-MM``), ``item`` (code), ``value``, ``below_detection``,
-        ``detection_limit``, ``concentration`` (the value, half the limit
-        when below detection, NaN when not usable), ``source``,
-        ``precision``. Unmeasured cells and items outside Table 1 (水温)
-        are dropped.
-
-    Raises
-    ------
-    AnalysisError
-        No section or month column, no item, an unknown item name in a long
-        table, or an unreadable cell (named by row and column).
-    """
-    if measurements.empty:
-        msg = "the measurements table has no rows"
-        raise AnalysisError(msg)
-    frame = measurements.reset_index(drop=True).assign(_row=io.row_numbers(measurements))
-    roles = _roles(frame)
-    if "section_code" not in roles and "section_name" not in roles:
-        msg = "no section column: expected 断面编码 / section_code or 断面名称 / section_name"
-        raise AnalysisError(msg)
-    if "month" not in roles:
-        msg = "no month column: expected 监测时间 / 月份 / month"
-        raise AnalysisError(msg)
-    long = _long(frame, roles)
-    long["item"] = _items(long)
-    long = long[long["item"].isin(standard()["code"])]
-    parsed = _parse_cells(long)
-    clean = pd.concat([long.drop(columns=["_raw", "detection_limit", "below_detection"], errors="ignore"), parsed], axis=1)
-    clean = clean[clean["value"].notna() | clean["below_detection"]]
-    clean["month"] = _months(clean["month"], clean["_row"], roles["month"])
-    clean["concentration"] = clean["value"].where(~clean["below_detection"], clean["detection_limit"] / 2)
-    columns = ["section_code", "section_name", "month", "item", "value", "below_detection", "detection_limit",
-               "concentration", "source", "precision"]
-    for column in ("section_code", "section_name", "source", "precision"):
-        if column not in clean:
-            clean[column] = pd.NA
-        clean[column] = clean[column].astype("string").str.strip().replace("", pd.NA)
-    return clean[columns].reset_index(drop=True)
-
-
-def _items(long: pd.DataFrame) -> pd.Series:
-    headers = long["_item"].astype(str)
-    codes = headers.map({h: _header_key(h, ITEM_ALIASES) for h in headers.unique()})
-    unknown = codes.isna()
-    if unknown.any():
-        first = long[unknown].iloc[0]
-        msg = f"row {first['_row']}: unknown item '{first['_item']}'; use GB 3838 Table 1 names (溶解氧, 氨氮 ...) or codes (do, nh3n ...)"
-        raise AnalysisError(msg)
-    return codes
-
-
-def _parse_cells(long: pd.DataFrame) -> pd.DataFrame:
-    """Parse every raw cell; the given limit and below-detection flag of long tables apply."""
-    given_limit = pd.to_numeric(long.get("detection_limit", pd.Series(np.nan, index=long.index)), errors="coerce")
-    flagged = long.get("below_detection", pd.Series(False, index=long.index))
-    flagged = flagged.astype("string").str.strip().str.lower().isin(["true", "1", "是", "yes"])
-    cells = pd.DataFrame({"raw": long["_raw"].astype("string").fillna(""), "limit": given_limit})
-    # Sheets repeat few distinct cells, so each distinct (cell, limit) pair is parsed once.
-    distinct = cells.drop_duplicates()
-    parsed = {}
-    for index, raw, limit in zip(distinct.index, distinct["raw"], distinct["limit"]):
-        try:
-            parsed[index] = parse_value(_number_or_text(long.at[index, "_raw"], raw), limit)
-        except AnalysisError as exc:
-            msg = f"row {long.at[index, '_row']}, column '{long.at[index, '_item']}': {exc}"
-            raise AnalysisError(msg) from None
-    table = pd.DataFrame.from_dict(parsed, orient="index", columns=list(ParsedValue._fields))
-    first = cells.reset_index().merge(distinct.reset_index(), on=["raw", "limit"], how="left", suffixes=("", "_first"))
-    table = table.loc[first["index_first"].to_numpy()].set_axis(long.index)
-    # The layer writes an undetected value as an empty value with the flag and the limit.
-    flag_only = flagged & table["value"].isna()
-    table.loc[flag_only, "below_detection"] = True
-    table.loc[flag_only, "detection_limit"] = given_limit[flag_only]
-    table["below_detection"] = table["below_detection"].astype(bool)
-    return table
-
-
-def _number_or_text(cell: object, text: str) -> object:
-    return cell if isinstance(cell, (int, float, np.integer, np.floating)) else text
-
-
 def period_labels(months: pd.Series, period: str) -> pd.Series:
     """Label ``YYYY-MM`` months by ``period``: ``2024-03``, ``2024-Q1`` or ``2024``."""
     if period not in PERIODS:
         msg = f"unknown period '{period}': expected one of {', '.join(PERIODS)}"
         raise AnalysisError(msg)
-    index = pd.PeriodIndex(months.astype(str), freq="M")
+    text = months.astype(str)
+    # Each distinct month is parsed once: a long table repeats a few dozen months.
+    distinct = text.unique()
+    index = pd.PeriodIndex(distinct, freq="M")
     if period == "month":
         labels = index.strftime("%Y-%m")
     elif period == "quarter":
         labels = index.asfreq("Q").strftime("%Y-Q%q")
     else:
         labels = index.strftime("%Y")
-    return pd.Series(labels, index=months.index)
+    return text.map(dict(zip(distinct, labels))).set_axis(months.index)
 
 
 def section_table(sections: pd.DataFrame | None) -> pd.DataFrame:
@@ -491,12 +212,13 @@ def section_table(sections: pd.DataFrame | None) -> pd.DataFrame:
     frame = pd.DataFrame(sections).drop(columns="geometry", errors="ignore")
     renamed = {}
     for column in frame.columns:
-        key = _header_key(column, SECTION_ALIASES)
+        key = header_key(column, SECTION_ALIASES)
         if key and key not in renamed.values():
             renamed[column] = key
+    read = ", ".join(str(column) for column in frame.columns)
     frame = frame[list(renamed)].rename(columns=renamed)
     if "code" not in frame and "name" not in frame:
-        msg = "the sections table has no code (断面编码) or name (断面名称) column"
+        msg = f"the sections table has no code (断面编码) or name (断面名称) column; headers read: {read}"
         raise AnalysisError(msg)
     for column in (*SECTION_COLUMNS, "source", "precision"):
         if column not in frame:
@@ -571,7 +293,7 @@ def classify(
         ``precision`` / ``source`` (the weakest and all of measurements and
         section).
     """
-    frame = _attach_sections(tidy_frame, section_table(sections))
+    frame = _attach_sections(_monthly(tidy_frame), section_table(sections))
     frame["period"] = period_labels(frame["month"], period)
     keys = ["section_code", "section_name", "period"]
     # Group keys cannot be missing; an unmatched code or name is restored to empty below.
@@ -582,9 +304,50 @@ def classify(
     return results.sort_values(["section_code", "section_name", "period"], ignore_index=True)
 
 
+#: Columns of the tidy rows that :func:`_monthly` keeps apart.
+MONTHLY_KEYS = ["section_code", "section_name", "month", "item", "source", "precision"]
+
+
+def _monthly(tidy_frame: pd.DataFrame) -> pd.DataFrame:
+    """Sum the samples of each section, month, item and provenance, so a year of hourly data costs as little as monthly data.
+
+    ``total`` and ``samples`` add up to the period mean as the samples
+    would; ``unknown`` marks an undetected value without a limit. The groups
+    are found on integer codes of the key columns (categorical in
+    :func:`tidy`), not on their text.
+    """
+    key = np.zeros(len(tidy_frame), dtype=np.int64)
+    labels = []
+    for column in MONTHLY_KEYS:
+        values = tidy_frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes, uniques = values.cat.codes.to_numpy(), values.cat.categories
+        else:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        # Code 0 is a missing value.
+        key *= len(uniques) + 1
+        key += codes.astype(np.int64) + 1
+        labels.append(np.append(np.array([pd.NA], dtype=object), np.asarray(uniques, dtype=object)))
+    group, keys = pd.factorize(key)
+    concentration = tidy_frame["concentration"].to_numpy(float)
+    measured = ~np.isnan(concentration)
+    unknown = tidy_frame["below_detection"].to_numpy(bool) & ~measured
+    monthly = {}
+    for column, names in zip(reversed(MONTHLY_KEYS), reversed(labels)):
+        keys, codes = np.divmod(keys, len(names))
+        monthly[column] = pd.array(names[codes], dtype="string")
+    monthly = pd.DataFrame({column: monthly[column] for column in MONTHLY_KEYS})
+    monthly["total"] = np.bincount(group, weights=np.where(measured, concentration, 0.0), minlength=len(monthly))
+    monthly["samples"] = np.bincount(group, weights=measured, minlength=len(monthly)).astype(int)
+    monthly["unknown"] = np.bincount(group, weights=unknown, minlength=len(monthly)) > 0
+    return monthly
+
+
 def _item_means(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     grouped = frame.groupby([*keys, "item"], sort=True)
-    means = grouped["concentration"].mean().round(MEAN_DECIMALS).rename("mean").reset_index()
+    sums = grouped[["total", "samples"]].sum()
+    mean = sums["total"] / sums["samples"].where(sums["samples"] > 0)
+    means = mean.round(MEAN_DECIMALS).rename("mean").reset_index()
     means["waterbody"] = grouped["waterbody"].first().to_numpy()
     return means
 
@@ -673,7 +436,7 @@ def _exceedances(used: pd.DataFrame, reference: pd.Series, keys: list[str], main
 
 
 def _undetected(frame: pd.DataFrame, means: pd.DataFrame, keys: list[str]) -> pd.Series:
-    unknown = frame[frame["below_detection"] & frame["concentration"].isna()]
+    unknown = frame[frame["unknown"]]
     names = standard().drop_duplicates("code").set_index("code")["name_zh"]
     classed = means.loc[means["item_class"] >= 0, [*keys, "item"]]
     pending = unknown[[*keys, "item"]].drop_duplicates().merge(classed, how="left", indicator=True)

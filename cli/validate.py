@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
+from cqgis.cli.options import header_row_option, is_csv
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from cqgis.geo.validate import Problem, Report
 
 
@@ -47,7 +46,13 @@ if TYPE_CHECKING:
     type=click.Path(path_type=Path),
     help="With --as: a YAML file of 'header: field' pairs.",
 )
+@click.option(
+    "--year",
+    type=click.IntRange(1900, 2199),
+    help="With --as measurements: year of monitoring times written without one (MM-DD HH:MM).",
+)
 @click.option("--limit", default=50, show_default=True, help="Problem lines to print.")
+@header_row_option
 def validate(
     input_path: Path,
     crs: str | None,
@@ -58,7 +63,9 @@ def validate(
     as_layer: str | None,
     pairs: tuple[str, ...],
     map_file: Path | None,
+    year: int | None,
     limit: int,
+    header_row: int | None,
 ) -> None:
     """Check INPUT and print every problem with its row and column.
 
@@ -74,12 +81,17 @@ def validate(
         msg = "--map and --map-file need --as LAYER"
         raise OptionError(msg)
     try:
-        if as_layer is None:
+        if as_layer is None and is_csv(input_path) and layer is None:
+            # In blocks of rows: the memory stays flat however long the table.
+            report = validation.validate_blocks(
+                input_path, crs=crs, lon=lon, lat=lat, header_row=header_row, id_column=id_column
+            )
+        elif as_layer is None:
             report = validation.validate_file(
-                input_path, crs=crs, layer=layer, lon=lon, lat=lat, id_column=id_column
+                input_path, crs=crs, layer=layer, lon=lon, lat=lat, header_row=header_row, id_column=id_column
             )
         else:
-            report = _as_layer(input_path, as_layer, pairs, map_file, crs, layer, lon, lat)
+            report = _as_layer(input_path, as_layer, pairs, map_file, crs, layer, lon, lat, header_row, year)
     except ReadError as exc:
         # Nothing could be checked: that is a usage error, not a finding.
         msg = str(exc)
@@ -97,8 +109,11 @@ def _as_layer(
     sheet: str | None,
     lon: str | None,
     lat: str | None,
+    header_row: int | None = None,
+    year: int | None = None,
 ) -> Report:
     """Check ``path`` as a replacement for layer ``name``, its headers mapped by ``map_file`` then ``pairs``."""
+    from cqgis.geo import validate as validation
     from cqgis.layers import catalog, user
 
     layer = catalog.module(name)
@@ -106,20 +121,35 @@ def _as_layer(
     mapping.update(user.parse_pairs(pairs))
     crs = crs or file_crs
     deps = {dependency: catalog.load(dependency) for dependency in layer.DEPENDS}
-    report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat)
+    report = user.load(
+        path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat, header_row=header_row
+    )
     if name == "measurements":
-        report.problems += _measurement_problems(report.frame)
+        report.problems = validation.ordered(
+            report.problems + _measurement_problems(report.frame, deps["sections"], year)
+        )
     return report
 
 
-def _measurement_problems(table: pd.DataFrame) -> list[Problem]:
-    """Check a monitoring table with the water-quality reader, which stops at the first bad cell."""
-    from cqgis.analysis import water_quality
+def _measurement_problems(table: pd.DataFrame, sections: pd.DataFrame, year: int | None) -> list[Problem]:
+    """Every cell and row of a monitoring table the water-quality reader will not use, and unknown sections."""
+    import pandas as pd
+
+    from cqgis.analysis import monitoring
     from cqgis.analysis.errors import AnalysisError
     from cqgis.geo.validate import Problem
 
-    try:
-        water_quality.tidy(table)
-    except AnalysisError as exc:
-        return [Problem("unreadable_table", None, None, None, str(exc))]
-    return []
+    if monitoring.is_class_table(table):
+        found = monitoring.read_classes(table, sections, year).problems
+    else:
+        try:
+            reading = monitoring.read_measurements(table, year)
+        except AnalysisError as exc:
+            return [Problem("unreadable_table", None, None, None, str(exc))]
+        unmatched = monitoring.unmatched_sections(reading.frame, sections)
+        found = pd.concat([reading.problems, unmatched], ignore_index=True)
+    return [
+        Problem(p.kind, None if pd.isna(p.row) else int(p.row), None if pd.isna(p.column) else str(p.column),
+                None if pd.isna(p.value) else str(p.value), p.message)
+        for p in found.itertuples(index=False)
+    ]

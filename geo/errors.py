@@ -11,5 +11,9 @@ class ReadError(CqgisError):
     """A file that cannot be read: missing, unknown format, or content that does not fit."""
 
 
+class NoRowsError(ReadError):
+    """A table with a header but no data rows under it: a caller may have a better hint than the reader."""
+
+
 class WriteError(CqgisError):
     """An output that cannot be written; nothing is left behind."""

@@ -39,19 +39,20 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import secrets
 import shutil
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
-from io import StringIO
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import TYPE_CHECKING, BinaryIO, Literal
 
-from cqgis.geo.errors import CRSError, ReadError, WriteError
+from cqgis.errors import CqgisError
+from cqgis.geo.errors import CRSError, NoRowsError, ReadError, WriteError
 
 # numpy, pandas, shapely, geopandas, pyogrio and fiona are imported inside the
 # functions that use them: the CLI builds its help text from FORMATS, and
@@ -138,6 +139,13 @@ WKT_COLUMN = "wkt"
 
 #: Most characters an Excel cell holds.
 EXCEL_CELL_LIMIT = 32_767
+#: Sheet a single table is written to when no layer name is given.
+DEFAULT_SHEET = "Sheet1"
+#: Column that gets the z of 3-D points in a table.
+Z_COLUMN = "z"
+# First characters that make a spreadsheet evaluate a CSV cell (see _defused).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 
 #: Time stamp GDAL writes into GeoPackage metadata (see :func:`_write_gdal`).
 FIXED_GDAL_DATE = "2000-01-01T00:00:00Z"
@@ -145,16 +153,40 @@ FIXED_GDAL_DATE = "2000-01-01T00:00:00Z"
 #: Debian's QGIS 3.22, which calls GDAL's default (1.4) only partially supported.
 GPKG_VERSION = "1.2"
 
-#: ``frame.attrs`` key holding the number the user knows each row by (see :func:`row_numbers`).
-ROW_NUMBERS = "cqgis.row_numbers"
+#: Name of the index holding the number the user knows each row by (see :func:`row_numbers`).
+#: Row numbers travel as the index, never in ``frame.attrs``: pandas deep-copies
+#: ``attrs`` on every operation, which made large tables crawl.
+ROW_INDEX = "row"
 
+#: Rows per block when a large CSV is read and written in blocks (see :func:`iter_table`).
+BLOCK_ROWS = 50_000
+#: Rows of a table searched for its header when none is given (see :func:`find_header_row`).
+HEADER_SEARCH_ROWS = 30
+#: Header words marking a column of dates, whose Excel serial day numbers are read as dates:
+#: anywhere in the header, or (the second tuple) at its end, so that 监测时间 is a
+#: date and 运行时间(h), hours, is not.
+DATE_HEADER_WORDS = (("日期", "年月"), ("时间", "date", "time"))
+# Excel serial days of 1950-01-01 and 2100-01-01: a date column's numbers between them are days.
+_EXCEL_SERIAL_RANGE = (18264, 73051)
+_EXCEL_EPOCH = "1899-12-30"
+# Cells kept as text in a column of numbers: ids with leading zeros, and
+# digit strings longer than a float's 15 significant digits keep.
+_KEEP_AS_TEXT = r"[+-]?(?:0\d|\d{16})"
+
+# Characters of a CSV read to find its separator, width and header; blocks checked for its encoding.
+_CSV_HEAD_CHARS = 1 << 16
+_DECODE_BLOCK_BYTES = 1 << 20
 # Encodings tried, strictly and in order, for text without a declared one.
 _CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 _DBF_ENCODINGS = ("utf-8", "gb18030")
+# Code pages a .cpg names by number whose Python codec is not "cp" + number.
+_CPG_CODE_PAGES = MappingProxyType({"65001": "utf-8", "88591": "latin-1", "936": "gbk", "utf8": "utf-8"})
 # Enough records to meet the text of any realistic attribute table while
 # keeping the guess cheap for DBFs of hundreds of megabytes.
 _ENCODING_SAMPLE_BYTES = 8 << 20
 _DBF_TEXT_FIELD = ord("C")
+_GDAL_CANNOT_OPEN = "Failed to open dataset"
+_UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 _DBF_HEADER_END = 0x0D
 
 
@@ -165,6 +197,7 @@ def read(
     crs: str | int | pyproj.CRS | None = None,
     lon: str | None = None,
     lat: str | None = None,
+    header_row: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read any file cqgis understands into a WGS84 GeoDataFrame, chosen by extension.
 
@@ -180,6 +213,8 @@ def read(
         file's own CRS for vector files, WGS84 for tables.
     lon, lat : str, optional
         Coordinate columns of a table (see :func:`read_table`).
+    header_row : int, optional
+        A table's header row, from 1 (see :func:`read_rows`); default: found.
 
     Returns
     -------
@@ -197,9 +232,11 @@ def read(
     path = _existing(path)
     fmt = _read_format(path)
     if fmt.is_table:
-        return read_table(path, lon=lon, lat=lat, crs="wgs84" if crs is None else crs, sheet=layer)
-    if lon is not None or lat is not None:
-        msg = f"{path.name} is a {fmt.label} file: --lon/--lat apply only to CSV and Excel tables"
+        return read_table(
+            path, lon=lon, lat=lat, crs="wgs84" if crs is None else crs, sheet=layer, header_row=header_row
+        )
+    if lon is not None or lat is not None or header_row is not None:
+        msg = f"{path.name} is a {fmt.label} file: --lon, --lat and --header-row apply only to CSV and Excel tables"
         raise ReadError(msg)
     return read_vector(path, layer=layer, crs=crs)
 
@@ -226,17 +263,19 @@ def read_vector(
     Returns
     -------
     geopandas.GeoDataFrame
-        The layer in EPSG:4326.
+        The layer in EPSG:4326, its index (named :data:`ROW_INDEX`)
+        numbering the features from 1.
 
     Raises
     ------
     ReadError
-        Missing or unreadable file, unknown or ambiguous layer, a layer
-        without geometry.
+        Missing, empty or unreadable file, unknown or ambiguous layer, a
+        layer without geometry or without features.
     CRSError
         When the file has no CRS and ``crs`` is not given, or ``crs`` is unknown.
     """
     import geopandas as gpd
+    import pandas as pd
     import pyogrio
 
     path = _existing(path)
@@ -251,7 +290,13 @@ def read_vector(
     if not isinstance(frame, gpd.GeoDataFrame):
         msg = f"{path.name}: the layer has no geometry; read attribute tables with read_table"
         raise ReadError(msg)
-    return _georeference(frame, crs, path)
+    if frame.empty:
+        what = f"layer {layer!r} of {path.name}" if layer else path.name
+        msg = f"{what} holds no features: nothing to read"
+        raise ReadError(msg)
+    frame = _georeference(frame, crs, path)
+    # Features are numbered from 1, as GIS attribute tables show them.
+    return frame.set_axis(pd.RangeIndex(1, len(frame) + 1, name=ROW_INDEX))
 
 
 def list_layers(path: str | os.PathLike) -> list[str]:
@@ -330,11 +375,26 @@ def iter_features(
     return stream()
 
 
-def read_rows(path: str | os.PathLike, sheet: str | None = None, text: bool = False) -> pd.DataFrame:
+def read_rows(
+    path: str | os.PathLike,
+    sheet: str | None = None,
+    text: bool = False,
+    header_row: int | None = None,
+    columns: Callable[[str], bool] | None = None,
+) -> pd.DataFrame:
     """Read a CSV or Excel table as it is, its rows labelled as the spreadsheet numbers them.
 
-    The header is row 1, so the first data row is labelled 2; rows with every
-    cell blank are dropped (their numbers are skipped, not reused).
+    Title rows above the header are skipped: the header is the row given, or
+    the one :func:`find_header_row` finds. A blank header cell under a
+    cell merged over several rows takes that cell's name; columns without
+    a header are dropped when empty and refused when they hold a value. Rows with every cell blank
+    are dropped (their numbers are skipped, not reused).
+
+    Without ``text``, a column becomes numeric only when every cell is a
+    number and none is written with a leading zero (``00123``, ``0500103``)
+    or with more digits than a float keeps, so ids stay text; in a column
+    whose header names a date or time (:data:`DATE_HEADER_WORDS`), Excel
+    serial day numbers (45717) become dates.
 
     Parameters
     ----------
@@ -345,45 +405,265 @@ def read_rows(path: str | os.PathLike, sheet: str | None = None, text: bool = Fa
     text : bool
         Keep every CSV cell as text (``0.01L``, codes with leading zeros)
         and every Excel cell as Excel typed it, instead of inferring column types.
+    header_row : int, optional
+        Spreadsheet row (from 1) holding the column headers; default: found.
+    columns : callable, optional
+        Keep only the columns whose header (found as above) it accepts;
+        default: all.
 
     Returns
     -------
     pandas.DataFrame
-        The cells, untouched: no coordinate is parsed or converted.
-        The index and ``attrs[ROW_NUMBERS]`` hold the row numbers.
+        The cells, untouched but for the typing above: no coordinate is
+        parsed or converted. The index, named :data:`ROW_INDEX`, holds the
+        row numbers.
 
     Raises
     ------
     ReadError
-        Missing, undecodable or non-table file, or an unknown sheet.
+        Missing, empty, undecodable or non-table file, an unknown sheet, a
+        header row outside the table, two columns with the same header, or
+        no data rows under the header.
     """
+    import pandas as pd
+
     path = _existing(path)
     fmt = _read_format(path)
     if not fmt.is_table:
         msg = f"{path.name} is a {fmt.label} file, not a table: read it with read_vector"
         raise ReadError(msg)
+    where = path.name
     if fmt.kind == "excel":
-        data = _read_excel(path, fmt, sheet, text)
+        raw, where = _read_excel(path, fmt, sheet)
     elif sheet is not None:
         msg = f"{path.name} is a CSV table and has no sheets; sheets exist only in Excel workbooks"
         raise ReadError(msg)
     else:
-        data = _read_csv(path, text)
-    # Label rows as the spreadsheet numbers them, before blank rows go.
-    data.index = range(2, len(data) + 2)
+        raw = _read_csv(path)
+    data = _under_header(raw, _header_position(raw, header_row, path), path)
     if text:
-        # Cells of spaces are as blank as empty ones: not measured, never zero.
-        data = data.mask(data.map(lambda cell: isinstance(cell, str) and not cell.strip()))
+        data = _without_blank_cells(data)
     data = data.dropna(how="all")
-    data.attrs[ROW_NUMBERS] = tuple(data.index)
+    if data.empty:
+        msg = f"{where} has a header row ({', '.join(map(str, data.columns))}) but no data rows under it"
+        raise NoRowsError(msg)
+    if columns is not None:
+        # Rows blank in every kept column go too, as if the others had never been there.
+        data = data[[name for name in data.columns if columns(name)]].dropna(how="all")
+    if not text:
+        data = data.apply(_typed_column)
+    data.index = data.index.rename(ROW_INDEX)
     return data
+
+
+def find_header_row(raw: pd.DataFrame) -> int:
+    """Return the position of a raw table's header row, skipping title and unit rows above it.
+
+    The header is the first of the first :data:`HEADER_SEARCH_ROWS` rows
+    that fills more than half of the table's width and whose cells are all
+    names: text that is not a number. A title (one cell, often merged across
+    the sheet), a unit line or a group row of merged cells above the header
+    fills too little of the width; a data row holds numbers. A header of
+    two rows, names merged down over both and groups merged across, ends on
+    its lower row: the one of names under the group's blank cells. When no
+    row qualifies, the first row with a cell is the header.
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        The sheet's cells without a header (``header=None``): text for CSV,
+        as Excel typed them for workbooks.
+
+    Returns
+    -------
+    int
+        Position (from 0) of the header row in ``raw``.
+    """
+    import numpy as np
+
+    sample = raw.iloc[:HEADER_SEARCH_ROWS]
+    filled = sample.map(_is_filled).to_numpy(dtype=bool)
+    names = sample.map(_is_name).to_numpy(dtype=bool)
+    counts = filled.sum(axis=1)
+    if not counts.any():
+        return 0
+    qualifies = (counts * 2 > counts.max()) & (names.sum(axis=1) == counts)
+    if not qualifies.any():
+        return int(np.argmax(counts > 0))
+    top = int(np.argmax(qualifies))
+    if top + 1 < len(sample):
+        upper, lower = filled[top], filled[top + 1]
+        # A header of two rows (a group merged across, names merged down) ends on its lower row.
+        if (names[top + 1] == lower).all() and (lower & ~upper).any() and (upper & ~lower).any():
+            return top + 1
+    return top
+
+
+def excel_serial_dates(values: pd.Series) -> pd.Series | None:
+    """Return a column of Excel serial day numbers (45717 = 2025-03-01) as dates, or None when it is not one.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        A column's cells.
+
+    Returns
+    -------
+    pandas.Series or None
+        Dates (``datetime64``) when every non-blank cell is a number of days
+        between 1950 and 2100 in Excel's count; None otherwise.
+    """
+    import pandas as pd
+
+    numbers = pd.to_numeric(values, errors="coerce")
+    present = values.notna()
+    if not present.any() or numbers[present].isna().any():
+        return None
+    low, high = _EXCEL_SERIAL_RANGE
+    if not numbers[present].between(low, high).all():
+        return None
+    return pd.to_datetime(numbers, unit="D", origin=_EXCEL_EPOCH)
+
+
+def _is_filled(cell: object) -> bool:
+    import pandas as pd
+
+    if isinstance(cell, str):
+        return bool(cell.strip())
+    return not pd.isna(cell)
+
+
+def _is_name(cell: object) -> bool:
+    """Whether a cell reads as a column name: text that is not a number."""
+    if not isinstance(cell, str) or not cell.strip():
+        return False
+    try:
+        float(cell.replace(",", ""))
+    except ValueError:
+        return True
+    return False
+
+
+def _header_position(raw: pd.DataFrame, header_row: int | None, path: Path) -> int:
+    """Return the position of the header in ``raw``: the row the user gave (from 1), or the one found."""
+    if raw.empty:
+        msg = f"{path.name} is empty: it has no header row and no data"
+        raise ReadError(msg)
+    if header_row is None:
+        return find_header_row(raw)
+    if not 1 <= header_row <= len(raw):
+        msg = f"{path.name}: --header-row {header_row} is outside the table, which has rows 1 to {len(raw)}"
+        raise ReadError(msg)
+    return header_row - 1
+
+
+def _under_header(raw: pd.DataFrame, position: int, path: Path) -> pd.DataFrame:
+    """Return the rows below the header, named by it and labelled with their spreadsheet row numbers."""
+    header = raw.iloc[position]
+    above = raw.iloc[:position]
+    names = {}
+    for column in raw.columns:
+        name = header[column]
+        if not _is_filled(name):
+            # A header merged over several rows holds its name in its top cell only.
+            over = [cell for cell in above[column] if _is_filled(cell)]
+            name = over[-1] if over else None
+        if name is None:
+            _check_headless(raw[column].iloc[position + 1 :], column, position, path)
+            continue
+        names[column] = _header_text(name)
+    _check_unique(names, position, path)
+    data = raw.iloc[position + 1 :][list(names)]
+    data.columns = list(names.values())
+    # Spreadsheet rows count from 1.
+    data.index = data.index + 1
+    return data
+
+
+def _check_headless(values: pd.Series, column: int, position: int, path: Path) -> None:
+    """Refuse values in a column without a header: no command could tell what they are."""
+    filled = values.map(_is_filled)
+    if filled.any():
+        row = int(filled.idxmax()) + 1
+        msg = (
+            f"{path.name} row {row}, column {_column_letter(column)}: {values[filled.idxmax()]!r} "
+            f"stands in a column without a header (row {position + 1}); give the column a header or clear it"
+        )
+        raise ReadError(msg)
+
+
+def _header_text(cell: object) -> str:
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+def _check_unique(names: Mapping[int, str], position: int, path: Path) -> None:
+    """Refuse two columns with one header: which one a command would use is a guess."""
+    seen: dict[str, list[int]] = {}
+    for column, name in names.items():
+        seen.setdefault(name.strip(), []).append(column)
+    for name, columns in seen.items():
+        if len(columns) > 1:
+            letters = " and ".join(_column_letter(column) for column in columns)
+            msg = (
+                f"{path.name} row {position + 1}: columns {letters} are both headed {name!r}; "
+                f"give each column its own header"
+            )
+            raise ReadError(msg)
+
+
+def _column_letter(position: int) -> str:
+    """Spreadsheet letter of a column position from 0 (0 -> A, 26 -> AA)."""
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _is_date_header(name: str) -> bool:
+    key = name.strip().lower()
+    inside, ending = DATE_HEADER_WORDS
+    return any(word in key for word in inside) or key.endswith(ending)
+
+
+def _typed_column(values: pd.Series) -> pd.Series:
+    """Type one column: numbers where every cell is a number and no id would lose its zeros; dates in date columns."""
+    import numpy as np
+    import pandas as pd
+
+    if _is_date_header(str(values.name)):
+        dates = excel_serial_dates(values)
+        if dates is not None:
+            return dates
+    if values.dtype == object:
+        # Excel cells: text typed as text stays text unless every cell of the column is a number.
+        kinds = values.dropna().map(type)
+        if not kinds.eq(str).any():
+            return values.infer_objects()
+        text = values.where(values.isna(), values.astype(str))
+    else:
+        text = values
+    text = text.str.strip()
+    try:
+        # A cast stops at the first text cell, so text columns cost little.
+        numbers = text.astype("float64")
+    except (ValueError, TypeError):
+        return values
+    if text.str.match(_KEEP_AS_TEXT).any():
+        return values
+    whole = np.isfinite(numbers).all() and (numbers == numbers.round()).all()
+    return numbers.astype("int64") if whole else numbers
 
 
 def row_numbers(frame: pd.DataFrame) -> np.ndarray:
     """Return the number the user knows each row of ``frame`` by, for error messages.
 
-    A table read by :func:`read_rows`, or a user's file loaded as a layer,
-    remembers its spreadsheet rows in ``attrs[ROW_NUMBERS]``; any other
+    A table read by :func:`read_rows`, a vector file read by
+    :func:`read_vector` (features from 1), or a user's file loaded as a
+    layer keeps its rows as its index, named :data:`ROW_INDEX`; any other
     frame is numbered as a spreadsheet would be: 2, 3 ... after the header.
 
     Parameters
@@ -398,9 +678,8 @@ def row_numbers(frame: pd.DataFrame) -> np.ndarray:
     """
     import numpy as np
 
-    remembered = frame.attrs.get(ROW_NUMBERS)
-    if remembered is not None and len(remembered) == len(frame):
-        return np.asarray(remembered)
+    if frame.index.name == ROW_INDEX:
+        return frame.index.to_numpy()
     return np.arange(len(frame)) + 2
 
 
@@ -442,11 +721,12 @@ def read_table(
     lat: str | None = None,
     crs: str | int | pyproj.CRS = "wgs84",
     sheet: str | None = None,
+    header_row: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a CSV or Excel table of points into a GeoDataFrame in EPSG:4326.
 
-    The header is the first row, so the first data row is row 2, as the user
-    sees it in Excel; rows with every cell blank are skipped.
+    Rows keep their numbers as the user sees them in Excel (the header is
+    found below any title rows); rows with every cell blank are skipped.
 
     Parameters
     ----------
@@ -461,6 +741,8 @@ def read_table(
         ``gcj02``, ``bd09`` or an EPSG code (e.g. projected x/y in metres).
     sheet : str, optional
         Worksheet of an Excel file; default: the first.
+    header_row : int, optional
+        Spreadsheet row (from 1) of the headers; default: found (see :func:`read_rows`).
 
     Returns
     -------
@@ -475,13 +757,136 @@ def read_table(
         Missing or undecodable file, no coordinate columns, or a cell that
         is not a usable coordinate (named by row, column and value).
     """
+    path = _existing(path)
+    data = read_rows(path, sheet=sheet, header_row=header_row)
+    return _table_points(data, path, lon, lat, crs)
+
+
+def iter_table(
+    path: str | os.PathLike,
+    lon: str | None = None,
+    lat: str | None = None,
+    crs: str | int | pyproj.CRS = "wgs84",
+    header_row: int | None = None,
+    rows: int = BLOCK_ROWS,
+) -> Iterator[gpd.GeoDataFrame]:
+    """Read a large CSV table of points in blocks of rows, in memory that does not grow with the file.
+
+    Each block is what :func:`read_table` returns for those rows, but for
+    the cells: they stay text as written (no column is typed from a block
+    it cannot see whole), and the coordinate columns get the WGS84 values.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.csv`` or ``.txt`` table.
+    lon, lat, crs, header_row
+        As for :func:`read_table`.
+    rows : int
+        Rows per block.
+
+    Returns
+    -------
+    iterator of geopandas.GeoDataFrame
+        The blocks in file order, rows labelled as the spreadsheet numbers
+        them (index named :data:`ROW_INDEX`). The file is checked and its header
+        found before the first block is asked for.
+
+    Raises
+    ------
+    ReadError
+        As :func:`read_table`, raised by the block holding the bad cell;
+        also for a file that is no CSV.
+    """
+    path = Path(path)
+    return (_table_points(data, path, lon, lat, crs) for data in iter_rows(path, header_row, rows))
+
+
+def iter_rows(
+    path: str | os.PathLike, header_row: int | None = None, rows: int = BLOCK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """Read a large CSV table in blocks of rows, its cells as text, as :func:`read_rows` reads it whole.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``.csv`` or ``.txt`` table.
+    header_row : int, optional
+        Spreadsheet row (from 1) of the headers; default: found.
+    rows : int
+        Rows per block.
+
+    Returns
+    -------
+    iterator of pandas.DataFrame
+        Blocks of rows labelled with their spreadsheet row numbers (the
+        index, named :data:`ROW_INDEX`), blank rows left out. The file is checked
+        and its header found before the first block is asked for.
+
+    Raises
+    ------
+    ReadError
+        As :func:`read_rows`; also for a file that is no CSV.
+    """
+    import pandas as pd
+
+    path = _existing(path)
+    if _read_format(path).kind != "csv":
+        msg = f"{path.name}: only CSV and text tables are read in blocks"
+        raise ReadError(msg)
+    layout = _csv_layout(path)
+    head = _read_csv(path, layout, nrows=max(HEADER_SEARCH_ROWS, header_row or 0))
+    position = _header_position(head, header_row, path)
+
+    def blocks() -> Iterator[pd.DataFrame]:
+        found = False
+        # Read from the top and drop the header rows: pandas' skiprows miscounts blank lines ended by a lone CR.
+        chunks = _read_csv(path, layout, chunk_rows=rows)
+        while True:
+            # The parser reads lazily: a malformed line surfaces here, not when the reader opens.
+            with _reading(path, pd.errors.ParserError):
+                chunk = next(chunks, None)
+            if chunk is None:
+                break
+            chunk = chunk[chunk.index > position]
+            data = _without_blank_cells(_under_header(pd.concat([head.iloc[: position + 1], chunk]), position, path))
+            data = data.dropna(how="all")
+            if data.empty:
+                continue
+            found = True
+            yield data.rename_axis(ROW_INDEX)
+        if not found:
+            msg = f"{path.name} has a header row but no data rows under it"
+            raise NoRowsError(msg)
+
+    return blocks()
+
+
+def _without_blank_cells(data: pd.DataFrame) -> pd.DataFrame:
+    """Blank out cells of spaces: they are as blank as empty ones (not measured, never zero)."""
+    import pandas as pd
+
+    blank = pd.DataFrame(
+        {
+            column: data[column].map(lambda cell: isinstance(cell, str) and not cell.strip())
+            if data[column].dtype == object
+            else data[column].str.strip().eq("").fillna(False)
+            for column in data.columns
+        },
+        index=data.index,
+    )
+    return data.mask(blank.astype(bool))
+
+
+def _table_points(
+    data: pd.DataFrame, path: Path, lon: str | None, lat: str | None, crs: str | int | pyproj.CRS
+) -> gpd.GeoDataFrame:
+    """Turn a table's rows into points in EPSG:4326, the coordinate columns rewritten to match."""
     import geopandas as gpd
     import numpy as np
 
     from cqgis.geo import crs as crs_module
 
-    path = _existing(path)
-    data = read_rows(path, sheet=sheet)
     lon_column, lat_column = find_coordinate_columns(data.columns, path, lon=lon, lat=lat)
     parsed = crs_module.parse_crs(crs)
     degrees = isinstance(parsed, str) or parsed.is_geographic
@@ -494,7 +899,7 @@ def read_table(
             f"{parsed.name}; give --crs wgs84, cgcs2000, gcj02 or bd09"
         )
         raise CRSError(msg)
-    points = gpd.GeoDataFrame(data.reset_index(drop=True), geometry=gpd.points_from_xy(x, y))
+    points = gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(x, y))
     frame = _point_columns(crs_module.to_wgs84(points, crs), (lon_column, lat_column))
     frame.attrs[COORDINATE_COLUMNS] = (lon_column, lat_column)
     return frame
@@ -522,12 +927,21 @@ def write(
     layer : str, optional
         Layer name (GeoPackage, GeoJSON) or sheet name (XLSX); default: the
         target's stem (``Sheet1`` for XLSX). Writing a named layer into an
-        existing GeoPackage replaces that layer and keeps the others;
-        without ``layer`` the whole file is replaced.
+        existing GeoPackage or workbook replaces that layer or sheet and
+        keeps the others; without ``layer`` the whole file is replaced, but
+        a workbook holding other sheets is refused rather than lost.
     style : str, optional
         QGIS style (QML) stored as the layer's default in a GeoPackage's
         ``layer_styles`` table (see :mod:`cqgis.geo.gpkg_styles`); ignored
         by the other formats.
+
+    Notes
+    -----
+    Text is never written as a live formula: in XLSX a text cell starting
+    with ``=`` is stored as text; in CSV a text cell starting with ``=``,
+    ``+``, ``-``, ``@``, tab or carriage return (but a number such as
+    ``-3.5``) gets a leading ``'``, as spreadsheets show such cells (CSV
+    injection). 3-D points get a ``z`` column in CSV and XLSX.
 
     Returns
     -------
@@ -556,6 +970,36 @@ def write(
         if style is not None and fmt.driver == "GPKG":
             _write_styles(temp, {layer or path.stem: style})
     return path
+
+
+def write_blocks(blocks: Iterable[gpd.GeoDataFrame], path: str | os.PathLike) -> int:
+    """Write blocks of rows (from :func:`iter_table`) as one CSV table, atomically, holding one block at a time.
+
+    Parameters
+    ----------
+    blocks : iterable of geopandas.GeoDataFrame
+        Frames with the same columns, written in order as by :func:`write`.
+    path : str or os.PathLike
+        A ``.csv`` target.
+
+    Returns
+    -------
+    int
+        Rows written.
+
+    Raises
+    ------
+    WriteError
+        Not a ``.csv`` target, a missing folder, or any failure while
+        writing, a bad cell of a later block included: nothing is left
+        behind and an existing file is unchanged.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        msg = f"cannot write {path.name}: blocks of rows are written to .csv"
+        raise WriteError(msg)
+    with atomic(path) as temp:
+        return _write_csv_blocks(blocks, temp)
 
 
 def write_layers(
@@ -629,19 +1073,13 @@ def write_sheets(sheets: Mapping[str, pd.DataFrame], path: str | os.PathLike) ->
         Not an ``.xlsx`` target, a missing folder, or any failure while
         writing; nothing is left behind.
     """
-    import pandas as pd
-
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         msg = f"cannot write {path.name}: a workbook of several sheets must be .xlsx"
         raise WriteError(msg)
     tables = {name: _as_table(table) if "geometry" in table else table for name, table in sheets.items()}
-    # Checked before the workbook opens: closing a half-built workbook would hide the reason.
-    for table in tables.values():
-        _check_excel_cells(table, path)
-    with atomic(path) as temp, pd.ExcelWriter(temp, engine="openpyxl") as book:
-        for name, table in tables.items():
-            table.to_excel(book, sheet_name=name[:31], index=False)
+    with atomic(path) as temp:
+        _write_workbook(tables, temp, path, keep_others=False)
     return path
 
 
@@ -683,7 +1121,8 @@ def atomic(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException as exc:
         for leftover in temp.parent.glob(glob.escape(temp.name) + "*"):
             leftover.unlink(missing_ok=True)
-        if not isinstance(exc, Exception) or isinstance(exc, WriteError):
+        # A user's mistake found while writing (a bad cell of a later block) keeps its own message.
+        if not isinstance(exc, Exception) or isinstance(exc, CqgisError):
             raise
         msg = f"cannot write {path}: {_one_line(exc)}"
         raise WriteError(msg) from exc
@@ -742,16 +1181,152 @@ def _write_parquet(
 def _write_csv(
     frame: gpd.GeoDataFrame, temp: Path, target: Path, fmt: FileFormat, layer: str | None
 ) -> None:
-    # The BOM makes Excel on Chinese Windows open UTF-8 as UTF-8, not GBK.
-    _as_table(frame).to_csv(temp, index=False, encoding="utf-8-sig")
+    _write_csv_blocks([frame], temp)
+
+
+def _write_csv_blocks(blocks: Iterable[gpd.GeoDataFrame], temp: Path) -> int:
+    """Write frames one after the other as one CSV table (the first one's header); return the rows written."""
+    count = 0
+    for i, block in enumerate(blocks):
+        # The BOM makes Excel on Chinese Windows open UTF-8 as UTF-8, not GBK; appended blocks carry none.
+        _defused(_as_table(block)).to_csv(
+            temp, index=False, header=i == 0, mode="a" if i else "w", encoding="utf-8" if i else "utf-8-sig"
+        )
+        count += len(block)
+    return count
 
 
 def _write_excel(
     frame: gpd.GeoDataFrame, temp: Path, target: Path, fmt: FileFormat, layer: str | None
 ) -> None:
-    table = _as_table(frame)
-    _check_excel_cells(table, target)
-    table.to_excel(temp, index=False, sheet_name=layer or "Sheet1", engine=fmt.driver)
+    _write_workbook({layer or DEFAULT_SHEET: _as_table(frame)}, temp, target, keep_others=layer is not None)
+
+
+def _defused(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` with text cells a spreadsheet would run as a formula prefixed with ``'``.
+
+    Excel, LibreOffice and WPS evaluate a CSV cell starting with ``=``, ``+``,
+    ``-``, ``@``, tab or carriage return (CSV injection); the apostrophe makes
+    them show the text. Numbers written as text (``-3.5``) are left alone.
+    """
+    out = table
+    for column in table.columns:
+        values = table[column]
+        if not _is_text_column(values):
+            continue
+        text = values if values.dtype != object else values.map(lambda cell: cell if isinstance(cell, str) else "")
+        risky = text.str.startswith(_FORMULA_STARTS).fillna(False).to_numpy(dtype=bool, copy=True)
+        if not risky.any():
+            continue
+        risky[risky] = ~text[risky].str.fullmatch(_PLAIN_NUMBER).to_numpy(dtype=bool)
+        if risky.any():
+            out = out.copy() if out is table else out
+            out[column] = values.where(~risky, "'" + text)
+    return out
+
+
+def _write_workbook(
+    tables: Mapping[str, pd.DataFrame], temp: Path, target: Path, keep_others: bool
+) -> None:
+    """Write tables as sheets into ``temp``, the workbook that will replace ``target``.
+
+    A new workbook is written with openpyxl's streaming writer: rows go
+    straight to the file instead of through a cell object each, several
+    times faster than ``DataFrame.to_excel``. An existing target's other
+    sheets are kept when ``keep_others`` (that workbook is opened whole,
+    the written sheets replaced in place); else a target holding sheets not
+    written is refused rather than lost. Text cells are stored as text,
+    never as live formulas; missing values are empty cells.
+    """
+    import openpyxl
+
+    names = {name[:31]: table for name, table in tables.items()}
+    # Checked before the workbook opens: closing a half-built workbook would hide the reason.
+    for table in names.values():
+        _check_excel_cells(table, target)
+    existing = _sheet_names(target)
+    lost = [name for name in existing if name not in names]
+    if lost and not keep_others:
+        msg = (
+            f"cannot write {target.name}: it exists and holds sheets this output does not write "
+            f"({', '.join(lost)}); cqgis does not delete them: choose another file name"
+        )
+        raise WriteError(msg)
+    if lost:
+        book = openpyxl.load_workbook(target)
+        sheets = []
+        for name in names:
+            position = book.sheetnames.index(name) if name in book.sheetnames else len(book.sheetnames)
+            if name in book.sheetnames:
+                book.remove(book[name])
+            sheets.append(book.create_sheet(name, position))
+    else:
+        book = openpyxl.Workbook(write_only=True)
+        # Every sheet is named before any is written: a bad name must not leave a stream half open.
+        sheets = [book.create_sheet(name) for name in names]
+    for sheet, table in zip(sheets, names.values()):
+        _fill_sheet(sheet, table)
+    book.save(temp)
+
+
+def _fill_sheet(sheet: object, table: pd.DataFrame) -> None:
+    """Append a bold header row, then the table's values, text starting with ``=`` kept as text."""
+    import numpy as np
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    bold = Font(bold=True)
+    header = [WriteOnlyCell(sheet, value=str(column)) for column in table.columns]
+    for cell in header:
+        cell.font = bold
+    sheet.append(header)
+    columns = [
+        values.astype(object).where(values.notna(), None).to_numpy()
+        for values in (table.iloc[:, i] for i in range(table.shape[1]))
+    ]
+    formulas = np.zeros((len(table), len(columns)), bool)
+    for position, values in enumerate(columns):
+        if _is_text_column(table.iloc[:, position]):
+            formulas[:, position] = [isinstance(cell, str) and cell.startswith("=") for cell in values]
+    marked = formulas.any(axis=1)
+    for index, row in enumerate(zip(*columns)):
+        if marked[index]:
+            row = [_text_cell(sheet, value) if formula else value for value, formula in zip(row, formulas[index])]
+        sheet.append(row)
+
+
+def _text_cell(sheet: object, text: str) -> object:
+    """A cell holding ``text`` as text: openpyxl would otherwise store it as a live formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    # Excel then keeps it as text when the cell is edited, as if typed with a leading '.
+    cell.quotePrefix = True
+    return cell
+
+
+def _is_text_column(values: pd.Series) -> bool:
+    import pandas as pd
+
+    return values.dtype == object or pd.api.types.is_string_dtype(values)
+
+
+def _sheet_names(path: Path) -> list[str]:
+    """Return the sheets of an existing workbook, none when there is no file."""
+    import openpyxl
+
+    if not path.exists():
+        return []
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        msg = f"cannot write {path.name}: it exists and is not an Excel workbook ({_one_line(exc)}); choose another file name"
+        raise WriteError(msg) from exc
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
 
 
 def _check_excel_cells(table: pd.DataFrame, target: Path) -> None:
@@ -760,7 +1335,7 @@ def _check_excel_cells(table: pd.DataFrame, target: Path) -> None:
 
     for column in table.columns:
         values = table[column]
-        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+        if not _is_text_column(values):
             continue
         lengths = values.map(lambda v: len(v) if isinstance(v, str) else 0)
         if (lengths > EXCEL_CELL_LIMIT).any():
@@ -788,6 +1363,9 @@ def _existing(path: str | os.PathLike) -> Path:
         raise ReadError(msg)
     if path.is_dir():
         msg = f"{path} is a folder; name a file in it"
+        raise ReadError(msg)
+    if path.stat().st_size == 0:
+        msg = f"{path.name} is empty (0 bytes): nothing to read"
         raise ReadError(msg)
     return path
 
@@ -823,7 +1401,16 @@ def _reading(path: Path, *failures: type[BaseException]) -> Iterator[None]:
     try:
         yield
     except failures as exc:
-        msg = f"cannot read {path}: {_one_line(exc)}"
+        reason = _one_line(exc)
+        quote = _UNCLOSED_QUOTE.search(reason)
+        if quote:
+            # pandas counts rows from 0 and names its C tokenizer; users count from 1.
+            reason = f'a quote (") opened on row {int(quote.group(1)) + 1} is never closed'
+        if reason.startswith(_GDAL_CANNOT_OPEN):
+            # GDAL's wording (with its open flags) says nothing to a user.
+            fmt = FORMATS.get(path.suffix.lower())
+            reason = f"it is not a valid {fmt.label if fmt else ''} file (no format GDAL knows could open it)"
+        msg = f"cannot read {path}: {reason}"
         raise ReadError(msg) from exc
 
 
@@ -856,16 +1443,16 @@ def _gdal_source(
                 for name in archive.namelist()
                 if name.lower().rsplit(".", 1)[0] == base
             }
-            encoding = _sidecar_encoding(sidecars)
+            encoding = _sidecar_encoding(sidecars, f"{path.name}: {PurePosixPath(member).name}")
         return f"/vsizip/{path.resolve()}/{member}", None, encoding
-    name = _choose_layer(path, list_layers(path), layer)
     encoding = None
     if fmt.driver == _SHAPEFILE:
         sidecars = {
             sibling.suffix.lower(): partial(sibling.open, "rb")
             for sibling in path.parent.glob(glob.escape(path.stem) + ".*")
         }
-        encoding = _sidecar_encoding(sidecars)
+        encoding = _sidecar_encoding(sidecars, path.name)
+    name = _choose_layer(path, list_layers(path), layer)
     return str(path), name, encoding
 
 
@@ -890,23 +1477,57 @@ def _zip_shapefiles(path: Path, names: Sequence[str]) -> dict[str, str]:
     return shapefiles
 
 
-def _sidecar_encoding(sidecars: Mapping[str, Callable[[], BinaryIO]]) -> str | None:
-    """Choose the encoding to hand GDAL for a shapefile, given openers of its files by extension.
+def _sidecar_encoding(sidecars: Mapping[str, Callable[[], BinaryIO]], what: str) -> str | None:
+    """Check a shapefile's companion files and choose the encoding of its text, given openers by extension.
 
-    None lets GDAL decide: it reads the ``.cpg`` when there is one.
+    A shapefile without its ``.dbf`` would give features without
+    attributes, and one without its ``.shx`` index cannot be read: both are
+    refused. The text is decoded, not trusted to the ``.cpg``: strictly as
+    UTF-8 first (GBK text almost never passes as UTF-8, while UTF-8 text
+    often passes as GBK), then as the ``.cpg`` says, then as GB18030.
+    None lets GDAL decide, for plain ASCII.
     """
-    if ".cpg" in sidecars or ".dbf" not in sidecars:
-        return None
+    for sidecar, role in ((".dbf", "attribute table"), (".shx", "index")):
+        if sidecar not in sidecars:
+            msg = (
+                f"{what}: the shapefile's {role} ({sidecar}) is missing; cqgis reads a shapefile "
+                f"only with its .shp, .shx and .dbf together: add the {sidecar} that came with the .shp"
+            )
+            raise ReadError(msg)
+    declared = None
+    if ".cpg" in sidecars:
+        with sidecars[".cpg"]() as stream:
+            declared = _codec(stream.read(64).decode("ascii", "replace"))
     with sidecars[".dbf"]() as stream:
-        return _dbf_text_encoding(stream)
+        sample = _dbf_text_sample(stream)
+    if sample is None or sample.isascii():
+        return None
+    encodings = dict.fromkeys(name for name in ("utf-8", declared, *_DBF_ENCODINGS) if name)
+    decoded = _first_decoding(sample, tuple(encodings))
+    if decoded is None:
+        msg = f"{what}: the attribute text is neither UTF-8 nor GBK/GB18030{' nor ' + declared if declared else ''}"
+        raise ReadError(msg)
+    return decoded[0]
 
 
-def _dbf_text_encoding(stream: BinaryIO) -> str | None:
-    """Guess the encoding of a DBF's field names and text fields, or None for plain ASCII.
+def _codec(label: str) -> str | None:
+    """Python codec of a ``.cpg`` label (``UTF-8``, ``GBK``, ``936``, ``1252``), or None if unknown."""
+    import codecs
+
+    label = label.strip().lower()
+    label = _CPG_CODE_PAGES.get(label, f"cp{label}" if label.isdigit() else label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def _dbf_text_sample(stream: BinaryIO) -> bytes | None:
+    """Return the bytes of a DBF's field names and text fields, or None for a DBF cqgis cannot lay out.
 
     Reads the header and up to :data:`_ENCODING_SAMPLE_BYTES` of records;
     the bytes of the character (``C``) fields are gathered with one mask
-    over the record layout and decoded strictly as UTF-8, then GB18030.
+    over the record layout.
     """
     import numpy as np
 
@@ -928,11 +1549,7 @@ def _dbf_text_encoding(stream: BinaryIO) -> str | None:
     count = min(n_records, _ENCODING_SAMPLE_BYTES // record_size)
     raw = np.frombuffer(stream.read(count * record_size), dtype=np.uint8)
     records = raw[: raw.size // record_size * record_size].reshape(-1, record_size)
-    sample = fields[:, :11].tobytes() + records[:, text_bytes].tobytes()
-    if sample.isascii():
-        return None
-    decoded = _first_decoding(sample, _DBF_ENCODINGS)
-    return decoded[0] if decoded else None
+    return fields[:, :11].tobytes() + records[:, text_bytes].tobytes()
 
 
 def _first_decoding(raw: bytes, encodings: Sequence[str]) -> tuple[str, str] | None:
@@ -959,27 +1576,69 @@ def _georeference(
     return crs_module.to_wgs84(frame, crs)
 
 
-def _read_csv(path: Path, as_text: bool = False) -> pd.DataFrame:
+def _read_csv(
+    path: Path,
+    layout: tuple[str, str, int] | None = None,
+    nrows: int | None = None,
+    chunk_rows: int | None = None,
+) -> pd.DataFrame | Iterator[pd.DataFrame]:
+    """Read a CSV or tab-separated text file's cells as text, without a header.
+
+    ``layout`` is :func:`_csv_layout`'s (found when not given); ``nrows``
+    reads only the first rows and ``chunk_rows`` gives an iterator of
+    blocks of that many rows, labelled by their position in the file.
+    """
     import pandas as pd
 
-    decoded = _first_decoding(path.read_bytes(), _CSV_ENCODINGS)
-    if decoded is None:
+    encoding, separator, width = layout or _csv_layout(path)
+    # pandas decodes the file as it parses: no copy of the whole text is held.
+    with _reading(path, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return pd.read_csv(
+            path, sep=separator, header=None, names=range(width), encoding=encoding,
+            skip_blank_lines=False, dtype=str, nrows=nrows, chunksize=chunk_rows,
+        )
+
+
+def _csv_layout(path: Path) -> tuple[str, str, int]:
+    """Return a CSV file's (encoding, separator, number of columns), refusing undecodable and empty files."""
+    encoding = _text_encoding(path, _CSV_ENCODINGS)
+    if encoding is None:
         msg = (
             f"cannot read {path.name}: it is neither UTF-8 nor GBK/GB18030 text; "
             f"save it as UTF-8 CSV"
         )
         raise ReadError(msg)
-    content = decoded[1]
-    first_line = content.split("\n", 1)[0]
+    with path.open(encoding=encoding, newline="") as stream:
+        head = stream.read(_CSV_HEAD_CHARS).splitlines()[:HEADER_SEARCH_ROWS]
+    if not any(line.strip() for line in head):
+        msg = f"{path.name} is empty: it has no header row and no data"
+        raise ReadError(msg)
     # Excel's "text (tab delimited)" export uses tabs; everything else commas.
-    separator = "\t" if "\t" in first_line else ","
-    with _reading(path, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return pd.read_csv(
-            StringIO(content), sep=separator, skip_blank_lines=False, dtype=str if as_text else None
-        )
+    separator = "\t" if any("\t" in line for line in head) else ","
+    # Title rows above the header are narrower than it: name the widest row's columns.
+    width = max(line.count(separator) for line in head) + 1
+    return encoding, separator, width
 
 
-def _read_excel(path: Path, fmt: FileFormat, sheet: str | None, as_text: bool = False) -> pd.DataFrame:
+def _text_encoding(path: Path, encodings: Sequence[str]) -> str | None:
+    """Return the first encoding that decodes the whole file strictly, read in blocks; None if none does."""
+    import codecs
+
+    for encoding in encodings:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        try:
+            with path.open("rb") as stream:
+                while block := stream.read(_DECODE_BLOCK_BYTES):
+                    decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return None
+
+
+def _read_excel(path: Path, fmt: FileFormat, sheet: str | None) -> tuple[pd.DataFrame, str]:
+    """Read a worksheet's cells as Excel typed them, without a header; also say which sheet it is."""
     import pandas as pd
 
     try:
@@ -995,7 +1654,9 @@ def _read_excel(path: Path, fmt: FileFormat, sheet: str | None, as_text: bool = 
         raise ReadError(msg) from exc
     with book:
         name = _choose_sheet(path, book.sheet_names, sheet)
-        return pd.read_excel(book, sheet_name=name, dtype=object if as_text else None)
+        others = [other for other in book.sheet_names if other != name]
+        where = f"{path.name} sheet {name!r}" + (f" (other sheets: {', '.join(others)})" if others else "")
+        return pd.read_excel(book, sheet_name=name, header=None, dtype=object), where
 
 
 def _choose_sheet(path: Path, sheets: Sequence[str], sheet: str | None) -> str:
@@ -1100,7 +1761,8 @@ def _has_geometry(frame: pd.DataFrame) -> bool:
 
 
 def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Turn a GeoDataFrame into a plain table: coordinate columns for points, WKT otherwise."""
+    """Turn a GeoDataFrame into a plain table: coordinate columns (and z) for points, WKT otherwise."""
+    import numpy as np
     import pandas as pd
     import shapely
 
@@ -1108,6 +1770,10 @@ def _as_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
         return pd.DataFrame(frame)
     names = frame.attrs.get(COORDINATE_COLUMNS, DEFAULT_COORDINATE_COLUMNS)
     table = _point_columns(frame, names)
+    if table is not None:
+        geometries = np.asarray(frame.geometry.array)
+        if shapely.has_z(geometries).any():
+            table[Z_COLUMN] = shapely.get_z(geometries)
     if table is None:
         table = frame.copy()
         table[WKT_COLUMN] = shapely.to_wkt(frame.geometry.array, rounding_precision=-1)

@@ -45,12 +45,26 @@ KINDS: Mapping[str, str] = MappingProxyType({
     "duplicate_id": "an id used by more than one row",
     "missing_value": "a blank cell in a required column",
     "not_numeric": "a value that is not a number in a numeric column",
+    "not_integer": "a fraction in a column of whole numbers (a count)",
+    "below_minimum": "a value below the column's minimum (a negative count)",
     "not_allowed": "a value outside the column's allowed values",
     "unreadable_table": "a table its layer's reader cannot parse (the first bad cell)",
+    "duplicate_item": "two columns giving the same water-quality item",
+    "bad_time": "a monitoring time that cannot be read, or has no year",
+    "unreadable_value": "a cell that is no value, no below-detection mark and no missing mark",
+    "impossible_value": "a value no water has (pH outside 0-14, dissolved oxygen far above saturation): not used",
+    "unknown_section": "a section the sections table does not have (close matches listed)",
+    "station_status": "a station status (站点情况) other than 正常",
+    "no_values": "a row with no usable value: not used",
+    "no_section": "a row with values but no section name or code: not used",
+    "not_measured": "cells marked not measured (--) or withheld (*): counted, never zero",
 })
 
 #: Column names taken as the id column when none is named (case-insensitive).
 ID_NAMES = ("id", "code", "fid", "编号", "编码", "代码", "断面编码", "站点编号")
+
+# An id column no table has: blocks leave duplicate ids to the check over all blocks.
+_NO_ID_CHECK = "\0"
 
 #: How many problem lines :meth:`Report.format` prints before summarising.
 SHOWN_PROBLEMS = 50
@@ -208,12 +222,35 @@ def validate(
     rows = np.arange(1, len(frame) + 1) if row_numbers is None else np.asarray(row_numbers)
     problems = _geometry_problems(frame.geometry, rows, region)
     problems += check_attributes(frame, rows, id_column, required, numeric, allowed or {})
-    repaired = frame.copy()
-    geometries = np.array(frame.geometry.array, dtype=object)
-    invalid = ~shapely.is_valid(geometries) & ~shapely.is_missing(geometries)
-    geometries[invalid] = shapely.make_valid(geometries[invalid])
-    repaired[frame.geometry.name] = gpd.GeoSeries(geometries, index=frame.index, crs=frame.crs)
+    repaired, _ = repair(frame)
     return Report(name=name, rows=len(frame), problems=ordered(problems), frame=repaired, row_numbers=rows)
+
+
+def repair(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Repair invalid geometries (a self-intersecting polygon) with :func:`shapely.make_valid`.
+
+    Overlays and buffers fail on invalid geometries; the repaired shape
+    covers the same ground (a bow-tie becomes two triangles).
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        The data.
+
+    Returns
+    -------
+    (geopandas.GeoDataFrame, numpy.ndarray)
+        A copy with every invalid geometry repaired (``frame`` itself when
+        none is), and the positions of the repaired rows.
+    """
+    geometries = np.array(frame.geometry.array, dtype=object)
+    invalid = np.flatnonzero(~shapely.is_valid(geometries) & ~shapely.is_missing(geometries))
+    if invalid.size == 0:
+        return frame, invalid
+    geometries[invalid] = shapely.make_valid(geometries[invalid])
+    repaired = frame.copy()
+    repaired[frame.geometry.name] = gpd.GeoSeries(geometries, index=frame.index, crs=frame.crs)
+    return repaired, invalid
 
 
 def validate_file(
@@ -223,6 +260,7 @@ def validate_file(
     layer: str | None = None,
     lon: str | None = None,
     lat: str | None = None,
+    header_row: int | None = None,
     **rules: object,
 ) -> Report:
     """Read a file leniently and validate it (see :func:`validate` for ``rules``).
@@ -241,6 +279,8 @@ def validate_file(
         Layer or sheet to read.
     lon, lat : str, optional
         A table's coordinate columns; default: found by their usual names.
+    header_row : int, optional
+        A table's header row, from 1; default: found (see :func:`cqgis.geo.io.read_rows`).
     **rules
         Keyword arguments of :func:`validate` (``id_column``, ``required``,
         ``numeric``, ``allowed``, ``region``).
@@ -260,9 +300,73 @@ def validate_file(
     fmt = io.FORMATS.get(os.path.splitext(str(path))[1].lower())
     name = os.path.basename(path)
     if fmt is None or not fmt.is_table:
-        frame = io.read(path, layer=layer, crs=crs)
+        frame = io.read(path, layer=layer, crs=crs, header_row=header_row)
         return validate(frame, name=name, **rules)
-    table = io.read_rows(path, sheet=layer)
+    table = io.read_rows(path, sheet=layer, header_row=header_row)
+    return _validate_table(table, path, crs, lon, lat, **rules)
+
+
+def validate_blocks(
+    path: str | os.PathLike,
+    *,
+    crs: str | int | pyproj.CRS | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+    header_row: int | None = None,
+    rows: int = io.BLOCK_ROWS,
+    id_column: str | None = None,
+    **rules: object,
+) -> Report:
+    """Validate a large CSV table block by block, in memory that does not grow with the file.
+
+    Finds what :func:`validate_file` finds in a CSV (duplicate ids across
+    blocks included), its cells read as text.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.csv`` or ``.txt`` table of points.
+    crs, lon, lat, header_row
+        As for :func:`validate_file`.
+    rows : int
+        Rows per block.
+    id_column : str, optional
+        Column whose values must be unique; default: found by name.
+    **rules
+        ``required``, ``numeric``, ``allowed``, ``region`` as for :func:`validate`.
+
+    Returns
+    -------
+    Report
+        The problems; no ``frame`` (the data is never whole in memory).
+    """
+    problems: list[Problem] = []
+    ids: list[pd.Series] = []
+    count = 0
+    column = id_column
+    for table in io.iter_rows(path, header_row=header_row, rows=rows):
+        column = column or _id_column(table.columns)
+        report = _validate_table(table, path, crs, lon, lat, id_column=_NO_ID_CHECK, **rules)
+        problems += report.problems
+        count += report.rows
+        if column is not None and column in table.columns:
+            ids.append(table[column].dropna())
+    if ids:
+        every = pd.concat(ids)
+        repeated = every[every.duplicated(keep=False)]
+        problems += check_attributes(repeated.to_frame(), repeated.index.to_numpy(), id_column=column)
+    return Report(name=os.path.basename(path), rows=count, problems=ordered(problems))
+
+
+def _validate_table(
+    table: pd.DataFrame,
+    path: str | os.PathLike,
+    crs: str | int | pyproj.CRS | None,
+    lon: str | None,
+    lat: str | None,
+    **rules: object,
+) -> Report:
+    """Validate a table's rows as read, their coordinate cells one by one (see :func:`validate_file`)."""
     lon_column, lat_column = io.find_coordinate_columns(table.columns, path, lon=lon, lat=lat)
     source = crs_module.parse_crs("wgs84" if crs is None else crs)
     degrees = isinstance(source, str) or source.is_geographic
@@ -272,7 +376,7 @@ def validate_file(
     points[usable] = shapely.points(x[usable], y[usable])
     frame = crs_module.to_wgs84(gpd.GeoDataFrame(table.reset_index(drop=True), geometry=points), source)
     frame.attrs[io.COORDINATE_COLUMNS] = (lon_column, lat_column)
-    report = validate(frame, name=name, row_numbers=table.index.to_numpy(), **rules)
+    report = validate(frame, name=os.path.basename(path), row_numbers=table.index.to_numpy(), **rules)
     # A table's missing points come from its cells, already reported cell by cell.
     found = [p for p in report.problems if p.kind != "null_geometry"]
     report.problems = ordered(cell_problems + found)
@@ -404,6 +508,8 @@ def check_attributes(
     required: Collection[str] = (),
     numeric: Collection[str] = (),
     allowed: Mapping[str, Collection] | None = None,
+    integer: Collection[str] = (),
+    minimum: Mapping[str, float] | None = None,
 ) -> list[Problem]:
     """Check a frame's columns and cells (see :func:`validate` for the rules).
 
@@ -422,11 +528,17 @@ def check_attributes(
         Columns whose non-blank values must be numbers.
     allowed : mapping of str to collection, optional
         Columns whose non-blank values must be one of the given values.
+    integer : collection of str
+        Numeric columns whose values must be whole numbers (counts).
+    minimum : mapping of str to float, optional
+        Numeric columns whose values must not be below the given one
+        (0 for counts: 户数, 常住人口).
 
     Returns
     -------
     list of Problem
         Missing columns, blank required values, non-numeric values,
+        fractions in whole-number columns, values below the minimum,
         values not allowed and duplicate ids, in no particular order.
     """
     rows = np.asarray(rows)
@@ -444,10 +556,28 @@ def check_attributes(
         if column not in frame.columns:
             continue
         raw = frame[column]
-        bad = ~_blank(raw) & pd.to_numeric(raw, errors="coerce").isna().to_numpy()
+        # Infinity (1e400, -1e999) parses as a float but is no value anyone measured.
+        number = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bad = ~_blank(raw) & ~np.isfinite(number)
         for i in np.flatnonzero(bad):
             problems.append(Problem("not_numeric", int(rows[i]), column, str(raw.iloc[i]),
                                     f"expected a number, got '{raw.iloc[i]}'"))
+    for column in integer:
+        if column not in frame.columns:
+            continue
+        raw = frame[column]
+        number = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        for i in np.flatnonzero(np.isfinite(number) & (number != np.round(number))):
+            problems.append(Problem("not_integer", int(rows[i]), column, str(raw.iloc[i]),
+                                    f"expected a whole number, got '{raw.iloc[i]}'"))
+    for column, least in (minimum or {}).items():
+        if column not in frame.columns:
+            continue
+        raw = frame[column]
+        number = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        for i in np.flatnonzero(number < least):
+            problems.append(Problem("below_minimum", int(rows[i]), column, str(raw.iloc[i]),
+                                    f"'{raw.iloc[i]}' is impossible here: expected {least:g} or more"))
     for column, values in allowed.items():
         if column not in frame.columns:
             continue

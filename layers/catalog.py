@@ -197,8 +197,16 @@ def find_user_file(name: str, settings: Settings) -> Path | None:
     return found[0] if found else None
 
 
+#: Problems a user file's LayerError lists on its one line.
+_SHOWN_PROBLEMS = 10
+
+
 def load_file(
-    name: str, path: str | os.PathLike, settings: Settings | None = None, mapping: dict | None = None
+    name: str,
+    path: str | os.PathLike,
+    settings: Settings | None = None,
+    mapping: dict | None = None,
+    header_row: int | None = None,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Load a user's file as layer ``name``, validated against its schema.
 
@@ -213,6 +221,8 @@ def load_file(
         maps headers unless ``mapping`` is given.
     mapping : dict, optional
         Explicit {header: field} pairs.
+    header_row : int, optional
+        A table's header row, from 1; default: found below any title rows.
 
     Raises
     ------
@@ -231,9 +241,12 @@ def load_file(
             mapping, crs = user.split_crs(user.read_mapping(columns, layer=name))
     # Derived fields need the dependencies, which may themselves be user files.
     deps = {dependency: load(dependency, settings) for dependency in layer.DEPENDS}
-    report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs)
+    report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs, header_row=header_row)
     if not report.ok:
-        msg = f"layer '{name}' from {report.format(limit=10)}"
+        shown = "; ".join(str(problem) for problem in report.problems[:_SHOWN_PROBLEMS])
+        more = len(report.problems) - _SHOWN_PROBLEMS
+        tail = f"; and {more} more (cqgis validate {Path(path).name} --as {name} lists them all)" if more > 0 else ""
+        msg = f"layer '{name}' from {report.name}: {len(report.problems)} problems: {shown}{tail}"
         raise LayerError(msg)
     return report.frame
 

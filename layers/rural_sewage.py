@@ -47,8 +47,15 @@ SCHEMA = Schema(
         Field("name", "str", description="settlement name", aliases=("集聚点名称", "名称", "村名", "聚居点名称")),
         Field("adcode", "str", derived=True, description="district adcode (spatial join)"),
         Field("district", "str", derived=True, description="district full name (spatial join)"),
-        Field("households", "int", required=False, description="households (户数)", aliases=("户数", "农户数")),
-        Field("residents", "int", required=False, description="resident population (常住人口)", aliases=("常住人口", "人口", "人数")),
+        Field("households", "int", required=False, description="households (户数)", aliases=("户数", "农户数"), minimum=0),
+        Field(
+            "residents",
+            "int",
+            required=False,
+            description="resident population (常住人口)",
+            aliases=("常住人口", "人口", "人数"),
+            minimum=0,
+        ),
         Field(
             "has_sewage_treatment",
             "bool",

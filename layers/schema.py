@@ -54,6 +54,8 @@ class Field:
     value_aliases : mapping of str to str, optional
         Other spellings users' files give the allowed values (``Ⅱ类`` and
         ``II`` for ``Ⅱ``, ``河流`` for ``river``), replaced when a user file is loaded.
+    minimum : float, optional
+        Smallest possible value of a numeric field (0 for counts).
     """
 
     name: str
@@ -64,6 +66,7 @@ class Field:
     aliases: tuple[str, ...] = ()
     derived: bool = False
     value_aliases: Mapping[str, str] | None = None
+    minimum: float | None = None
 
 
 #: The provenance columns every layer carries.
@@ -140,13 +143,40 @@ class Schema:
         -------
         dict
             ``required`` (non-derived required columns), ``numeric`` (int and
-            float columns) and ``allowed`` (column -> allowed values).
+            float columns), ``allowed`` (column -> allowed values),
+            ``integer`` (int columns) and ``minimum`` (column -> least value).
         """
         return {
             "required": [f.name for f in self.fields if f.required and not f.derived],
             "numeric": [f.name for f in self.fields if f.dtype in ("int", "float")],
             "allowed": {f.name: f.allowed for f in self.fields if f.allowed is not None},
+            "integer": [f.name for f in self.fields if f.dtype == "int"],
+            "minimum": {f.name: f.minimum for f in self.fields if f.minimum is not None},
         }
+
+    def value_problems(self, frame: pd.DataFrame, rows: np.ndarray) -> list[validation.Problem]:
+        """Find the cells of yes/no columns that are no yes or no, by the rows the user knows.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The data, with the schema's column names.
+        rows : numpy.ndarray
+            The number the user knows each row by.
+
+        Returns
+        -------
+        list of cqgis.geo.validate.Problem
+            One per bad cell.
+        """
+        words = "/".join(BOOL_WORDS)
+        return [
+            validation.Problem("not_allowed", int(rows[i]), f.name, str(frame[f.name].iloc[i]),
+                               f"expected yes/no ({words}), got '{frame[f.name].iloc[i]}'")
+            for f in self.fields
+            if f.dtype == "bool" and f.name in frame.columns
+            for i in np.flatnonzero(frame[f.name].map(lambda v: _as_bool(v) is None).to_numpy(bool))
+        ]
 
     def problems(self, frame: pd.DataFrame) -> list[str]:
         """List how ``frame`` breaks the schema, one readable line per problem.
@@ -165,7 +195,7 @@ class Schema:
         """
         rows = np.arange(1, len(frame) + 1)
         found = [str(p) for p in validation.check_attributes(frame, rows, **self.rules())]
-        found += _type_problems(self.fields, frame)
+        found += [str(p) for p in self.value_problems(frame, rows)]
         if self.geometry_type is not None:
             found.extend(_geometry_problems(self.geometry_type, frame))
         return found
@@ -250,19 +280,6 @@ def _as_bool(value: object) -> object:
     if key.endswith(".0"):
         key = key[:-2]
     return pd.NA if key == "" else BOOL_WORDS.get(key)
-
-
-def _type_problems(fields: tuple[Field, ...], frame: pd.DataFrame) -> list[str]:
-    """Boolean columns must hold yes/no values; numbers and text are checked by geo.validate."""
-    found = []
-    for f in fields:
-        if f.dtype != "bool" or f.name not in frame.columns:
-            continue
-        bad = frame[f.name].map(lambda v: _as_bool(v) is None).to_numpy(bool)
-        if bad.any():
-            words = "/".join(BOOL_WORDS)
-            found.append(f"column {f.name}: expected yes/no ({words}) in {_rows(bad)}")
-    return found
 
 
 def _geometry_problems(geometry_type: str, frame: pd.DataFrame) -> list[str]:

@@ -233,6 +233,7 @@ def load(
     sheet: str | None = None,
     lon: str | None = None,
     lat: str | None = None,
+    header_row: int | None = None,
 ) -> validation.Report:
     """Read a user's file as ``layer`` and validate it against the layer's schema.
 
@@ -250,6 +251,8 @@ def load(
         fields stay empty and are not checked.
     crs, sheet, lon, lat : str, optional
         As for :func:`cqgis.geo.validate.validate_file`.
+    header_row : int, optional
+        A table's header row, from 1; default: found.
 
     Returns
     -------
@@ -261,12 +264,15 @@ def load(
     schema: Schema = layer.SCHEMA
     if getattr(layer, "RAW_USER_TABLE", False):
         # The layer's own reader parses and checks these tables (see the layer's docstring).
-        report = _table_report(path, sheet, text=True)
-        report.frame = credit(report.frame, path)
-        report.frame.attrs[io.ROW_NUMBERS] = tuple(int(row) for row in report.row_numbers)
+        report = _table_report(path, sheet, text=True, header_row=header_row)
+        report.frame = _numbered(credit(report.frame, path), report.row_numbers)
         return report
     table_like = schema.geometry_type is None
-    report = validation.validate_file(path, crs=crs, layer=sheet, lon=lon, lat=lat) if not table_like else _table_report(path, sheet)
+    if table_like:
+        report = _table_report(path, sheet, header_row=header_row)
+    else:
+        report = validation.validate_file(path, crs=crs, layer=sheet, lon=lon, lat=lat, header_row=header_row)
+    read = [str(column) for column in report.frame.columns if column != "geometry"]
     headers = header_mapping(schema, report.frame.columns, mapping)
     frame = report.frame.rename(columns=headers)
     frame = frame[[c for c in frame.columns if c in schema.columns or c == "geometry"]]
@@ -274,8 +280,11 @@ def load(
     if not table_like:
         frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=report.frame.crs)
     rules = schema.rules()
+    found = validation.check_attributes(frame, report.row_numbers, **rules)
     report.problems = validation.ordered(
-        report.problems + validation.check_attributes(frame, report.row_numbers, **rules)
+        report.problems
+        + [_with_headers(problem, schema, read) for problem in found]
+        + schema.value_problems(frame, report.row_numbers)
     )
     if not table_like and not report.problems:
         report.problems = _geometry_type_problems(schema, frame, report.row_numbers)
@@ -285,10 +294,14 @@ def load(
     complete = getattr(layer, "complete", None)
     if complete is not None and deps is not None:
         frame = complete(frame, deps)
-    report.frame = schema.conform(frame)
     # Analyses on the layer can still name rows as the user's spreadsheet does.
-    report.frame.attrs[io.ROW_NUMBERS] = tuple(int(row) for row in report.row_numbers)
+    report.frame = _numbered(schema.conform(frame), report.row_numbers)
     return report
+
+
+def _numbered(frame: pd.DataFrame, rows: Sequence[int]) -> pd.DataFrame:
+    """Return ``frame`` indexed by the user's row numbers (see :func:`cqgis.geo.io.row_numbers`)."""
+    return frame.set_axis(pd.Index(rows, name=io.ROW_INDEX))
 
 
 def normalise_values(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
@@ -324,15 +337,30 @@ def normalise_values(schema: Schema, frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _table_report(path: str | os.PathLike, sheet: str | None, text: bool = False) -> validation.Report:
+def _table_report(
+    path: str | os.PathLike, sheet: str | None, text: bool = False, header_row: int | None = None
+) -> validation.Report:
     """Read a table layer's file (no coordinates) into a report with spreadsheet row numbers."""
-    table = io.read_rows(path, sheet=sheet, text=text)
+    table = io.read_rows(path, sheet=sheet, text=text, header_row=header_row)
     return validation.Report(
         name=Path(path).name,
         rows=len(table),
         frame=table.reset_index(drop=True),
         row_numbers=table.index.to_numpy(),
     )
+
+
+def _with_headers(problem: validation.Problem, schema: Schema, read: Sequence[str]) -> validation.Problem:
+    """Say, for a missing column, which headers would do and which headers the file has."""
+    if problem.kind != "missing_field":
+        return problem
+    field = schema.field(problem.column)
+    names = "、".join((field.name, *field.aliases))
+    message = (
+        f"required column '{field.name}' is missing: head a column {names}, or map one with "
+        f"--map HEADER={field.name}; headers read: {', '.join(read)}"
+    )
+    return validation.Problem(problem.kind, problem.row, problem.column, problem.value, message)
 
 
 def _geometry_type_problems(

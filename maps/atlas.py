@@ -56,7 +56,7 @@ import string
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -107,6 +107,10 @@ PAGES_DIR = ".atlas-pages"
 #: Where the index's thumbnails go, and their width in pixels (twice the shown width, for sharp screens).
 THUMBS_DIR = f"{PAGES_DIR}/thumbs"
 THUMBNAIL_PIXELS = 480
+#: Where the theme PDFs' page images go, and their width in pixels (about
+#: the 889 the pages showed when matplotlib resampled the full PNGs).
+BOOK_IMAGES_DIR = f"{PAGES_DIR}/book"
+BOOK_IMAGE_PIXELS = 900
 #: Manifest of item keys, for skipping unchanged items.
 MANIFEST = ".atlas-manifest.json"
 #: The index page.
@@ -119,6 +123,12 @@ DEFAULT_RENDERER = "cqgis.maps.themes:render_item"
 TOP_KEYS = ("output", "title", "maps")
 #: Keys of one map entry.
 MAP_KEYS = ("theme", "coverage", "formats", "filename", "filter", "sort")
+#: Deepest nesting of a filter's conditions (``not not ...``, parentheses):
+#: far beyond any real condition, and short of Python's recursion limit.
+MAX_FILTER_DEPTH = 50
+#: Longest filter and filename template accepted, in characters: a real one is a line.
+MAX_FILTER_CHARS = 2000
+MAX_FILENAME_CHARS = 200
 #: Contents lines per page of a theme PDF.
 CONTENTS_LINES = 26
 #: Page size of the theme PDFs in inches (A4 landscape).
@@ -161,11 +171,20 @@ class Filter:
     tree: ast.Expression = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if len(self.text) > MAX_FILTER_CHARS:
+            msg = f"{self.where}: filter is {len(self.text):,} characters long; at most {MAX_FILTER_CHARS:,}"
+            raise MapOptionError(msg)
         try:
             tree = ast.parse(self.text.strip(), mode="eval")
         except SyntaxError as exc:
             msg = f"{self.where}: filter {self.text!r} is not a valid expression ({exc.msg})"
             raise MapOptionError(msg) from exc
+        except (RecursionError, MemoryError) as exc:
+            msg = f"{self.where}: filter is nested too deeply (at most {MAX_FILTER_DEPTH} levels)"
+            raise MapOptionError(msg) from exc
+        if _depth(tree) > MAX_FILTER_DEPTH:
+            msg = f"{self.where}: filter is nested too deeply (at most {MAX_FILTER_DEPTH} levels)"
+            raise MapOptionError(msg)
         # Lists are only the right side of 'in'; a minus sign only negates a number.
         members = {
             id(right)
@@ -264,6 +283,7 @@ class Filter:
         left = self._value(node.left, frame)
         for op, right_node in zip(node.ops, node.comparators):
             right = self._value(right_node, frame)
+            self._check_kinds(left, right)
             if isinstance(op, (ast.In, ast.NotIn)):
                 found = self._members(left, right, n)
                 outcome = found if isinstance(op, ast.In) else ~found
@@ -272,6 +292,29 @@ class Filter:
             result &= outcome
             left = right
         return result
+
+    def _check_kinds(self, left, right) -> None:
+        """Refuse a column of text compared with a number, or a column of numbers with text."""
+        import pandas as pd
+
+        for column, value in ((left, right), (right, left)):
+            if not isinstance(column, pd.Series) or isinstance(value, (pd.Series, list)):
+                continue
+            numbers = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+            present = column.dropna()
+            text = not numbers and len(present) > 0 and present.map(lambda cell: isinstance(cell, str)).all()
+            if text and isinstance(value, (int, float)) and not isinstance(value, bool):
+                msg = (
+                    f"{self.where}: filter {self.text!r}: column {column.name!r} holds text, not numbers; "
+                    f"compare it with text in quotes ('{value}')"
+                )
+                raise MapOptionError(msg)
+            if numbers and isinstance(value, str):
+                msg = (
+                    f"{self.where}: filter {self.text!r}: column {column.name!r} holds numbers, not text; "
+                    f"compare it with a number, without quotes"
+                )
+                raise MapOptionError(msg)
 
     def _members(self, left, values: list, n: int) -> np.ndarray:
         import numpy as np
@@ -296,6 +339,17 @@ class Filter:
             return np.full(n, value)
         msg = f"{self.where}: filter {self.text!r} is not a condition (it gives {value!r})"
         raise MapOptionError(msg)
+
+
+def _depth(tree: ast.AST) -> int:
+    """Return how deeply a syntax tree nests, without recursing (the tree may be deeper than Python's stack)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _literal(node: ast.AST) -> bool:
@@ -520,12 +574,24 @@ def _map_entry(node: yaml.Node, name: str) -> MapEntry:
 
 
 def _check_template(template: str, kind: str, formats: Sequence[str], where: str) -> None:
+    if len(template) > MAX_FILENAME_CHARS:
+        msg = f"{where}: filename template is {len(template):,} characters long; at most {MAX_FILENAME_CHARS}"
+        raise MapOptionError(msg)
     try:
         fields = [field_name for _, field_name, _, _ in string.Formatter().parse(template) if field_name is not None]
     except ValueError as exc:
         msg = f"{where}: filename {template!r} is not a valid template ({exc})"
         raise MapOptionError(msg) from exc
     allowed = {"theme", "coverage", "area", "ext", kind}
+    specs = [
+        f"{{{name}{'!' + conversion if conversion else ''}:{spec}}}"
+        for _, name, spec, conversion in string.Formatter().parse(template)
+        if name is not None and (spec or conversion)
+    ]
+    if specs:
+        # A width such as {area:>2000000000} would build a string of that size.
+        msg = f"{where}: filename {template!r}: placeholders take no format or conversion ({specs[0]}); write {{area}}"
+        raise MapOptionError(msg)
     for name in fields:
         if name not in allowed:
             hint = "; use {area}" if name in COVERAGES else ""
@@ -626,6 +692,10 @@ class AtlasItem:
         The output folder.
     data_dir : str or None
         The user's data folder the layers come from.
+    inputs : str
+        The run's :func:`inputs_digest` (set by :func:`run_atlas`; empty
+        otherwise): renderers may share loaded layers between items with
+        the same digest.
     """
 
     theme: str
@@ -635,6 +705,7 @@ class AtlasItem:
     outputs: tuple[str, ...]
     root: str = ""
     data_dir: str | None = None
+    inputs: str = ""
 
     @property
     def ident(self) -> str:
@@ -660,6 +731,11 @@ class AtlasItem:
     def thumbnail(self) -> str:
         """Return the small copy of :attr:`page` the index shows (full pages would make it hundreds of MB)."""
         return f"{THUMBS_DIR}/{self.page}"
+
+    @property
+    def book_image(self) -> str:
+        """Return the copy of :attr:`page` the theme PDF shows, small enough to embed quickly."""
+        return f"{BOOK_IMAGES_DIR}/{self.page}"
 
     @property
     def listed(self) -> tuple[tuple[str, str], ...]:
@@ -900,7 +976,10 @@ class Outcome:
 
 
 def run_item(item: AtlasItem, renderer: Callable[[AtlasItem], Sequence[Path]]) -> Outcome:
-    """Render one item, turning any error into a failed :class:`Outcome` with a one-line reason.
+    """Render one item and its previews, turning any error into a failed :class:`Outcome` with a one-line reason.
+
+    The previews (:func:`write_previews`) are made here, so that workers
+    make them in parallel rather than the main process one by one.
 
     Ctrl-C is not caught: it stops the run. The same function runs in this
     process, in worker processes and on Dask workers.
@@ -925,6 +1004,10 @@ def run_item(item: AtlasItem, renderer: Callable[[AtlasItem], Sequence[Path]]) -
     missing = [output for output, path in zip(item.outputs, item.paths) if not path.is_file()]
     if missing:
         return Outcome(item, FAILED, f"the renderer wrote no {missing[0]}")
+    try:
+        write_previews(item)
+    except Exception as exc:
+        return Outcome(item, FAILED, f"cannot shrink {item.page}: {_reason(exc)}")
     return Outcome(item, BUILT)
 
 
@@ -1162,13 +1245,14 @@ def run_atlas(
         msg = f"cannot create the atlas folder {root}: {_reason(exc)}"
         raise MapError(msg) from exc
     items = plan(config, settings) if items is None else items
-    keys = item_keys(items, config, inputs_digest(settings, renderer))
+    inputs = inputs_digest(settings, renderer)
+    keys = item_keys(items, config, inputs)
     manifest = read_manifest(root)
     done = {o.item.ident: o for o in _current(items, keys, manifest, force)}
     for outcome in done.values():
         if progress:
             progress(outcome)
-    todo = [item for item in items if item.ident not in done]
+    todo = [replace(item, inputs=inputs) for item in items if item.ident not in done]
     for item in todo:
         for path in item.paths:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -1183,9 +1267,12 @@ def run_atlas(
         }
         write_manifest(root, manifest)
     outcomes = tuple(done[item.ident] for item in items)
+    for outcome in outcomes:
+        # Drawn items have theirs already; skipped ones may predate them.
+        if outcome.status != FAILED:
+            write_previews(outcome.item)
     books, book_failures = _write_books(config, outcomes, keys, manifest, force)
     write_manifest(root, manifest)
-    _write_thumbnails(outcomes, root)
     index = root / INDEX
     text = index_html(config.title, _sections(outcomes, {theme for theme, _ in book_failures}))
     with atomic(index) as temp:
@@ -1253,7 +1340,7 @@ def write_book(path: Path, title: str, items: Sequence[AtlasItem]) -> Path:
     title : str
         Title of the contents pages.
     items : sequence of AtlasItem
-        Items whose :attr:`AtlasItem.page` PNG exists, in page order.
+        Items whose :attr:`AtlasItem.book_image` exists (see :func:`write_previews`), in page order.
 
     Returns
     -------
@@ -1304,13 +1391,17 @@ def _contents_figure(title: str, items: Sequence[AtlasItem], first_page: int, nu
 
 
 def _page_figure(title: str, item: AtlasItem, number: int):
+    import numpy as np
     from matplotlib.figure import Figure
-    from matplotlib.image import imread
+    from PIL import Image
 
     figure = Figure(figsize=BOOK_PAGE)
     figure.text(0.5, 0.97, f"{_area_label(item)}", ha="center", va="top", fontsize=15)
     axes = figure.add_axes((0.03, 0.06, 0.94, 0.86))
-    axes.imshow(imread(Path(item.root, item.page)))
+    with Image.open(Path(item.root, item.book_image)) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    # Embedded as they are: resampling the full PNG took most of the PDF's time.
+    axes.imshow(pixels, interpolation="none")
     axes.set_axis_off()
     figure.text(0.03, 0.03, title, ha="left", va="bottom", fontsize=9)
     figure.text(0.97, 0.03, str(number), ha="right", va="bottom", fontsize=9)
@@ -1342,19 +1433,35 @@ def _card(outcome: Outcome) -> Card:
     return Card(item.area_name, links, item.thumbnail, picture=item.page)
 
 
-def _write_thumbnails(outcomes: Sequence[Outcome], root: Path) -> None:
-    """Write the index's thumbnail of every drawn map whose page is newer than its thumbnail."""
+def write_previews(item: AtlasItem) -> None:
+    """Write the index thumbnail and the PDF page image of an item whose page is newer than them.
+
+    Parameters
+    ----------
+    item : AtlasItem
+        An item whose :attr:`AtlasItem.page` PNG exists.
+
+    Raises
+    ------
+    OSError
+        The page cannot be read or a preview written (nothing half-written is left).
+    """
     from PIL import Image
 
-    for outcome in outcomes:
-        if outcome.status == FAILED:
-            continue
-        page, thumb = Path(root, outcome.item.page), Path(root, outcome.item.thumbnail)
-        if thumb.exists() and thumb.stat().st_mtime >= page.stat().st_mtime:
-            continue
-        thumb.parent.mkdir(parents=True, exist_ok=True)
-        with Image.open(page) as image:
-            small = image.convert("RGB")
-            small.thumbnail((THUMBNAIL_PIXELS, THUMBNAIL_PIXELS))
-            with atomic(thumb) as temp:
-                small.save(temp, format="PNG", optimize=True)
+    page = Path(item.root, item.page)
+    # The index loads every thumbnail: those are worth optimizing; the PDF re-encodes its images anyway.
+    wanted = [
+        (Path(item.root, item.thumbnail), THUMBNAIL_PIXELS, True),
+        (Path(item.root, item.book_image), BOOK_IMAGE_PIXELS, False),
+    ]
+    stale = [w for w in wanted if not w[0].exists() or w[0].stat().st_mtime < page.stat().st_mtime]
+    if not stale:
+        return
+    with Image.open(page) as image:
+        full = image.convert("RGB")
+    for path, pixels, optimize in stale:
+        small = full.copy()
+        small.thumbnail((pixels, pixels))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic(path) as temp:
+            small.save(temp, format="PNG", optimize=optimize)

@@ -21,7 +21,9 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from PIL import Image
 from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -42,17 +44,29 @@ FIGSIZE = (10.0, 8.0)
 AXES_BOX = (0.03, 0.07, 0.94, 0.83)
 #: Empty margin around the data, as a fraction of its extent.
 MARGIN = 0.04
+#: Default resolution of PNG output, in dots per inch.
+DPI = 200
+#: zlib level of PNG output: 1 encodes in about half the time of the default 6,
+#: for files about 13 % larger (measured on the demo's maps: 0.12 s, 284 KB
+#: against 0.20 s, 252 KB).
+PNG_COMPRESSION = 1
+#: Largest shift of a drawn vertex when shapes are simplified, in pixels at the
+#: drawing's resolution: invisible, and the projection and the drawing handle
+#: several times fewer vertices at district scale.
+SIMPLIFY_PIXELS = 0.5
 #: Scale bar length, as a fraction of the map width it should not exceed.
 SCALE_BAR_FRACTION = 0.25
 # Metadata left out so that the same spec gives the same bytes.
 # matplotlib copies the metadata mapping before adding its own keys.
 _METADATA: Mapping[str, Mapping[str, str | None]] = MappingProxyType({
-    "png": MappingProxyType({"Software": None}),
     "pdf": MappingProxyType({"CreationDate": None, "Creator": "cqgis", "Producer": None}),
     "svg": MappingProxyType({"Date": None, "Creator": "cqgis"}),
 })
 _HALO = (patheffects.withStroke(linewidth=2.0, foreground="white"),)
 _POINTS_PER_PIXEL = 0.75
+# Most metres in a degree of latitude (at the poles; a degree of longitude is
+# never longer), so a tolerance in degrees derived from it never moves a point farther.
+_METRES_PER_DEGREE = 111_694.0
 
 
 #: Width of the hillshade image in pixels (enough for 200 dpi on the map frame).
@@ -65,7 +79,7 @@ HILLSHADE_ALPHA = 0.45
 def render_static(
     spec: MapSpec,
     path: str | os.PathLike,
-    dpi: int = 200,
+    dpi: int = DPI,
     figsize: tuple[float, float] = FIGSIZE,
 ) -> Path:
     """Draw a map to a PNG, PDF or SVG file, atomically.
@@ -105,13 +119,31 @@ def render_static(
         msg = f"dpi must be positive, not {dpi}"
         raise MapOptionError(msg)
     with matplotlib.rc_context(fonts.rc_params()):
-        figure = draw(spec, figsize)
+        figure = draw(spec, figsize, dpi)
         with atomic(path) as temp:
-            figure.savefig(temp, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white")
+            if fmt == "png":
+                _save_png(figure, temp, dpi)
+            else:
+                figure.savefig(temp, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white")
     return Path(path)
 
 
-def draw(spec: MapSpec, figsize: tuple[float, float] = FIGSIZE) -> Figure:
+def _save_png(figure: Figure, path: Path, dpi: int) -> None:
+    """Write an opaque RGB PNG (no date, no software name: the same map gives the same bytes).
+
+    matplotlib writes RGBA; the maps have a white page, and without the
+    alpha channel the encoding, the largest part of a map's time, takes
+    less time and the file is smaller.
+    """
+    figure.set_dpi(dpi)
+    figure.set_facecolor("white")
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[..., :3]
+    Image.fromarray(pixels).save(path, format="PNG", dpi=(dpi, dpi), compress_level=PNG_COMPRESSION)
+
+
+def draw(spec: MapSpec, figsize: tuple[float, float] = FIGSIZE, dpi: int = DPI) -> Figure:
     """Return the matplotlib figure of a map (call inside ``rc_context(fonts.rc_params())``).
 
     Parameters
@@ -120,6 +152,9 @@ def draw(spec: MapSpec, figsize: tuple[float, float] = FIGSIZE) -> Figure:
         What to draw.
     figsize : (float, float)
         Page width and height in inches.
+    dpi : int
+        Resolution the figure will be drawn at: shapes are simplified by
+        up to :data:`SIMPLIFY_PIXELS` of its pixels.
 
     Returns
     -------
@@ -133,13 +168,16 @@ def draw(spec: MapSpec, figsize: tuple[float, float] = FIGSIZE) -> Figure:
     axes.set_xticks([])
     axes.set_yticks([])
     metric = crs.metric_crs("distance")
+    box_ratio = (figsize[0] * AXES_BOX[2]) / (figsize[1] * AXES_BOX[3])
+    xmin, ymin, xmax, ymax = fit_extent(_metric_bounds(spec.bounds(), metric), box_ratio)
+    # Shapes are simplified in degrees, before the projection, which then has fewer vertices to move.
+    pixel_m = (xmax - xmin) / (figsize[0] * AXES_BOX[2] * dpi)
+    tolerance = SIMPLIFY_PIXELS * pixel_m / _METRES_PER_DEGREE
     for layer in spec.layers:
-        _draw_layer(axes, layer, metric)
+        _draw_layer(axes, layer, metric, tolerance)
     # geopandas labels the axes with the CRS units; a map frame shows none.
     axes.set_xlabel("")
     axes.set_ylabel("")
-    box_ratio = (figsize[0] * AXES_BOX[2]) / (figsize[1] * AXES_BOX[3])
-    xmin, ymin, xmax, ymax = fit_extent(_metric_bounds(spec.bounds(), metric), box_ratio)
     axes.set_xlim(xmin, xmax)
     axes.set_ylim(ymin, ymax)
     axes.set_aspect("equal", adjustable="box")
@@ -197,8 +235,7 @@ def nice_length(limit_m: float) -> float:
 def _metric_bounds(
     bounds: tuple[float, float, float, float], metric: pyproj.CRS
 ) -> tuple[float, float, float, float]:
-    transformer = pyproj.Transformer.from_crs(config.STORAGE_CRS, metric, always_xy=True)
-    return transformer.transform_bounds(*bounds, densify_pts=21)
+    return crs.transformer(config.STORAGE_CRS, metric).transform_bounds(*bounds, densify_pts=21)
 
 
 def _hillshade(axes, extent: tuple[float, float, float, float], metric: pyproj.CRS) -> None:
@@ -209,7 +246,7 @@ def _hillshade(axes, extent: tuple[float, float, float, float], metric: pyproj.C
     from cqgis.layers import terrain
 
     xmin, ymin, xmax, ymax = extent
-    west, south, east, north = pyproj.Transformer.from_crs(metric, config.STORAGE_CRS, always_xy=True).transform_bounds(
+    west, south, east, north = crs.transformer(metric, config.STORAGE_CRS).transform_bounds(
         xmin, ymin, xmax, ymax, densify_pts=21
     )
     pad = 2 / 120
@@ -232,11 +269,15 @@ def _hillshade(axes, extent: tuple[float, float, float, float], metric: pyproj.C
     axes.imshow(rgba, extent=(xmin, xmax, ymin, ymax), origin="upper", zorder=1.5, interpolation="bilinear")
 
 
-def _draw_layer(axes, layer: LayerSpec, metric: pyproj.CRS) -> None:
+def _draw_layer(axes, layer: LayerSpec, metric: pyproj.CRS, tolerance: float) -> None:
     drawable = layer.drawable()
     if not len(drawable):
         return
-    geometry = drawable.geometry.to_crs(metric)
+    # Plain Douglas-Peucker, ten times faster than keeping the topology: the
+    # shapes are only drawn, and any ring it makes touch itself does so
+    # within half a pixel.
+    simplified = shapely.simplify(drawable.geometry.to_numpy(), tolerance, preserve_topology=False)
+    geometry = gpd.GeoSeries(crs.project(simplified, drawable.crs, metric), index=drawable.index, crs=metric)
     colors = layer.feature_colors(drawable)
     if layer.kind == "polygon":
         geometry.plot(
@@ -319,8 +360,7 @@ def _north_arrow(
 ) -> None:
     lon = (bounds[0] + bounds[2]) / 2
     lat = (bounds[1] + bounds[3]) / 2
-    transformer = pyproj.Transformer.from_crs(config.STORAGE_CRS, metric, always_xy=True)
-    x, y = transformer.transform([lon, lon], [lat, lat + 0.01])
+    x, y = crs.transformer(config.STORAGE_CRS, metric).transform([lon, lon], [lat, lat + 0.01])
     angle = math.atan2(x[1] - x[0], y[1] - y[0])
     xmin, ymin, xmax, ymax = extent
     length = 0.07 * (ymax - ymin)

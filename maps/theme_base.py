@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -54,7 +55,11 @@ GOOD_COLOR = "#1a9850"
 
 @dataclass
 class Layers:
-    """The catalogue layers one map reads, each loaded at most once.
+    """The catalogue layers maps read, each loaded at most once, and results derived from them.
+
+    One instance serves one map, or every map an atlas worker draws from
+    the same inputs (see :func:`cqgis.maps.themes.render_item`): callers
+    treat the frames as read-only.
 
     Parameters
     ----------
@@ -64,12 +69,33 @@ class Layers:
 
     settings: Settings
     _frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _derived: dict[Hashable, Any] = field(default_factory=dict, repr=False)
 
     def __getitem__(self, name: str) -> gpd.GeoDataFrame | pd.DataFrame:
         """Return layer ``name`` (the user's file when the data folder has one)."""
         if name not in self._frames:
             self._frames[name] = catalog.load(name, self.settings)
         return self._frames[name]
+
+    def derived(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """Return ``compute()``, computed once per instance under ``key``.
+
+        Parameters
+        ----------
+        key : hashable
+            Names the result, e.g. ``"water.section_results"``; the same key
+            must always mean the same computation from these layers.
+        compute : callable
+            Builds the result from this instance's layers, without side effects.
+
+        Returns
+        -------
+        object
+            The result, shared by every later call with ``key``: read-only.
+        """
+        if key not in self._derived:
+            self._derived[key] = compute()
+        return self._derived[key]
 
     def synthetic(self, names: Iterable[str]) -> bool:
         """Return True when any of layers ``names`` holds a synthetic feature.

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 
 from cqgis import config
@@ -94,7 +93,7 @@ class Focus:
         """
         found = np.zeros(len(frame), dtype=bool)
         near = self._near(frame, 0.0)
-        candidates = frame.geometry.iloc[near].to_crs(crs.metric_crs("distance")).to_numpy()
+        candidates = crs.project(frame.geometry.to_numpy()[near], frame.crs, crs.metric_crs("distance"))
         shapely.prepare(self.area)
         dimension = shapely.get_dimensions(candidates)
         overlap = shapely.intersection(candidates, self.area)
@@ -135,7 +134,7 @@ class Focus:
         )
         near = self._near(around, CONTEXT_DISTANCE_M)
         around = around.iloc[near]
-        metric = around.geometry.to_crs(crs.metric_crs("distance")).to_numpy()
+        metric = crs.project(around.geometry.to_numpy(), config.STORAGE_CRS, crs.metric_crs("distance"))
         # The area's own districts are drawn by the theme; their inner points lie in the area.
         inside = shapely.intersects(shapely.point_on_surface(metric), self.area)
         close = shapely.dwithin(metric, self.area, CONTEXT_DISTANCE_M) & ~inside
@@ -194,7 +193,7 @@ def resolve(
 
 
 def _wgs84_bounds(metric_geometry: shapely.Geometry) -> tuple[float, float, float, float]:
-    to_wgs84 = pyproj.Transformer.from_crs(crs.metric_crs("distance"), config.STORAGE_CRS, always_xy=True)
+    to_wgs84 = crs.transformer(crs.metric_crs("distance"), config.STORAGE_CRS)
     return tuple(float(v) for v in to_wgs84.transform_bounds(*shapely.bounds(metric_geometry), densify_pts=21))
 
 
@@ -211,7 +210,7 @@ def _matching(name: str, full: pd.Series, short: pd.Series, what: str) -> np.nda
 
 
 def _metric_union(frame: gpd.GeoDataFrame) -> shapely.Geometry:
-    return shapely.union_all(frame.geometry.to_crs(crs.metric_crs("distance")).to_numpy())
+    return shapely.union_all(crs.project(frame.geometry.to_numpy(), frame.crs, crs.metric_crs("distance")))
 
 
 def _corridor(frame: gpd.GeoDataFrame) -> shapely.Geometry:

@@ -8,7 +8,7 @@ from types import MappingProxyType
 import geopandas as gpd
 import pandas as pd
 
-from cqgis.analysis import water_quality
+from cqgis.analysis import monitoring, water_quality
 from cqgis.maps.style import LayerSpec
 from cqgis.maps.theme_base import (
     ALERT_COLOR, Layers, ThemeParts, base_districts, rivers_layer,
@@ -81,10 +81,17 @@ def section_results(sections: gpd.GeoDataFrame, measurements: pd.DataFrame) -> t
         and ``year``; and the
         year assessed, None without measurements.
     """
-    tidy = water_quality.tidy(measurements)
-    year = latest_full_year(tidy)
-    results = water_quality.classify(tidy, sections, "year")
-    results = results[results["period"] == year]
+    if monitoring.is_class_table(measurements):
+        # A monthly report gives classes without values: its latest period per section is shown as reported.
+        results = monitoring.read_classes(measurements, sections).frame
+        results = results.sort_values("period").drop_duplicates(["section_code", "section_name"], keep="last")
+        years = results["year"].dropna()
+        year = str(int(years.max())) if len(years) else None
+    else:
+        tidy = water_quality.tidy(measurements)
+        year = latest_full_year(tidy)
+        results = water_quality.classify(tidy, sections, "year")
+        results = results[results["period"] == year]
     by_code = results.dropna(subset=["section_code"]).set_index("section_code")
     by_name = results.dropna(subset=["section_name"]).drop_duplicates("section_name").set_index("section_name")
     columns = ["class", "meets_target", "main_pollutants", "exceedances", "target_exceedances", "precision"]
@@ -98,6 +105,8 @@ def section_results(sections: gpd.GeoDataFrame, measurements: pd.DataFrame) -> t
     met = frame["meets_target"].astype("boolean")
     frame["compliance"] = met.map({True: MET, False: UNMET}).astype(object).where(target, NO_TARGET)
     frame["year"] = year
+    if "class_source" in results:
+        frame["class_source"] = results["class_source"].iloc[0] if len(results) else pd.NA
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=sections.crs), year
 
 
@@ -117,7 +126,9 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
         Districts, rivers, the cross-border and failing sections, and the
         sections by class.
     """
-    sections, year = section_results(layers["sections"], layers["measurements"])
+    sections, year = layers.derived(
+        "water.section_results", lambda: section_results(layers["sections"], layers["measurements"])
+    )
     shown = focus.keep(sections)
     unmet = shown[shown["compliance"] == UNMET]
     cross = shown[shown["cross_border"].astype("boolean").fillna(False).to_numpy()]
@@ -142,8 +153,14 @@ def build(layers: Layers, focus: Focus) -> ThemeParts:
                 popup=SECTION_POPUP,
             ),
         ],
-        subtitle=(
-            f"{year}年断面水质类别（GB 3838-2002）；红圈：未达到水质目标；紫圈：川渝跨界断面" if year else "无监测数据"
-        ) + ("；本图范围内无监测断面" if shown.empty else ""),
+        subtitle=_subtitle(year, "class_source" in sections) + ("；本图范围内无监测断面" if shown.empty else ""),
         sources=("sections", "measurements", "rivers"),
     )
+
+
+def _subtitle(year: str | None, reported: bool) -> str:
+    """The map's subtitle: the year assessed, and whether the classes come from a report without values."""
+    marks = "红圈：未达到水质目标；紫圈：川渝跨界断面"
+    if reported:
+        return f"{year + '年' if year else '本期'}断面水质类别（报表类别，无监测值）；{marks}"
+    return f"{year}年断面水质类别（GB 3838-2002）；{marks}" if year else "无监测数据"

@@ -10,6 +10,7 @@ around a focused area, the source note and the 示例数据 badge.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 from collections.abc import Mapping
@@ -80,6 +81,7 @@ def build_spec(
     basin: str | None = None,
     river: str | None = None,
     settings: Settings | None = None,
+    layers: Layers | None = None,
     **theme_options: object,
 ) -> MapSpec:
     """Return the map of a theme, for the whole city or one area.
@@ -94,6 +96,9 @@ def build_spec(
         with the districts around it in grey.
     settings : Settings, optional
         Layer cache and the user's data folder (its files replace layers).
+    layers : Layers, optional
+        Layers already loaded with ``settings`` (and results derived from
+        them) to reuse; by default they are loaded for this map alone.
     **theme_options
         The theme's options: ``radius`` (metres, ``hydrogen``), ``target``
         (target id, ``compliance``).
@@ -115,7 +120,7 @@ def build_spec(
         msg = f"theme '{theme}' has no option {', '.join(unknown)} (its options: {takes})"
         raise MapOptionError(msg)
     options = {**module.OPTIONS, **{k: v for k, v in theme_options.items() if v is not None}}
-    layers = Layers(settings or default_settings())
+    layers = layers if layers is not None else Layers(settings or default_settings())
     focus = resolve(layers, district=district, basin=basin, river=river)
     parts = module.build(layers, focus, **options)
     context = focus.context(layers)
@@ -226,15 +231,29 @@ def render(
     return write(spec, path, basemap=basemap, tianditu_key=tianditu_key)
 
 
+@functools.lru_cache(maxsize=2)
+def _run_layers(settings: Settings, inputs: str) -> Layers:
+    """Return the layers shared by the maps of one atlas run in this process.
+
+    ``inputs`` is the run's digest of every input (layers, user files, code,
+    see :func:`cqgis.maps.atlas.inputs_digest`): a run with any input
+    changed gets fresh layers.
+    """
+    return Layers(settings)
+
+
 def render_item(item: AtlasItem) -> tuple[Path, ...]:
     """Render one atlas item: build its map once and write every path it asks for.
+
+    Items of one run (the same :attr:`~cqgis.maps.atlas.AtlasItem.inputs`)
+    drawn in the same process share their layers and derived results.
 
     Parameters
     ----------
     item : cqgis.maps.atlas.AtlasItem
         Gives ``theme``, ``focus`` (None for the city, else ``(kind, name)``
-        with kind ``district``, ``basin`` or ``river``), ``paths`` and
-        ``settings()``.
+        with kind ``district``, ``basin`` or ``river``), ``paths``,
+        ``settings()`` and ``inputs``.
 
     Returns
     -------
@@ -247,5 +266,7 @@ def render_item(item: AtlasItem) -> tuple[Path, ...]:
         Unknown theme or area, or a path of an unknown format.
     """
     area = {item.focus[0]: item.focus[1]} if item.focus else {}
-    spec = build_spec(item.theme, settings=item.settings(), **area)
+    settings = item.settings()
+    layers = _run_layers(settings, item.inputs) if item.inputs else None
+    spec = build_spec(item.theme, settings=settings, layers=layers, **area)
     return tuple(write(spec, path) for path in item.paths)

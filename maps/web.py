@@ -280,11 +280,9 @@ def display_geometries(
     """
     geometry = frame.geometry
     if tolerance_m > 0 and len(frame):
-        metric = geometry.to_crs(crs.metric_crs("distance"))
-        simplified = gpd.GeoSeries(
-            _simplify(np.asarray(metric.values), tolerance_m), index=frame.index, crs=metric.crs
-        )
-        geometry = simplified.to_crs(config.STORAGE_CRS)
+        metric = crs.metric_crs("distance")
+        simplified = _simplify(crs.project(geometry.to_numpy(), geometry.crs, metric), tolerance_m)
+        geometry = gpd.GeoSeries(crs.project(simplified, metric, config.STORAGE_CRS), index=frame.index)
     rounded = shapely.transform(
         np.asarray(geometry.values), lambda coords: np.round(coords, COORDINATE_DECIMALS)
     )

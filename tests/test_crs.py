@@ -75,6 +75,19 @@ def test_gcj02_round_trip_within_1e7(lon, lat):
     assert abs(g_lon - lon) < 1e-7 and abs(g_lat - lat) < 1e-7
 
 
+def test_gcj02_inverse_meets_its_tolerance_everywhere_including_105_east():
+    # 105 E is where the formula's square-root terms have no bounded slope
+    # (it crosses Chongqing's west); the corners of the China rectangle are
+    # where the offset's slopes are largest (less 0.1 degree: converted
+    # points must stay in the rectangle for the offset to apply).
+    rng = np.random.default_rng(5)
+    west, south, east, north = np.add(crs.CHINA_BOUNDS, [0.1, 0.1, -0.1, -0.1])
+    lon = np.concatenate([rng.uniform(west, east, 50_000), 105.0 + rng.normal(0, 1e-3, 5_000), [105.0, 105.0]])
+    lat = np.concatenate([rng.uniform(south, north, 50_000), rng.uniform(south, north, 5_000), [29.5, north]])
+    back = crs.wgs84_to_gcj02(*crs.gcj02_to_wgs84(lon, lat))
+    assert max(np.abs(back[0] - lon).max(), np.abs(back[1] - lat).max()) <= crs.INVERSE_TOLERANCE
+
+
 @settings(max_examples=300, deadline=None)
 @given(china_lon, china_lat)
 def test_bd09_round_trip_within_1e7(lon, lat):

@@ -268,3 +268,15 @@ def test_rivers_table_is_consistent():
     assert set(read_anchors()["river"]) <= set(table.index)
     assert table.loc[table["condition"] == "wdb"].shape[0] >= 5
     assert set(table["flows_into"]) - set(table.index) <= {"", "州河"} | set(table.index)
+
+
+def test_cli_catchment_reads_a_sections_table_below_a_title_row(tmp_path):
+    sections = tmp_path / "断面.csv"
+    sections.write_text("重庆市监测断面一览\n" + (DATA_DIR / "sections.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    args = ["analyze", "catchment", "--section", "北温泉", "--sections", str(sections)]
+    result = CliRunner().invoke(cli, [*args, "--header-row", "2"])
+    assert result.exit_code == 0, result.output
+    assert "北温泉" in result.output and "四川省" in result.output
+    result = CliRunner().invoke(cli, [*args, "--header-row", "2", "-o", str(sections)])
+    assert result.exit_code != 0 and "that is the input file" in result.output
+    assert sections.read_text(encoding="utf-8").startswith("重庆市监测断面一览\n")

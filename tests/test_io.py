@@ -280,7 +280,7 @@ def test_xlsx_with_chinese_headers_and_sheets(tmp_path):
         tmp_path / "监测站.xlsx",
         {"说明": [["本表为示例"]], "站点": _station_rows()},
     )
-    with pytest.raises(ReadError, match="no longitude column"):
+    with pytest.raises(ReadError, match=r"sheet '说明' \(other sheets: 站点\) has a header row \(本表为示例\) but no data"):
         io.read(path)
     frame = io.read(path, layer="站点")
     assert frame.columns.tolist() == ["站点名称", "经度", "纬度", "geometry"]
@@ -336,7 +336,7 @@ def test_read_rejects_missing_unknown_and_mismatched_inputs(tmp_path):
         io.read(tmp_path / "map.kml")
     gpkg = tmp_path / "p.gpkg"
     pyogrio.write_dataframe(_points(), gpkg)
-    with pytest.raises(ReadError, match="--lon/--lat apply only to CSV and Excel"):
+    with pytest.raises(ReadError, match="--lon, --lat and --header-row apply only to CSV and Excel"):
         io.read(gpkg, lon="x")
     csv = _write_csv(tmp_path / "p.csv", CSV_TEXT)
     with pytest.raises(ReadError, match="has no sheets"):
@@ -550,3 +550,70 @@ def test_styles_go_to_layer_styles_as_defaults_and_survive_other_layers(tmp_path
     assert again.read_bytes() == io.write_layers(
         {"一": frame, "二": frame}, tmp_path / "u.gpkg", styles={"一": "<qgis a='1'/>"}
     ).read_bytes()
+
+
+def test_blocks_convert_as_the_whole_table_and_keep_cells(tmp_path):
+    path = _write_csv(
+        tmp_path / "b.csv",
+        "标题\n编号,名称,经度,纬度,值\n" + "".join(f"{i:05d},站{i},{106 + i / 100},{29 + i / 100},1.50\n" for i in range(7)),
+    )
+    whole = io.read_table(path, crs="gcj02")
+    blocks = list(io.iter_table(path, crs="gcj02", rows=3))
+    assert sum(len(block) for block in blocks) == 7 and max(len(block) for block in blocks) <= 3
+    assert [row for block in blocks for row in io.row_numbers(block)] == list(range(3, 10))
+    joined = pd.concat(blocks, ignore_index=True)
+    np.testing.assert_array_equal(joined["经度"], whole["经度"])
+    out = tmp_path / "out.csv"
+    assert io.write_blocks(iter(blocks), out) == 7
+    written = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert written["编号"].tolist() == [f"{i:05d}" for i in range(7)]
+    assert written["值"].tolist() == ["1.50"] * 7
+    assert out.read_bytes().count(b"\xef\xbb\xbf") == 1
+
+
+def test_a_bad_cell_in_a_later_block_leaves_no_output(tmp_path):
+    path = _write_csv(tmp_path / "b.csv", "名称,经度,纬度\n" + "甲,106.5,29.5\n" * 5 + "乙,abc,29.6\n")
+    out = tmp_path / "out.csv"
+    with pytest.raises(ReadError, match="row 7, column 经度"):
+        io.write_blocks(io.iter_table(path, rows=2), out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.csv"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([["名称", "经度", "纬度"], ["甲", 106.5, 29.5]], 0),
+        ([["2025年监测数据", None, None], ["单位：mg/L", None, None], ["断面名称", "溶解氧", "氨氮"], ["朱沱", 7.1, 0.3]], 2),
+        # 名称 merged down over two rows, 位置 merged across two columns: the header ends on the lower row.
+        ([["名称", "位置", None], [None, "经度", "纬度"], ["甲", 106.5, 29.5]], 1),
+        # A table whose rows are all text (a class-only report) keeps its first row as the header.
+        ([["断面名称", "本月", "目标"], ["朱沱", "Ⅱ", "Ⅲ"], ["北碚", "Ⅲ", "Ⅲ"]], 0),
+        ([[1, 2, 3], [4, 5, 6]], 0),
+    ],
+)
+def test_find_header_row(rows, expected):
+    assert io.find_header_row(pd.DataFrame(rows, dtype=object)) == expected
+
+
+def test_excel_serial_dates_only_for_day_numbers():
+    dates = io.excel_serial_dates(pd.Series([45717, None, "45931"], dtype=object))
+    assert [d.date().isoformat() if not pd.isna(d) else None for d in dates] == ["2025-03-01", None, "2025-10-01"]
+    assert io.excel_serial_dates(pd.Series([2024, 2025])) is None
+    assert io.excel_serial_dates(pd.Series(["2025-03", 45717], dtype=object)) is None
+
+
+def test_a_named_sheet_replaces_that_sheet_and_keeps_the_others(tmp_path):
+    path = tmp_path / "book.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "手工"
+    book.active.append(["不要删"])
+    book.create_sheet("结果").append(["旧"])
+    book.save(path)
+    io.write(_points(), path, layer="结果")
+    kept = openpyxl.load_workbook(path)
+    assert kept.sheetnames == ["手工", "结果"]
+    assert kept["手工"]["A1"].value == "不要删"
+    assert kept["结果"]["A1"].value == "名称"
+    with pytest.raises(WriteError, match=r"holds sheets this output does not write \(手工, 结果\)"):
+        io.write(_points(), path)
+    assert openpyxl.load_workbook(path).sheetnames == ["手工", "结果"]

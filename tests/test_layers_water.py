@@ -95,7 +95,7 @@ def test_sections_get_their_basin(section_layer):
 def test_bad_boolean_is_a_clean_error(districts):
     frame = sections.build({"districts": districts, "basins": catalog.load("basins")}).astype({"cross_border": object})
     frame.loc[1, "cross_border"] = "maybe"
-    with pytest.raises(LayerError, match="cross_border: expected yes/no .* in row 2"):
+    with pytest.raises(LayerError, match=r"row 2, column cross_border: expected yes/no .*, got .maybe."):
         sections.SCHEMA.conform(frame)
 
 

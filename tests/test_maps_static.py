@@ -13,6 +13,7 @@ from matplotlib import font_manager, image
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
+from PIL import Image
 
 from cqgis.maps import fonts, static, style
 from cqgis.geo.errors import WriteError
@@ -99,15 +100,16 @@ def test_unknown_format_and_bad_dpi_are_usage_errors(tmp_path):
         static.render_static(make_spec(), tmp_path / "map.png", dpi=0)
 
 
-def test_failed_save_leaves_nothing_behind(tmp_path, monkeypatch):
-    def broken_savefig(self, fname, **kwargs):
+@pytest.mark.parametrize(("suffix", "owner", "method"), [(".pdf", Figure, "savefig"), (".png", Image.Image, "save")])
+def test_failed_save_leaves_nothing_behind(tmp_path, monkeypatch, suffix, owner, method):
+    def broken_save(self, fname, *args, **kwargs):
         with open(fname, "wb") as stream:
             stream.write(b"partial")
         raise RuntimeError("renderer crashed")
 
-    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    monkeypatch.setattr(owner, method, broken_save)
     with pytest.raises(WriteError, match="renderer crashed"):
-        static.render_static(make_spec(), tmp_path / "map.png")
+        static.render_static(make_spec(), tmp_path / f"map{suffix}")
     assert os.listdir(tmp_path) == []
 
 

@@ -122,7 +122,7 @@ def test_cli_header_only_survey_is_a_clean_error(tmp_path):
     survey.write_text("名称,经度,纬度,是否治理\n", encoding="utf-8")
     result = CliRunner().invoke(main.cli, ["analyze", "rural-sewage", str(survey), "-o", str(tmp_path / "o.xlsx")])
     assert result.exit_code == 1
-    assert "has no rows" in result.output and "Traceback" not in result.output
+    assert "no data rows" in result.output and "Traceback" not in result.output
 
 
 def test_cli_leaves_out_settlements_in_sichuan(tmp_path, districts):

@@ -228,7 +228,7 @@ def test_render_refuses_unknown_outputs(tmp_path):
 def test_render_item_writes_every_format_of_an_atlas_item(tmp_path, layer_cache):
     item = SimpleNamespace(
         theme="parks", focus=("district", "永川区"), paths=(tmp_path / "a.png", tmp_path / "a.html"),
-        settings=settings,
+        settings=settings, inputs="",
     )
     assert themes.render_item(item) == item.paths
     assert "永川区 · 绿色园区与园区循环化改造" in (tmp_path / "a.html").read_text(encoding="utf-8")
@@ -257,3 +257,17 @@ def test_compliance_map_of_the_rural_sewage_target_uses_the_computed_rates():
 def test_a_water_map_without_sections_says_so():
     assert "本图范围内无监测断面" in themes.build_spec("water", district="渝中区").subtitle
     assert "本图范围内无监测断面" not in themes.build_spec("water", district="永川区").subtitle
+
+
+def test_items_of_one_run_share_layers_without_changing_the_maps(tmp_path, layer_cache):
+    def item(district, name, inputs):
+        return SimpleNamespace(
+            theme="water", focus=("district", district), paths=(tmp_path / f"{name}.png",),
+            settings=settings, inputs=inputs,
+        )
+
+    themes.render_item(item("江北区", "first", "run-1"))
+    themes.render_item(item("北碚区", "shared", "run-1"))
+    themes.render_item(item("北碚区", "alone", ""))
+    assert (tmp_path / "shared.png").read_bytes() == (tmp_path / "alone.png").read_bytes()
+    assert (tmp_path / "first.png").read_bytes() != (tmp_path / "shared.png").read_bytes()

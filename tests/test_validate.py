@@ -172,3 +172,18 @@ def test_cli_prints_rows_and_columns(tmp_path):
     result = CliRunner().invoke(main.cli, ["validate", str(path)])
     assert result.exit_code == 1
     assert "row 2, column 经度: expected a number, got 'abc'" in result.output
+
+
+def test_blocks_find_what_the_whole_table_shows(tmp_path):
+    # Duplicates, bad cells and swapped points fall in different blocks of two rows.
+    path = tmp_path / "v.csv"
+    path.write_text(
+        "编号,名称,经度,纬度\n1,甲,106.5,29.5\n2,乙,abc,29.6\n1,丙,29.5,106.5\n\n3,丁,,\n2,戊,3500000,500000\n",
+        encoding="utf-8",
+    )
+    whole = validate.validate_file(path)
+    blocks = validate.validate_blocks(path, rows=2)
+    assert blocks.rows == whole.rows == 5
+    assert [str(p) for p in blocks.problems] == [str(p) for p in whole.problems]
+    assert {p.kind for p in blocks.problems} >= {"duplicate_id", "not_a_number", "swapped_coordinates", "null_geometry"}
+    assert blocks.frame is None

@@ -296,7 +296,7 @@ def test_cli_bad_file_gives_clean_error(tmp_path):
     assert not (tmp_path / "o.xlsx").exists()
 
 
-@pytest.mark.parametrize(("text", "message"), [("", "No columns to parse"), ("断面名称,监测时间,溶解氧\n", "has no rows")])
+@pytest.mark.parametrize(("text", "message"), [("", "m.csv is empty"), ("断面名称,监测时间,溶解氧\n", "no data rows")])
 def test_empty_and_header_only_files_are_clean_errors(tmp_path, text, message):
     from click.testing import CliRunner
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 # Light on purpose: geo.io defers its heavy imports, so `cqgis --help` stays fast.
-from cqgis.cli.options import read_features
+from cqgis.cli.options import header_row_option, read_features, refuse_input_as_output
 from cqgis.geo.io import READ_EXTENSIONS, WRITE_EXTENSIONS
 
 
@@ -26,6 +26,7 @@ from cqgis.geo.io import READ_EXTENSIONS, WRITE_EXTENSIONS
 @click.option("--layer", help="Layer of a GeoPackage or zip of shapefiles, or sheet of a workbook, to read.")
 @click.option("--lon", help="Longitude column of a table (default: found by name).")
 @click.option("--lat", help="Latitude column of a table (default: found by name).")
+@header_row_option
 @click.option(
     "--tolerance",
     "tolerance_m",
@@ -48,6 +49,7 @@ def attribute(
     layer: str | None,
     lon: str | None,
     lat: str | None,
+    header_row: int | None,
     tolerance_m: float,
     zones: bool,
     basins: bool,
@@ -64,7 +66,8 @@ def attribute(
     from cqgis.layers import catalog
     from cqgis.maps.export_styles import plain_style
 
-    frame = read_features(input_spec, crs=source, layer=layer, lon=lon, lat=lat)
+    refuse_input_as_output([output], [input_spec])
+    frame = read_features(input_spec, crs=source, layer=layer, lon=lon, lat=lat, header_row=header_row)
     if replace:
         frame = frame.drop(columns=[column for column in COLUMNS if column in frame.columns])
     result = run(

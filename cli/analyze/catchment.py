@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, load_input
+from cqgis.cli.options import data_dir_option, header_row_option, load_input, refuse_input_as_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,14 +76,23 @@ def _write(result: Catchment, output: Path) -> None:
     click.echo(f"-> {output}")
 
 
-def _run(name: str | None, at: str | None, river: str | None, sections_path: str | None, output: Path | None, data_dir: Path | None) -> None:
+def _run(
+    name: str | None,
+    at: str | None,
+    river: str | None,
+    sections_path: str | None,
+    output: Path | None,
+    data_dir: Path | None,
+    header_row: int | None,
+) -> None:
     from cqgis.analysis.catchment import catchment as compute
     from cqgis.config import settings
 
     if (name is None) == (at is None):
         msg = "give exactly one of --section NAME or --at LON,LAT"
         raise OptionError(msg)
-    sections = load_input(sections_path, "sections", data_dir)
+    refuse_input_as_output([output], [sections_path])
+    sections = load_input(sections_path, "sections", data_dir, header_row)
     if name is not None:
         section = _section(sections, name)
         lon, lat, river = section.geometry.x, section.geometry.y, section.get("river")
@@ -104,6 +113,7 @@ _OPTIONS = [
     click.option("--sections", "sections_path", help="Your sections table instead of the sections layer."),
     click.option("-o", "--output", type=click.Path(path_type=Path), help="Catchment polygon (gpkg, geojson ...) or a workbook (xlsx: outline, shares, sections)."),
     data_dir_option,
+    header_row_option,
 ]
 
 
@@ -115,13 +125,13 @@ def _with_options(command):
 
 @click.command(epilog="Example: cqgis analyze catchment --section 朱沱 -o 朱沱汇水区.xlsx")
 @_with_options
-def catchment(name, at, river, sections_path, output, data_dir) -> None:
+def catchment(name, at, river, sections_path, output, data_dir, header_row) -> None:
     """The catchment of a section or point: area, split by province, prefecture and county, sections upstream."""
-    _run(name, at, river, sections_path, output, data_dir)
+    _run(name, at, river, sections_path, output, data_dir, header_row)
 
 
 @click.command(epilog="Example: cqgis analyze upstream --section 牛角滩")
 @_with_options
-def upstream(name, at, river, sections_path, output, data_dir) -> None:
+def upstream(name, at, river, sections_path, output, data_dir, header_row) -> None:
     """What drains to a section (the same as `catchment`, kept for scripts that call it)."""
-    _run(name, at, river, sections_path, output, data_dir)
+    _run(name, at, river, sections_path, output, data_dir, header_row)

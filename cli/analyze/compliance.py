@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, load_input
+from cqgis.cli.options import data_dir_option, header_row_option, load_input, refuse_input_as_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,8 +38,14 @@ if TYPE_CHECKING:
     "against them instead of the city-wide figure (参照全市目标).",
 )
 @data_dir_option
+@header_row_option
 def compliance(
-    indicators: str | None, output: Path, target_id: str, district_targets_path: Path | None, data_dir: Path | None
+    indicators: str | None,
+    output: Path,
+    target_id: str,
+    district_targets_path: Path | None,
+    data_dir: Path | None,
+    header_row: int | None,
 ) -> None:
     """Status 达标 / 未达标 / 无数据 and gap of every target of the plan.
 
@@ -60,13 +66,14 @@ def compliance(
     if suffix not in (".xlsx", ".gpkg"):
         msg = f"-o {output.name}: write an .xlsx or a .gpkg"
         raise OptionError(msg)
+    refuse_input_as_output([output], [indicators, district_targets_path])
     targets = load_input(None, "targets", data_dir)
     districts = load_input(None, "districts", data_dir)
-    values = load_input(indicators, "indicators", data_dir)
+    values = load_input(indicators, "indicators", data_dir, header_row)
     values, note = analysis.with_rural_sewage(values, load_input(None, "rural_sewage", data_dir), targets)
     if note:
         click.echo(note)
-    own = _district_targets(district_targets_path) if district_targets_path is not None else None
+    own = _district_targets(district_targets_path, header_row) if district_targets_path is not None else None
     results = analysis.evaluate(targets, values, districts, own)
     if suffix == ".xlsx":
         io.write_sheets(
@@ -90,12 +97,12 @@ def compliance(
     )
 
 
-def _district_targets(path: Path) -> pd.DataFrame:
+def _district_targets(path: Path, header_row: int | None = None) -> pd.DataFrame:
     """Read and check the user's district-targets table (rows and columns named on error)."""
     from cqgis.layers import district_targets, user
     from cqgis.layers.errors import LayerError
 
-    report = user.load(path, district_targets)
+    report = user.load(path, district_targets, header_row=header_row)
     if not report.ok:
         msg = f"district targets {report.format(limit=10)}"
         raise LayerError(msg)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import read_features
+from cqgis.cli.options import header_row_option, read_features, refuse_input_as_output
 from cqgis.config import COVERAGE_SCENARIOS
 
 
@@ -65,6 +65,7 @@ def _tif(path: Path | None) -> Path | None:
     callback=lambda ctx, param, value: _tif(value),
     help="Also write the distance to the nearest facility over Chongqing (100 m GeoTIFF) and add its zonal statistics.",
 )
+@header_row_option
 def coverage(
     facilities_spec: str,
     zones_spec: str,
@@ -74,15 +75,20 @@ def coverage(
     source: str | None,
     output: Path,
     raster: Path | None,
+    header_row: int | None,
 ) -> None:
     """Measure, per zone, the area and settlements within --radius metres of the facilities of --status."""
     from cqgis.analysis import coverage as analysis
     from cqgis.geo import io
     from cqgis.maps.export_styles import plain_style
 
-    facilities = read_features(facilities_spec, crs=source, credit=True)
-    zones = read_features(zones_spec, crs=source, credit=True)
-    settlements = read_features(settlements_spec, crs=source, credit=True) if settlements_spec else None
+    links_path = output.with_name(f"{output.stem}_links{output.suffix}")
+    refuse_input_as_output([output, links_path, raster], [facilities_spec, zones_spec, settlements_spec])
+    facilities = read_features(facilities_spec, crs=source, header_row=header_row, credit=True)
+    zones = read_features(zones_spec, crs=source, header_row=header_row, credit=True)
+    settlements = (
+        read_features(settlements_spec, crs=source, header_row=header_row, credit=True) if settlements_spec else None
+    )
     split = analysis.split_facilities(facilities, scenario)
     result = analysis.coverage(split.counted, zones, radius_m, settlements)
     table = result.zones.assign(
@@ -98,7 +104,6 @@ def coverage(
             raise OptionError(msg)
         distances, profile = analysis.distance_raster(split.counted, path=raster)
         table = table.join(analysis.zonal_stats(distances, profile, zones, radius_m))
-    links_path = output.with_name(f"{output.stem}_links{output.suffix}")
     io.write(table, output, style=plain_style(output.stem, table))
     io.write(result.links, links_path, style=plain_style(links_path.stem, result.links))
     names = split.left_out["name"] if "name" in split.left_out else split.left_out.index

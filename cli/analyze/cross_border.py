@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, load_input
+from cqgis.cli.options import data_dir_option, header_row_option, load_input, refuse_input_as_output
 
 RIVERS_SHEET = "跨界河流"
 SECTIONS_SHEET = "跨界断面"
@@ -29,7 +29,10 @@ SECTIONS_SHEET = "跨界断面"
     help="An .xlsx workbook with two sheets: the river crossings and the sections.",
 )
 @data_dir_option
-def cross_border(reach_km: float | None, sections_path: str | None, output: Path | None, data_dir: Path | None) -> None:
+@header_row_option
+def cross_border(
+    reach_km: float | None, sections_path: str | None, output: Path | None, data_dir: Path | None, header_row: int | None
+) -> None:
     """List the cross-border sections (川入渝 / 渝入川): documented, or nearest a crossing of the flow; report conflicts."""
     from cqgis.analysis import cross_border as analysis
     from cqgis.geo import io
@@ -40,8 +43,9 @@ def cross_border(reach_km: float | None, sections_path: str | None, output: Path
     if reach_km is not None and not reach_km > 0:
         msg = f"--reach {reach_km:g}: must be a positive number of km"
         raise OptionError(msg)
+    refuse_input_as_output([output], [sections_path])
     sections = analysis.cross_border_sections(
-        load_input(sections_path, "sections", data_dir),
+        load_input(sections_path, "sections", data_dir, header_row),
         load_input(None, "districts", data_dir),
         load_input(None, "neighbors", data_dir),
         reach_km=analysis.DEFAULT_REACH_KM if reach_km is None else reach_km,

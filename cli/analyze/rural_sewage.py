@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, load_input
+from cqgis.cli.options import data_dir_option, header_row_option, load_input, refuse_input_as_output
 
 
 @click.command("rural-sewage")
@@ -25,7 +25,10 @@ from cqgis.cli.options import data_dir_option, load_input
     help="Target rate in percent; default: the plan's (40).",
 )
 @data_dir_option
-def rural_sewage(settlements: str | None, output: Path, target: float | None, data_dir: Path | None) -> None:
+@header_row_option
+def rural_sewage(
+    settlements: str | None, output: Path, target: float | None, data_dir: Path | None, header_row: int | None
+) -> None:
     """Rate of rural settlements with sewage treatment, per district, against the target.
 
     SETTLEMENTS is your survey file, one row per settlement: name (名称),
@@ -42,7 +45,8 @@ def rural_sewage(settlements: str | None, output: Path, target: float | None, da
     if suffix not in (".xlsx", ".gpkg"):
         msg = f"-o {output.name}: write an .xlsx or a .gpkg"
         raise OptionError(msg)
-    frame = load_input(settlements, "rural_sewage", data_dir)
+    refuse_input_as_output([output], [settlements])
+    frame = load_input(settlements, "rural_sewage", data_dir, header_row)
     target = target if target is not None else analysis.plan_target(load_input(None, "targets", data_dir))
     outside = analysis.outside_chongqing(frame)
     if len(outside):
