@@ -112,11 +112,7 @@ def _upstream_sections(model: drainage.Drainage, outlet: int, upstream: np.ndarr
         path = hyd.path(cell)
         # Distance along the flow to the outlet, from cell centres on the sphere.
         upto = np.flatnonzero(path == outlet)
-        steps = hyd.center(path[: upto[0] + 1] if upto.size else path)
-        lat = np.radians(steps[:, 1])
-        dx = np.radians(np.diff(steps[:, 0])) * np.cos(lat[:-1])
-        dy = np.radians(np.diff(steps[:, 1]))
-        km = float(np.hypot(dx, dy).sum() * terrain.EARTH_RADIUS_M / 1000.0)
+        km = float(terrain.along_km(hyd.center(path[: upto[0] + 1] if upto.size else path))[-1])
         rows.append({"code": section.get("code"), "name": section.get("name"), "river": river, "district": section.get("district"), "km_to_outlet": km})
     table = pd.DataFrame(rows, columns=["code", "name", "river", "district", "km_to_outlet"])
     return table.sort_values("km_to_outlet", ascending=False, kind="stable").reset_index(drop=True)

@@ -100,14 +100,6 @@ def _territories(districts: gpd.GeoDataFrame, neighbors: gpd.GeoDataFrame) -> tu
     return chongqing, sichuan
 
 
-def _step_km(xy: np.ndarray) -> np.ndarray:
-    """Great-circle-ish length of each step between consecutive lon/lat points, km."""
-    lat = np.radians((xy[1:, 1] + xy[:-1, 1]) / 2)
-    dx = np.radians(np.diff(xy[:, 0])) * np.cos(lat)
-    dy = np.radians(np.diff(xy[:, 1]))
-    return np.hypot(dx, dy) * terrain.EARTH_RADIUS_M / 1000.0
-
-
 def flow_crossings(
     model: drainage.Drainage, cell: int, territories: tuple[shapely.Geometry, shapely.Geometry], reach_km: float = DEFAULT_REACH_KM
 ) -> pd.DataFrame:
@@ -138,15 +130,15 @@ def flow_crossings(
         nxt = int(upstream_main[here])
         if nxt < 0:
             break
-        walked += float(_step_km(hyd.center([here, nxt]))[0])
+        walked += float(terrain.along_km(hyd.center([here, nxt]))[-1])
         above.append(nxt)
         here = nxt
     below = hyd.path(cell)
-    steps_below = np.concatenate([[0.0], np.cumsum(_step_km(hyd.center(below)))])
+    steps_below = terrain.along_km(hyd.center(below))
     below = below[steps_below <= reach_km]
     path = np.concatenate([np.asarray(above[::-1], dtype=np.intp), below])
     xy = hyd.center(path)
-    along = np.concatenate([[0.0], np.cumsum(_step_km(xy))])
+    along = terrain.along_km(xy)
     along -= along[len(above)]
     chongqing, sichuan = territories
     side = np.where(shapely.contains_xy(chongqing, xy[:, 0], xy[:, 1]), CHONGQING_SIDE,

@@ -95,6 +95,18 @@ def read_dem(bounds: tuple[float, float, float, float] | None = None) -> tuple[n
         return src.read(1, window=window), src.window_transform(window)
 
 
+def along_km(lonlat: np.ndarray) -> np.ndarray:
+    """Return the distance along a path of lon/lat points from its first point, km (0 first).
+
+    Each step is measured on the sphere with the cosine of its mean latitude:
+    exact enough for steps of a cell or two.
+    """
+    lat = np.radians((lonlat[1:, 1] + lonlat[:-1, 1]) / 2)
+    dx = np.radians(np.diff(lonlat[:, 0])) * np.cos(lat)
+    dy = np.radians(np.diff(lonlat[:, 1]))
+    return np.concatenate([[0.0], np.cumsum(np.hypot(dx, dy))]) * EARTH_RADIUS_M / 1000.0
+
+
 def cell_area_km2(transform: Affine, shape: tuple[int, int]) -> np.ndarray:
     """Return the area of each row's cells on the sphere, in km² (one value per row).
 
