@@ -9,8 +9,22 @@ import pandas as pd
 
 from cqgis.config import Settings, settings as default_settings
 from cqgis.layers import catalog, terrain
-from cqgis.layers.river_names import aliases, read_rivers
-from cqgis.layers.rivers import STREAM_MIN_KM2, _window, trace_named
+from cqgis.layers.river_names import aliases, read_anchors, read_rivers
+
+#: Smallest upstream area of a stream, km²: what is traced, named, snapped to and drawn near Chongqing.
+STREAM_MIN_KM2 = 50.0
+
+#: Farthest an anchor place may lie from the stream it names.
+SNAP_RADIUS_M = 6_000.0
+
+#: How many of the largest streams near a river's first anchor are tried before giving up.
+CANDIDATES = 8
+
+#: Below its last anchor a river ends where a branch this many times its size joins it.
+MOUTH_RATIO = 2.0
+
+#: An anchor snaps to cells of at most this many times the river's published area.
+AREA_SLACK = 1.3
 
 #: Farthest a section may lie from the named river it is said to be on.
 RIVER_SNAP_M = 10_000.0
@@ -94,10 +108,138 @@ class Drainage:
         best = np.lexsort((-area[ok], np.round(d, 6)))[0]
         return int(cells[ok][best])
 
+    def cells(self, name: str) -> np.ndarray:
+        """Return the cells of river ``name`` from its head to its mouth (empty when not traced).
+
+        Upstream area grows at every step down a flow path, so sorting by it
+        restores the downstream order.
+        """
+        cells = np.flatnonzero(self.river == self.label(name)) if self.label(name) else np.empty(0, dtype=np.intp)
+        return cells[np.argsort(self.hydrology.upstream_km2.ravel()[cells], kind="stable")]
+
     def basin_name(self, cell: int) -> str:
         """Return the leaf watershed a cell lies in ('' outside all)."""
         label = int(self.basin[cell]) if cell >= 0 else 0
         return self.names[label - 1] if label else ""
+
+
+def _window(hyd: terrain.Hydrology, index: int, radius_m: float) -> np.ndarray:
+    """Flat indices of the cells within ``radius_m`` of cell ``index``."""
+    rows, cols = hyd.shape
+    row, col = divmod(int(index), cols)
+    lat = hyd.transform.f + (row + 0.5) * hyd.transform.e
+    dy = np.radians(abs(hyd.transform.e)) * terrain.EARTH_RADIUS_M
+    dx = dy * np.cos(np.radians(lat))
+    ky, kx = int(np.ceil(radius_m / dy)), int(np.ceil(radius_m / dx))
+    r = np.arange(max(row - ky, 0), min(row + ky + 1, rows))
+    c = np.arange(max(col - kx, 0), min(col + kx + 1, cols))
+    rr, cc = np.meshgrid(r, c, indexing="ij")
+    near = np.hypot((rr - row) * dy, (cc - col) * dx) <= radius_m
+    return (rr * cols + cc)[near]
+
+
+def _candidates(hyd: terrain.Hydrology, lon: float, lat: float, free: np.ndarray, bound: float) -> np.ndarray:
+    """Free stream cells near (lon, lat) of at most ``bound`` km², largest upstream area first."""
+    here = int(hyd.index(lon, lat)[0])
+    if here < 0:
+        return np.empty(0, dtype=np.intp)
+    cells = _window(hyd, here, SNAP_RADIUS_M)
+    area = np.nan_to_num(hyd.upstream_km2.ravel()[cells], nan=0.0)
+    ok = free[cells] & (area >= STREAM_MIN_KM2) & (area <= bound)
+    return cells[ok][np.argsort(-area[ok], kind="stable")][:CANDIDATES]
+
+
+def _main_stem_above(hyd: terrain.Hydrology, start: int, free: np.ndarray) -> list[int]:
+    """Cells above ``start`` along the larger upstream branch, upstream first, while streams stay free."""
+    upstream_main = np.asarray(hyd.flow.idxs_us_main)
+    area = hyd.upstream_km2.ravel()
+    cells = []
+    here = upstream_main[start]
+    while here >= 0 and free[here] and area[here] >= STREAM_MIN_KM2:
+        cells.append(int(here))
+        here = upstream_main[here]
+    return cells[::-1]
+
+
+def _distance_m(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Great-circle distance (m) from each lon/lat in ``b`` to the nearest lon/lat in ``a``, approximately."""
+    lat0 = np.radians(a[:, 1].mean())
+    scale = np.radians(1) * terrain.EARTH_RADIUS_M
+    ax, ay = a[:, 0] * np.cos(lat0) * scale, a[:, 1] * scale
+    bx, by = b[:, 0] * np.cos(lat0) * scale, b[:, 1] * scale
+    return np.sqrt(((bx[:, None] - ax[None, :]) ** 2 + (by[:, None] - ay[None, :]) ** 2).min(axis=1))
+
+
+def _mouth(hyd: terrain.Hydrology, path: np.ndarray, last: int) -> np.ndarray:
+    """Cut ``path`` where, below position ``last``, a branch :data:`MOUTH_RATIO` times larger joins it."""
+    upstream_main = np.asarray(hyd.flow.idxs_us_main)
+    area = hyd.upstream_km2.ravel()
+    ours, then = path[last:-1], path[last + 1 :]
+    joined = upstream_main[then]
+    larger = (joined != ours) & (area[np.maximum(joined, 0)] >= MOUTH_RATIO * area[ours])
+    below = np.flatnonzero(larger)
+    return path[: last + 1 + below[0]] if below.size else path
+
+
+def _trace(hyd: terrain.Hydrology, first: int, places: np.ndarray, free: np.ndarray, from_source: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One river's cells from its first anchor's cell, and each anchor's distance (m) from them."""
+    path = hyd.path(first, stop=~free)
+    if not free[path[-1]]:
+        path = path[:-1]  # that cell is the receiving river's
+    last = int(np.argmin(_distance_m(places[-1:], hyd.center(path))))
+    path = _mouth(hyd, path, last)
+    if from_source:
+        path = np.concatenate([np.asarray(_main_stem_above(hyd, first, free), dtype=path.dtype), path])
+    return path, _distance_m(hyd.center(path), places)
+
+
+def trace_named(hyd: terrain.Hydrology) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Return the cells of every documented river the DEM supports, and why the others are left unnamed.
+
+    Parameters
+    ----------
+    hyd : terrain.Hydrology
+        The conditioned flow directions.
+
+    Returns
+    -------
+    traced : dict of str to numpy.ndarray
+        River name -> flat cell indices from its head to its mouth (the last
+        cell before the river it flows into), receivers first.
+    unresolved : dict of str to str
+        River name -> the reason it could not be traced (an anchor off the
+        network, or off every path the DEM gives from the first anchor).
+    """
+    rivers = read_rivers()
+    anchors = read_anchors()
+    free = np.ones(hyd.d8.size, dtype=bool)
+    traced: dict[str, np.ndarray] = {}
+    unresolved: dict[str, str] = {}
+    for river, row in rivers.iterrows():
+        mine = anchors[anchors["river"] == river]
+        if mine.empty:
+            continue
+        places = mine[["lon", "lat"]].to_numpy()
+        published = row["published_area_km2"]
+        bound = AREA_SLACK * published if pd.notna(published) else np.inf
+        best = None
+        for first in _candidates(hyd, places[0, 0], places[0, 1], free, bound):
+            path, gap = _trace(hyd, int(first), places, free, row["from_source"])
+            if best is None or gap.max() < best[1].max():
+                best = (path, gap)
+            if gap.max() <= SNAP_RADIUS_M:
+                break
+        if best is None:
+            unresolved[river] = f"{mine['place'].iat[0]} 周边 {SNAP_RADIUS_M / 1000:g} km 内无河网"
+            continue
+        path, gap = best
+        if gap.max() > SNAP_RADIUS_M:
+            off = "、".join(f"{p}（{g / 1000:.1f} km）" for p, g in zip(mine["place"], gap) if g > SNAP_RADIUS_M)
+            unresolved[river] = f"DEM 流路不经过 {off}"
+            continue
+        free[path] = False
+        traced[river] = path
+    return traced, unresolved
 
 
 def _build(settings: Settings) -> Drainage:
@@ -125,41 +267,29 @@ def model(settings: Settings | None = None) -> Drainage:
     Drainage
         The model; building it the first time takes the flow routing's time.
     """
-    from cqgis.geo.io import atomic
-
     settings = settings or default_settings()
-    key = catalog.cache_key("rivers")
-    path = settings.cache_dir / "terrain" / f"drainage-{key}.npz"
-    if path.exists():
-        try:
-            with np.load(path, allow_pickle=False) as saved:
-                return Drainage(
-                    hydrology=terrain.hydrology(settings),
-                    names=tuple(saved["names"].tolist()),
-                    river=saved["river"],
-                    basin=saved["basin"],
-                    mouths=saved["mouths"],
-                    unresolved=dict(zip(saved["unresolved_names"].tolist(), saved["unresolved_why"].tolist())),
-                    other_names=aliases(),
-                )
-        except (OSError, ValueError, KeyError):
-            pass  # an unreadable cache is rebuilt
+    path = settings.cache_dir / "terrain" / f"drainage-{catalog.cache_key('rivers')}.npz"
+    saved = terrain.read_arrays(path)
+    if saved is not None:
+        return Drainage(
+            hydrology=terrain.hydrology(settings),
+            names=tuple(saved["names"].tolist()),
+            river=saved["river"],
+            basin=saved["basin"],
+            mouths=saved["mouths"],
+            unresolved=dict(zip(saved["unresolved_names"].tolist(), saved["unresolved_why"].tolist())),
+            other_names=aliases(),
+        )
     built = _build(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic(path) as temp:
-        with open(temp, "wb") as handle:
-            np.savez_compressed(
-                handle,
-                names=np.asarray(built.names),
-                river=built.river,
-                basin=built.basin,
-                mouths=built.mouths,
-                unresolved_names=np.asarray(list(built.unresolved), dtype=str),
-                unresolved_why=np.asarray(list(built.unresolved.values()), dtype=str),
-            )
-    for old in path.parent.glob("drainage-*.npz"):
-        if old != path:
-            old.unlink(missing_ok=True)
+    terrain.write_arrays(
+        path,
+        names=np.asarray(built.names),
+        river=built.river,
+        basin=built.basin,
+        mouths=built.mouths,
+        unresolved_names=np.asarray(list(built.unresolved), dtype=str),
+        unresolved_why=np.asarray(list(built.unresolved.values()), dtype=str),
+    )
     return built
 
 

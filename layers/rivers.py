@@ -10,19 +10,19 @@ Method
    km² is the size at which 川渝 count their cross-border rivers (81 of
    them), and about the smallest valley a 30″ grid still places within a
    cell or two.
-2. **Names.** ``layers/data/rivers.csv`` lists the rivers cqgis names and
+2. **Names** come from the drainage model (:mod:`cqgis.layers.drainage`):
+   ``layers/data/rivers.csv`` lists the rivers cqgis names and
    ``river_anchors.csv`` the places each is documented to pass, in
    downstream order. Receiving rivers are named first. A river's first
-   anchor is snapped to the stream cell within :data:`SNAP_RADIUS_M` of it
-   with the largest upstream area that no other river has taken and that is
-   at most :data:`AREA_SLACK` times the river's published basin area (when
-   one is published), so a tributary's anchor near its mouth never lands on
-   the main river. The river is the flow path from there down to the first
-   cell of another named river (its mouth), and, when ``from_source`` is
-   set, the main stem above it (the larger upstream branch at each
-   confluence) up to the stream head. Every other anchor must lie within
-   :data:`SNAP_RADIUS_M` of that path, or the build fails: a name is never
-   put on a valley the documents do not support.
+   anchor snaps to the nearby stream cell with the largest upstream area
+   that no other river has taken and that is not much larger than the
+   river's published basin area, so a tributary's anchor near its mouth
+   never lands on the main river. The river is the flow path from there
+   down to its mouth and, when ``from_source`` is set, the main stem above
+   it. Every other anchor must lie within
+   :data:`cqgis.layers.drainage.SNAP_RADIUS_M` of that path, or the river is
+   left unnamed, with the reason: a name is never put on a valley the
+   documents do not support.
 3. **Drawing.** Reaches are polylines through cell centres. Where a named
    river is documented to form the boundary between two Chongqing districts
    (``layers/data/river_banks.csv``: the 长江 and 嘉陵江 around the 渝中
@@ -49,9 +49,10 @@ import shapely.ops
 
 from cqgis import config
 from cqgis.geo import crs
-from cqgis.layers import terrain
+from cqgis.layers import drainage, terrain
 from cqgis.layers.catalog import DATA_DIR
 from cqgis.layers.errors import LayerError
+from cqgis.layers.drainage import STREAM_MIN_KM2
 from cqgis.layers.river_names import read_anchors, read_rivers, sources
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 
@@ -62,26 +63,11 @@ BANKS_FILE = "river_banks.csv"
 
 DATA_FILES = ("river_anchors.csv", "rivers.csv", BANKS_FILE, terrain.DEM_FILE)
 
-#: Smallest upstream area of a drawn stream near Chongqing, km².
-STREAM_MIN_KM2 = 50.0
-
 #: Smallest upstream area of a drawn stream elsewhere in the DEM window, km².
 CONTEXT_MIN_KM2 = 5_000.0
 
 #: Width of the band around Chongqing drawn at :data:`STREAM_MIN_KM2`.
 BELT_M = 50_000.0
-
-#: Farthest an anchor place may lie from the stream it names.
-SNAP_RADIUS_M = 6_000.0
-
-#: How many of the largest streams near a river's first anchor are tried before giving up.
-CANDIDATES = 8
-
-#: Below its last anchor a river ends where a branch this many times its size joins it.
-MOUTH_RATIO = 2.0
-
-#: An anchor snaps to cells of at most this many times the river's published area.
-AREA_SLACK = 1.3
 
 #: A named river's stretch within this distance of a documented bank is redrawn along the bank.
 BANK_SNAP_M = 2_500.0
@@ -103,125 +89,6 @@ SCHEMA = Schema(
     ),
     description="Stream network from the conditioned 30″ DEM, named from documented anchors; lines run downstream.",
 )
-
-
-def _window(hyd: terrain.Hydrology, index: int, radius_m: float) -> np.ndarray:
-    """Flat indices of the cells within ``radius_m`` of cell ``index``."""
-    rows, cols = hyd.shape
-    row, col = divmod(int(index), cols)
-    lat = hyd.transform.f + (row + 0.5) * hyd.transform.e
-    dy = np.radians(abs(hyd.transform.e)) * terrain.EARTH_RADIUS_M
-    dx = dy * np.cos(np.radians(lat))
-    ky, kx = int(np.ceil(radius_m / dy)), int(np.ceil(radius_m / dx))
-    r = np.arange(max(row - ky, 0), min(row + ky + 1, rows))
-    c = np.arange(max(col - kx, 0), min(col + kx + 1, cols))
-    rr, cc = np.meshgrid(r, c, indexing="ij")
-    near = np.hypot((rr - row) * dy, (cc - col) * dx) <= radius_m
-    return (rr * cols + cc)[near]
-
-
-def _candidates(hyd: terrain.Hydrology, lon: float, lat: float, free: np.ndarray, bound: float) -> np.ndarray:
-    """Free stream cells near (lon, lat) of at most ``bound`` km², largest upstream area first."""
-    here = int(hyd.index(lon, lat)[0])
-    if here < 0:
-        return np.empty(0, dtype=np.intp)
-    cells = _window(hyd, here, SNAP_RADIUS_M)
-    area = np.nan_to_num(hyd.upstream_km2.ravel()[cells], nan=0.0)
-    ok = free[cells] & (area >= STREAM_MIN_KM2) & (area <= bound)
-    return cells[ok][np.argsort(-area[ok], kind="stable")][:CANDIDATES]
-
-
-def _main_stem_above(hyd: terrain.Hydrology, start: int, free: np.ndarray) -> list[int]:
-    """Cells above ``start`` along the larger upstream branch, upstream first, while streams stay free."""
-    upstream_main = np.asarray(hyd.flow.idxs_us_main)
-    area = hyd.upstream_km2.ravel()
-    cells = []
-    here = upstream_main[start]
-    while here >= 0 and free[here] and area[here] >= STREAM_MIN_KM2:
-        cells.append(int(here))
-        here = upstream_main[here]
-    return cells[::-1]
-
-
-def _distance_m(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Great-circle distance (m) from each lon/lat in ``b`` to the nearest lon/lat in ``a``, approximately."""
-    lat0 = np.radians(a[:, 1].mean())
-    scale = np.radians(1) * terrain.EARTH_RADIUS_M
-    ax, ay = a[:, 0] * np.cos(lat0) * scale, a[:, 1] * scale
-    bx, by = b[:, 0] * np.cos(lat0) * scale, b[:, 1] * scale
-    return np.sqrt(((bx[:, None] - ax[None, :]) ** 2 + (by[:, None] - ay[None, :]) ** 2).min(axis=1))
-
-
-def _mouth(hyd: terrain.Hydrology, path: np.ndarray, last: int) -> np.ndarray:
-    """Cut ``path`` where, below position ``last``, a branch :data:`MOUTH_RATIO` times larger joins it."""
-    upstream_main = np.asarray(hyd.flow.idxs_us_main)
-    area = hyd.upstream_km2.ravel()
-    ours, then = path[last:-1], path[last + 1 :]
-    joined = upstream_main[then]
-    larger = (joined != ours) & (area[np.maximum(joined, 0)] >= MOUTH_RATIO * area[ours])
-    below = np.flatnonzero(larger)
-    return path[: last + 1 + below[0]] if below.size else path
-
-
-def _trace(hyd: terrain.Hydrology, first: int, places: np.ndarray, free: np.ndarray, from_source: bool) -> tuple[np.ndarray, np.ndarray]:
-    """One river's cells from its first anchor's cell, and each anchor's distance (m) from them."""
-    path = hyd.path(first, stop=~free)
-    if not free[path[-1]]:
-        path = path[:-1]  # that cell is the receiving river's
-    last = int(np.argmin(_distance_m(places[-1:], hyd.center(path))))
-    path = _mouth(hyd, path, last)
-    if from_source:
-        path = np.concatenate([np.asarray(_main_stem_above(hyd, first, free), dtype=path.dtype), path])
-    return path, _distance_m(hyd.center(path), places)
-
-
-def trace_named(hyd: terrain.Hydrology) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """Return the cells of every documented river the DEM supports, and why the others are left unnamed.
-
-    Parameters
-    ----------
-    hyd : terrain.Hydrology
-        The conditioned flow directions.
-
-    Returns
-    -------
-    traced : dict of str to numpy.ndarray
-        River name -> flat cell indices from its head to its mouth (the last
-        cell before the river it flows into), receivers first.
-    unresolved : dict of str to str
-        River name -> the reason it could not be traced (an anchor off the
-        network, or off every path the DEM gives from the first anchor).
-    """
-    rivers = read_rivers()
-    anchors = read_anchors()
-    free = np.ones(hyd.d8.size, dtype=bool)
-    traced: dict[str, np.ndarray] = {}
-    unresolved: dict[str, str] = {}
-    for river, row in rivers.iterrows():
-        mine = anchors[anchors["river"] == river]
-        if mine.empty:
-            continue
-        places = mine[["lon", "lat"]].to_numpy()
-        published = row["published_area_km2"]
-        bound = AREA_SLACK * published if pd.notna(published) else np.inf
-        best = None
-        for first in _candidates(hyd, places[0, 0], places[0, 1], free, bound):
-            path, gap = _trace(hyd, int(first), places, free, row["from_source"])
-            if best is None or gap.max() < best[1].max():
-                best = (path, gap)
-            if gap.max() <= SNAP_RADIUS_M:
-                break
-        if best is None:
-            unresolved[river] = f"{mine['place'].iat[0]} 周边 {SNAP_RADIUS_M / 1000:g} km 内无河网"
-            continue
-        path, gap = best
-        if gap.max() > SNAP_RADIUS_M:
-            off = "、".join(f"{p}（{g / 1000:.1f} km）" for p, g in zip(mine["place"], gap) if g > SNAP_RADIUS_M)
-            unresolved[river] = f"DEM 流路不经过 {off}"
-            continue
-        free[path] = False
-        traced[river] = path
-    return traced, unresolved
 
 
 def _reaches(hyd: terrain.Hydrology, stream: np.ndarray, label: np.ndarray) -> list[np.ndarray]:
@@ -349,12 +216,11 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         The layer conformed to :data:`SCHEMA`, in EPSG:4326.
     """
-    hyd = terrain.hydrology()
-    traced, _ = trace_named(hyd)
-    names = np.array(["", *traced])
-    label = np.zeros(hyd.d8.size, dtype=np.int32)
-    for i, cells in enumerate(traced.values(), start=1):
-        label[cells] = i
+    model = drainage.model()
+    hyd = model.hydrology
+    traced = {name: model.cells(name) for name in model.names}
+    names = np.array(["", *model.names])
+    label = model.river.astype(np.int32)
 
     metric = crs.metric_crs("distance")
     districts = deps["districts"]

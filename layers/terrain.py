@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 from dataclasses import dataclass
+from pathlib import Path
 from functools import cached_property
 
 import numpy as np
@@ -368,44 +369,78 @@ def hydrology(settings: Settings | None = None, rebuild: bool = False) -> Hydrol
     LayerError
         When the flow-routing package is missing.
     """
-    from cqgis.geo.io import atomic
-
     settings = settings or default_settings()
     path = settings.cache_dir / "terrain" / f"hydrology-{_cache_key(settings)}.npz"
-    if path.exists() and not rebuild:
-        try:
-            with np.load(path) as saved:
-                return Hydrology(
-                    d8=saved["d8"],
-                    upstream_km2=saved["upstream_km2"],
-                    transform=Affine(*saved["transform"]),
-                    source=str(saved["source"]),
-                    downstream=saved["downstream"],
-                    order=saved["order"],
-                    pits=saved["pits"],
-                )
-        except (OSError, ValueError, KeyError):
-            pass  # an unreadable cache is rebuilt
+    saved = None if rebuild else read_arrays(path)
+    if saved is not None:
+        return Hydrology(
+            d8=saved["d8"],
+            upstream_km2=saved["upstream_km2"],
+            transform=Affine(*saved["transform"]),
+            source=str(saved["source"]),
+            downstream=saved["downstream"],
+            order=saved["order"],
+            pits=saved["pits"],
+        )
     try:
         built = _build(settings)
     except ModuleNotFoundError as exc:
         msg = f"hydrology needs the {_FLOW_PACKAGE} package: {exc}"
         raise LayerError(msg) from exc
+    write_arrays(
+        path,
+        d8=built.d8,
+        upstream_km2=built.upstream_km2,
+        transform=np.asarray(tuple(built.transform)[:6]),
+        source=np.asarray(built.source),
+        downstream=built.downstream,
+        order=built.order,
+        pits=built.pits,
+    )
+    return built
+
+
+def read_arrays(path: Path) -> dict[str, np.ndarray] | None:
+    """Return the arrays of a cache file, or None when it is missing or unreadable (so it is rebuilt).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        An ``.npz`` file written by :func:`write_arrays`.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray or None
+    """
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            return {name: saved[name] for name in saved.files}
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def write_arrays(path: Path, **arrays: np.ndarray) -> None:
+    """Write arrays to a cache file atomically and remove the older files of its kind.
+
+    Uncompressed: the flow grids read back in a few hundredths of a second.
+    A file's kind is its name up to the last ``-`` (``hydrology-<key>.npz``).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``.npz`` file.
+    **arrays : numpy.ndarray
+        The arrays by name.
+    """
+    from cqgis.geo.io import atomic
+
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic(path) as temp:
         with open(temp, "wb") as handle:
-            # Uncompressed: read back in a few hundredths of a second.
-            np.savez(
-                handle,
-                d8=built.d8,
-                upstream_km2=built.upstream_km2,
-                transform=np.asarray(tuple(built.transform)[:6]),
-                source=np.asarray(built.source),
-                downstream=built.downstream,
-                order=built.order,
-                pits=built.pits,
-            )
-    for old in path.parent.glob("hydrology-*.npz"):
+            np.savez(handle, **arrays)
+    kind = path.name.rsplit("-", 1)[0]
+    for old in path.parent.glob(f"{kind}-*.npz"):
         if old != path:
             old.unlink(missing_ok=True)
-    return built
