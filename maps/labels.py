@@ -16,8 +16,20 @@ PRIORITY = ("point", "polygon", "line")
 GAP_EM = 0.3
 #: Height of a line of text, in ems (the glyphs and the white halo around them).
 LINE_EM = 1.3
-#: Where along a line its name is tried, as fractions of its length.
-LINE_POSITIONS = (0.5, 0.35, 0.65, 0.2, 0.8)
+#: Where along a line its name is tried, as fractions of its length, middle first.
+LINE_POSITIONS = (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.1, 0.9)
+#: Shifts of an area's name from the point inside it, in ems (x) and lines (y),
+#: nearest first; a shifted anchor must still lie inside the area.
+AREA_SHIFTS = tuple(sorted(
+    ((dx, dy) for dx in (0, 2, -2, 4, -4) for dy in (0, 1, -1, 2, -2)), key=lambda s: (s[0] ** 2 + (2 * s[1]) ** 2, s)
+))
+#: A labelled point or area layer with at most this many features in view is a map's
+#: subject (zones, cross-border sections): its labels are required, never left off.
+MAX_REQUIRED_LABELS = 20
+#: Point layers with more markers than this in view do not keep labels off
+#: them: hundreds of settlements are a texture a name may cross, and keeping
+#: off all of them would leave no district named.
+MAX_BLOCKING_MARKERS = 100
 # Directions a point's label is tried in, right of the marker first as
 # cartographers place it, then left, above, below and the diagonals.
 _POINT_DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1))
@@ -93,7 +105,9 @@ class LabelPlacer:
         """
         self._boxes.extend(zip(x - radius, y - radius, x + radius, y + radius))
 
-    def place(self, kind: str, geometry: shapely.Geometry, text: str, radius: float = 0.0) -> Label | None:
+    def place(
+        self, kind: str, geometry: shapely.Geometry, text: str, radius: float = 0.0, required: bool = False
+    ) -> Label | None:
         """Place one label at its first free candidate position, or drop it.
 
         Parameters
@@ -108,24 +122,39 @@ class LabelPlacer:
             The label.
         radius : float
             Marker radius of a point, in map units.
+        required : bool
+            Place the label even when every candidate overlaps something: at
+            the candidate overlapping least. For the few labels that carry a
+            map's message (a zone's coverage), which must not vanish.
 
         Returns
         -------
         Label or None
             The placed label; None when every candidate overlaps a label or
-            marker placed before, or leaves the frame (the label is recorded
-            in :attr:`dropped`).
+            marker placed before, or leaves the frame, and the label is not
+            required (it is recorded in :attr:`dropped`).
         """
         width = text_width_em(text) * self.em
         height = LINE_EM * self.em
+        fitting = []
         for label in self._candidates(kind, geometry, text, radius):
             box = _box(label, width, height)
-            if self._inside(box) and not self._overlaps(box):
-                self._boxes.append(box)
-                self.placed.append(label)
-                return label
+            if not self._inside(box):
+                continue
+            overlap = self._overlap_area(box)
+            if overlap == 0.0:
+                return self._keep(label, box)
+            fitting.append((overlap, len(fitting), label, box))
+        if required and fitting:
+            _, _, label, box = min(fitting)
+            return self._keep(label, box)
         self.dropped.append(text)
         return None
+
+    def _keep(self, label: Label, box: tuple[float, float, float, float]) -> Label:
+        self._boxes.append(box)
+        self.placed.append(label)
+        return label
 
     def _candidates(self, kind: str, geometry: shapely.Geometry, text: str, radius: float) -> list[Label]:
         if kind == "point":
@@ -136,23 +165,32 @@ class LabelPlacer:
             ]
         if kind == "line":
             anchors = shapely.line_interpolate_point(geometry, LINE_POSITIONS, normalized=True)
-            return [Label(shapely.get_x(a), shapely.get_y(a), text, "center", "center") for a in anchors]
+            x, y = shapely.get_x(anchors), shapely.get_y(anchors)
+            # On the line, else just above or below it, at each position in turn.
+            shifts = (0.0, 0.8 * LINE_EM * self.em, -0.8 * LINE_EM * self.em)
+            return [Label(a, b + dy, text, "center", "center") for a, b in zip(x, y) for dy in shifts]
+        # Only the part in view can carry the name (a neighbouring province reaches far outside a district map).
+        geometry = shapely.clip_by_rect(geometry, *self.extent)
+        if shapely.is_empty(geometry):
+            return []
         anchor = shapely.point_on_surface(geometry)
         x, y = shapely.get_x(anchor), shapely.get_y(anchor)
-        step = LINE_EM * self.em
-        return [Label(x, y + dy, text, "center", "center") for dy in (0.0, step, -step)]
+        shifted = [(x + dx * self.em, y + dy * LINE_EM * self.em) for dx, dy in AREA_SHIFTS]
+        return [Label(a, b, text, "center", "center") for a, b in shifted if shapely.contains_xy(geometry, a, b)]
 
     def _inside(self, box: tuple[float, float, float, float]) -> bool:
         xmin, ymin, xmax, ymax = self.extent
         return box[0] >= xmin and box[1] >= ymin and box[2] <= xmax and box[3] <= ymax
 
-    def _overlaps(self, box: tuple[float, float, float, float]) -> bool:
+    def _overlap_area(self, box: tuple[float, float, float, float]) -> float:
         if not self._boxes:
-            return False
+            return 0.0
         boxes = np.asarray(self._boxes)
-        return bool(np.any(
-            (boxes[:, 0] < box[2]) & (boxes[:, 2] > box[0]) & (boxes[:, 1] < box[3]) & (boxes[:, 3] > box[1])
-        ))
+        width = np.minimum(boxes[:, 2], box[2]) - np.maximum(boxes[:, 0], box[0])
+        height = np.minimum(boxes[:, 3], box[3]) - np.maximum(boxes[:, 1], box[1])
+        # Boxes that only touch (to rounding) do not overlap.
+        touch = 1e-6 * self.em
+        return float(np.sum(np.clip(width - touch, 0, None) * np.clip(height - touch, 0, None)))
 
 
 def _box(label: Label, width: float, height: float) -> tuple[float, float, float, float]:

@@ -34,7 +34,7 @@ from cqgis.geo import crs
 from cqgis.maps import fonts, style
 from cqgis.geo.io import atomic
 from cqgis.maps.errors import MapOptionError
-from cqgis.maps.labels import PRIORITY, LabelPlacer
+from cqgis.maps.labels import MAX_BLOCKING_MARKERS, MAX_REQUIRED_LABELS, PRIORITY, LabelPlacer
 from cqgis.maps.style import LayerSpec, LegendEntry, MapSpec
 
 #: Output formats by suffix.
@@ -314,18 +314,24 @@ def _labels(
     """Label every layer that asks for it, points first, without two labels or a label and a marker overlapping."""
     shown = [(layer, *features) for layer, features in drawn if features is not None]
     for layer, _, geometry in shown:
-        if layer.kind == "point":
+        if layer.kind == "point" and len(geometry) <= MAX_BLOCKING_MARKERS:
             values = geometry.to_numpy()
             placer.block(shapely.get_x(values), shapely.get_y(values), _marker_radius(layer, metres_per_point))
     for kind in PRIORITY:
-        for layer, drawable, geometry in shown:
+        # The layers drawn last, on top, are the map's subject: theirs first.
+        for layer, drawable, geometry in reversed(shown):
             if layer.kind != kind or layer.label_column is None:
                 continue
             texts = drawable[layer.label_column]
             present = texts.notna().to_numpy()
+            shapes, names = geometry.to_numpy()[present], texts[present].to_numpy()
+            # Small areas first (they have the least room) and long rivers first (the main stems).
+            size = {"polygon": shapely.area(shapes), "line": -shapely.length(shapes)}.get(kind)
+            order = np.argsort(size, kind="stable") if size is not None else np.arange(len(shapes))
             radius = _marker_radius(layer, metres_per_point)
-            for shape, text in zip(geometry.to_numpy()[present], texts[present]):
-                label = placer.place(kind, shape, str(text), radius)
+            required = kind != "line" and len(shapes) <= MAX_REQUIRED_LABELS
+            for shape, text in zip(shapes[order], names[order]):
+                label = placer.place(kind, shape, str(text), radius, required)
                 if label is not None:
                     axes.text(
                         label.x, label.y, label.text, fontsize=LABEL_FONT_SIZE, ha=label.ha, va=label.va,

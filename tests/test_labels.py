@@ -53,7 +53,8 @@ def test_line_label_moves_along_the_line():
     first = placer.place("line", line, "嘉陵江")
     second = placer.place("line", line, "嘉陵江")
     assert (first.x, first.y) == (50.0, 50.0)
-    assert second.y == 50.0 and second.x == pytest.approx(38.0)
+    # Just above and below the first would still overlap it: the next position along the line is free.
+    assert (second.x, second.y) == (42.0, 50.0)
 
 
 @settings(max_examples=40, deadline=None)
@@ -103,3 +104,13 @@ def test_city_water_map_labels_sections_first_without_overlaps():
     # The estimate of a text's size may be a little off; real overlaps of more than 2 pixels are not allowed.
     for a, b in itertools.combinations(extents, 2):
         assert min(a.x1, b.x1) - max(a.x0, b.x0) <= 2 or min(a.y1, b.y1) - max(a.y0, b.y0) <= 2
+
+
+def test_required_label_is_placed_where_it_overlaps_least():
+    placer = LabelPlacer((0.0, 0.0, 10.0, 10.0), em=2.0)
+    area = shapely.box(0, 0, 10, 10)
+    for _ in range(3):
+        assert placer.place("polygon", area, "两江新区") is not None
+    assert placer.place("polygon", area, "两江新区") is None
+    crowded = placer.place("polygon", area, "两江新区", required=True)
+    assert crowded is not None and placer.placed[-1] == crowded
