@@ -121,12 +121,16 @@ def subset_font(path: str | Path, characters: Iterable[str], flavor: str | None 
     options.hinting = False
     options.desubroutinize = True
     options.layout_features = []
-    options.drop_tables = [*options.drop_tables, "GSUB", "GPOS", "GDEF"]
     options.name_IDs = list(NAME_IDS)
     # Saving would otherwise stamp head.modified with the current time, and
     # measure every kept glyph again for the font-wide bounding boxes (half
     # the time of a subset; the whole font's boxes hold the subset's glyphs).
     font = TTFont(path, lazy=True, recalcTimestamp=False, recalcBBoxes=False)
+    # Dropped before subsetting, unread: the subsetter would first load the
+    # large CJK layout tables only to drop them (a fifth of its time).
+    for tag in ("GSUB", "GPOS", "GDEF"):
+        if tag in font:
+            del font[tag]
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(map(ord, characters)))
     subsetter.subset(font)
