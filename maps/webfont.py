@@ -10,8 +10,10 @@ fonts first, so Windows and macOS users see the font they are used to, and
 the embedded subset after them as the fallback that always works; the
 generic ``sans-serif`` comes last.
 
-The subset is WOFF2 when fontTools can use Brotli, else WOFF (zlib): 35 to
-135 KB of base64 for a whole-city theme, against 8.3 MB for the full font.
+The subset is WOFF (zlib): 40 to 150 KB of base64 for a whole-city theme,
+against 8.3 MB for the full font. WOFF2 (Brotli) would be a tenth smaller
+but its compression took as long again as the subsetting, over a second
+per page of an atlas.
 Hints and OpenType layout tables are dropped (horizontal Chinese needs
 neither) and the font's timestamps are kept, so the same page always gets
 the same bytes.
@@ -34,10 +36,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fontTools import subset
-from fontTools.ttLib import TTFont, woff2
+from fontTools.ttLib import TTFont
 
 from cqgis.maps.fonts import FONT_DISTRIBUTION, packaged_font_path
 
+#: Container of the embedded subset (see the module docstring).
+WEB_FONT_FLAVOR = "woff"
 #: Family name of the embedded subset in the page's CSS.
 WEB_FONT_FAMILY = "cqgis-cjk"
 #: CSS font-family of every map text: Chinese system fonts (Windows, macOS,
@@ -95,17 +99,6 @@ def _join_surrogates(match: re.Match[str]) -> str:
     return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
 
 
-def web_font_flavor() -> str:
-    """Return ``"woff2"`` when fontTools can compress with Brotli, else ``"woff"``.
-
-    Returns
-    -------
-    str
-        ``"woff2"`` or ``"woff"``.
-    """
-    return "woff2" if woff2.haveBrotli else "woff"
-
-
 def subset_font(path: str | Path, characters: Iterable[str], flavor: str | None = None) -> bytes:
     """Return a font file holding only the glyphs of ``characters``.
 
@@ -116,7 +109,7 @@ def subset_font(path: str | Path, characters: Iterable[str], flavor: str | None 
     characters : iterable of str
         Single characters; those the font lacks are ignored.
     flavor : {"woff2", "woff"} or None
-        Web font container; None writes a plain OpenType/TrueType file.
+        Web font container ("woff2" needs the brotli package); None writes a plain OpenType/TrueType file.
 
     Returns
     -------
@@ -128,10 +121,16 @@ def subset_font(path: str | Path, characters: Iterable[str], flavor: str | None 
     options.hinting = False
     options.desubroutinize = True
     options.layout_features = []
-    options.drop_tables = [*options.drop_tables, "GSUB", "GPOS", "GDEF"]
     options.name_IDs = list(NAME_IDS)
-    # Saving would otherwise stamp head.modified with the current time.
-    font = TTFont(path, lazy=True, recalcTimestamp=False)
+    # Saving would otherwise stamp head.modified with the current time, and
+    # measure every kept glyph again for the font-wide bounding boxes (half
+    # the time of a subset; the whole font's boxes hold the subset's glyphs).
+    font = TTFont(path, lazy=True, recalcTimestamp=False, recalcBBoxes=False)
+    # Dropped before subsetting, unread: the subsetter would first load the
+    # large CJK layout tables only to drop them (a fifth of its time).
+    for tag in ("GSUB", "GPOS", "GDEF"):
+        if tag in font:
+            del font[tag]
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(map(ord, characters)))
     subsetter.subset(font)
@@ -156,7 +155,7 @@ def font_face_css(characters: Iterable[str], path: str | Path) -> str:
     str
         CSS text, ASCII only.
     """
-    flavor = web_font_flavor()
+    flavor = WEB_FONT_FLAVOR
     data = base64.b64encode(subset_font(path, characters, flavor)).decode("ascii")
     return (
         f'@font-face{{font-family:"{WEB_FONT_FAMILY}";font-style:normal;font-weight:400;'

@@ -266,9 +266,9 @@ def test_explicit_legend_replaces_layer_entries():
 
 
 def embedded_font(page: str) -> TTFont:
-    """The one font embedded in a page, checked to be in the flavor fontTools can write."""
+    """The one font embedded in a page, checked to be in the flavor cqgis writes."""
     faces = FONT_FACE.findall(page)
-    assert [flavor for flavor, _ in faces] == [webfont.web_font_flavor()]
+    assert [flavor for flavor, _ in faces] == [webfont.WEB_FONT_FLAVOR]
     return TTFont(io.BytesIO(base64.b64decode(faces[0][1])))
 
 

@@ -18,6 +18,7 @@ from cqgis.geo.io.rows import (
     read_rows,
     under_header,
     without_blank_cells,
+    without_blank_rows,
 )
 
 if TYPE_CHECKING:
@@ -210,7 +211,7 @@ def iter_rows(
                 break
             chunk = chunk[chunk.index > position]
             data = without_blank_cells(under_header(pd.concat([head.iloc[: position + 1], chunk]), position, path))
-            data = data.dropna(how="all")
+            data = without_blank_rows(data)
             if data.empty:
                 continue
             found = True
