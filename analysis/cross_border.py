@@ -40,7 +40,7 @@ import pandas as pd
 import shapely
 
 from cqgis.analysis import provenance
-from cqgis.layers import drainage, terrain
+from cqgis.layers import catalog, drainage, terrain
 
 #: Farthest along the flow from a section a border crossing is looked for, in km.
 DEFAULT_REACH_KM = 30.0
@@ -194,7 +194,7 @@ def cross_border_sections(
     if not reach_km > 0:
         msg = f"reach_km must be positive, not {reach_km}"
         raise ValueError(msg)
-    model = drainage.model() if model is None else model
+    model = catalog.drainage_model() if model is None else model
     territories = _territories(districts, neighbors)
     rows = []
     for _, section in sections.to_crs("EPSG:4326").iterrows():
@@ -300,7 +300,7 @@ def border_rivers(
         ``name``, ``directions`` (e.g. 川入渝), ``length_km`` (of the
         named river in the layer) and ``flows_into``, in the model's order.
     """
-    model = drainage.model() if model is None else model
+    model = catalog.drainage_model() if model is None else model
     chongqing, sichuan = _territories(districts, neighbors)
     named = rivers[rivers["name"].fillna("") != ""].groupby("name", sort=False).agg(
         length_km=("length_km", "sum"), flows_into=("flows_into", "first")

@@ -38,8 +38,10 @@ def demo(output: Path, workers: int) -> None:
     Several embedded layers are synthetic examples (measurements,
     rural_sewage, indicators): every result built on them says so.
     """
-    from cqgis.cli import main
     from cqgis.cli.errors import RunError
+
+    # The command line that runs the demo runs its steps: found through click, not imported back.
+    cli = click.get_current_context().find_root().command
 
     layer_dir = output / "layers"
     analysis_dir = output / "analysis"
@@ -50,11 +52,11 @@ def demo(output: Path, workers: int) -> None:
     for args in _analyses(analysis_dir):
         click.echo(f"cqgis {' '.join(args)}")
         # Each step runs exactly as a user would type it; one failure does not stop the rest.
-        if not _run(main.cli, args):
+        if not _run(cli, args):
             failed.append(args[1])
     atlas = ["atlas", str(DEMO_ATLAS), "-o", str(output), "--workers", str(workers)]
     click.echo(f"cqgis {' '.join(atlas)}")
-    if not _run(main.cli, atlas):
+    if not _run(cli, atlas):
         failed.append("atlas")
     if failed:
         msg = f"demo finished with failures in: {', '.join(failed)} (see the messages above)"

@@ -23,9 +23,9 @@ invalidating by hand.
 from __future__ import annotations
 
 import hashlib
-import os
 import importlib
 import importlib.metadata
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
@@ -33,38 +33,35 @@ from types import ModuleType
 import geopandas as gpd
 import pandas as pd
 
-from cqgis import __version__
 from cqgis.config import Settings, settings as default_settings
 from cqgis.errors import UsageError
+from cqgis.layers import drainage
 from cqgis.layers.errors import LayerError, UnknownLayerError
 from cqgis.layers.schema import Schema
+from cqgis.layers.sources import COLUMNS_FILE, DATA_DIR, code_digest, data_digest
+from cqgis.version import __version__
 
-#: Layer name -> module under cqgis.layers, in the order `cqgis layers list` shows.
+#: Layer name -> the module that defines it, in the order `cqgis layers list` shows.
 LAYERS = {
-    "districts": "districts",
-    "neighbors": "neighbors",
-    "counties": "counties",
-    "border": "border",
-    "functional_zones": "functional_zones",
-    "river_courses": "courses",
-    "rivers": "rivers",
-    "basins": "basins",
-    "sections": "sections",
-    "measurements": "measurements",
-    "h2_zones": "h2_zones",
-    "h2_stations": "h2_stations",
-    "parks": "parks",
-    "green_factories": "green_factories",
-    "rural_settlements": "rural_settlements",
-    "rural_sewage": "rural_sewage",
-    "targets": "targets",
-    "indicators": "indicators",
+    "districts": "cqgis.layers.districts",
+    "neighbors": "cqgis.layers.neighbors",
+    "counties": "cqgis.layers.counties",
+    "border": "cqgis.layers.border",
+    "functional_zones": "cqgis.layers.functional_zones",
+    "river_courses": "cqgis.layers.courses",
+    "rivers": "cqgis.layers.rivers",
+    "basins": "cqgis.layers.basins",
+    "sections": "cqgis.layers.sections",
+    "measurements": "cqgis.layers.measurements",
+    "h2_zones": "cqgis.layers.h2_zones",
+    "h2_stations": "cqgis.layers.h2_stations",
+    "parks": "cqgis.layers.parks",
+    "green_factories": "cqgis.layers.green_factories",
+    "rural_settlements": "cqgis.layers.rural_settlements",
+    "rural_sewage": "cqgis.layers.rural_sewage",
+    "targets": "cqgis.layers.targets",
+    "indicators": "cqgis.layers.indicators",
 }
-
-DATA_DIR = Path(__file__).with_name("data")
-
-#: Name of the optional header mapping in a user's data folder.
-COLUMNS_FILE = "columns.yaml"
 
 
 def names() -> list[str]:
@@ -83,7 +80,7 @@ def module(name: str) -> ModuleType:
     if name not in LAYERS:
         msg = f"unknown layer '{name}'; layers: {', '.join(LAYERS)}"
         raise UnknownLayerError(msg)
-    return importlib.import_module(f"cqgis.layers.{LAYERS[name]}")
+    return importlib.import_module(LAYERS[name])
 
 
 def schema(name: str) -> Schema:
@@ -96,7 +93,7 @@ def cache_key(name: str) -> str:
     digest = hashlib.sha256()
     digest.update(f"cqgis {__version__}\n".encode())
     # The code is read once per key: the dependencies' part below leaves it out.
-    digest.update(_code_digest())
+    digest.update(code_digest())
     digest.update(_sources_digest(name))
     return digest.hexdigest()[:16]
 
@@ -105,23 +102,11 @@ def _sources_digest(name: str) -> bytes:
     """Digest of what layer ``name`` and its dependencies are built from, besides the code."""
     layer = module(name)
     digest = hashlib.sha256()
-    for data_file in getattr(layer, "DATA_FILES", ()):
-        digest.update((DATA_DIR / data_file).read_bytes())
+    digest.update(data_digest(getattr(layer, "DATA_FILES", ())))
     for package in layer.SOURCE_PACKAGES:
         digest.update(f"{package} {importlib.metadata.version(package)}\n".encode())
     for dependency in layer.DEPENDS:
         digest.update(dependency.encode() + _sources_digest(dependency))
-    return digest.digest()
-
-
-def _code_digest() -> bytes:
-    """Digest of the code layers are built with: every module of cqgis.geo and cqgis.layers, and the config."""
-    from cqgis import config, geo
-
-    files = sorted(Path(geo.__file__).parent.glob("*.py")) + sorted(Path(__file__).parent.glob("*.py"))
-    digest = hashlib.sha256()
-    for path in [*files, Path(config.__file__)]:
-        digest.update(path.read_bytes())
     return digest.digest()
 
 
@@ -249,6 +234,22 @@ def load_file(
         msg = f"layer '{name}' from {report.name}: {len(report.problems)} problems: {shown}{tail}"
         raise LayerError(msg)
     return report.frame
+
+
+def drainage_model(settings: Settings | None = None) -> drainage.Drainage:
+    """Return the drainage model of the catalogue's ``river_courses`` layer (the user's, when their folder has one).
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Cache and the user's data folder; default: :func:`cqgis.config.settings`.
+
+    Returns
+    -------
+    cqgis.layers.drainage.Drainage
+        The model, from its cache when current.
+    """
+    return drainage.model(load("river_courses", settings), settings)
 
 
 def build_all(settings: Settings | None = None, names_: Iterable[str] | None = None) -> dict:

@@ -37,7 +37,7 @@ import pandas as pd
 
 from cqgis.geo import crs
 from cqgis.layers import cnmaps
-from cqgis.layers.catalog import DATA_DIR
+from cqgis.layers.sources import DATA_DIR
 from cqgis.layers.errors import LayerError
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 

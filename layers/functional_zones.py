@@ -43,7 +43,7 @@ import shapely
 from cqgis import config
 from cqgis.geo import crs
 from cqgis.layers import cnmaps, geonames
-from cqgis.layers.catalog import DATA_DIR
+from cqgis.layers.sources import DATA_DIR
 from cqgis.layers.districting import assign_districts
 from cqgis.layers.errors import LayerError
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from cqgis.layers.catalog import DATA_DIR
+from cqgis.layers.sources import DATA_DIR
 from cqgis.layers.districts import full_names as district_names
 from cqgis.layers.errors import LayerError
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema

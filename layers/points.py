@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from cqgis import config
-from cqgis.layers.catalog import DATA_DIR
+from cqgis.layers.sources import DATA_DIR
 from cqgis.layers.districting import assign_districts
 from cqgis.layers.errors import LayerError
 from cqgis.layers.schema import Schema

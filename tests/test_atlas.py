@@ -88,7 +88,7 @@ def config_file(tmp_path: Path) -> Path:
 
 def cqgis_atlas(*args: str):
     """Run ``cqgis atlas ARGS`` through the top-level group, as registered in cli/main.py."""
-    group = MainGroup(name="cqgis", lazy_commands={"atlas": "atlas:atlas"})
+    group = MainGroup(name="cqgis", lazy_commands={"atlas": "cqgis.cli.atlas:atlas"})
     return CliRunner().invoke(group, ["atlas", *args])
 
 

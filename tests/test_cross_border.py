@@ -77,7 +77,7 @@ def test_only_the_nearest_section_to_a_crossing_is_inferred(districts, neighbors
 
 
 def test_flow_crossings_on_the_yangtze(districts, neighbors):
-    model = drainage.model()
+    model = catalog.drainage_model()
     cell = model.snap(105.84877, 29.0184, "长江")
     found = cb.flow_crossings(model, cell, cb._territories(districts, neighbors))
     assert found["direction"].tolist()[:1] == [cb.INTO_CHONGQING]
