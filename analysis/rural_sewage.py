@@ -25,12 +25,12 @@ import pandas as pd
 
 from cqgis.analysis import provenance
 from cqgis.analysis.errors import AnalysisError
+from cqgis.layers.places import CITY_ROW as CITY
 
 #: The plan's priority class of rural settlements.
 PRIORITY_HOUSEHOLDS = 200
 PRIORITY_RESIDENTS = 500
 
-CITY = "全市"
 REQUIRED = ("adcode", "district", "has_sewage_treatment")
 
 #: What the plan's 农村生活污水治理率 counts.
