@@ -38,12 +38,14 @@ from rasterio.transform import Affine
 
 from cqgis import config
 from cqgis.analysis import provenance
-from cqgis.analysis.errors import AnalysisError
+from cqgis.analysis.errors import AnalysisError, ParameterError
 from cqgis.geo import crs, io
 
 #: Segments per quarter circle of the coverage buffers: the 128-gon's area is
 #: 0.04 % short of the circle's.
 BUFFER_QUAD_SEGS = 32
+#: Service radius of a facility when none is given, in metres.
+DEFAULT_RADIUS_M = config.COVERAGE_RADIUS_M
 #: Default cell side of the distance raster, in metres.
 DEFAULT_CELL_M = 100.0
 #: Side of the square blocks of cells the distance raster is computed in.
@@ -98,12 +100,12 @@ def scenario_label(scenario: str) -> str:
 
     Raises
     ------
-    AnalysisError
+    ParameterError
         An unknown scenario.
     """
     if scenario not in SCENARIOS:
-        msg = f"unknown station scenario '{scenario}': expected one of {', '.join(SCENARIOS)}"
-        raise AnalysisError(msg)
+        msg = f"unknown station scenario (--status) '{scenario}': expected one of {', '.join(SCENARIOS)}"
+        raise ParameterError(msg)
     return f"{scenario}（{'、'.join(SCENARIOS[scenario])}）"
 
 
@@ -128,7 +130,7 @@ def split_facilities(facilities: gpd.GeoDataFrame, scenario: str = DEFAULT_SCENA
 
     Raises
     ------
-    AnalysisError
+    ParameterError
         An unknown scenario.
     """
     scenario_label(scenario)
@@ -175,10 +177,63 @@ def _metric(frame: gpd.GeoDataFrame) -> np.ndarray:
     return frame.geometry.to_crs(crs.metric_crs("distance")).to_numpy()
 
 
-def _check_radius(radius_m: float) -> None:
-    if not (np.isfinite(radius_m) and radius_m > 0):
-        msg = f"the radius must be a distance in metres > 0, not {radius_m!r}"
-        raise AnalysisError(msg)
+def check_radius(radius_m: float) -> float:
+    """Return a service radius as a float, refusing one that is no positive distance.
+
+    Parameters
+    ----------
+    radius_m : float
+        Metres (anything ``float`` reads).
+
+    Returns
+    -------
+    float
+        The radius.
+
+    Raises
+    ------
+    ParameterError
+        Not a number, not finite, or not above 0.
+    """
+    try:
+        radius = float(radius_m)
+    except (TypeError, ValueError):
+        radius = float("nan")
+    if not (np.isfinite(radius) and radius > 0):
+        msg = f"the radius (--radius) must be a distance in metres > 0, not {radius_m!r}"
+        raise ParameterError(msg)
+    return radius
+
+
+def _circles(points: np.ndarray, radius_m: float) -> np.ndarray:
+    """Return the circle of ``radius_m`` around each point, in the points' metric CRS."""
+    return shapely.buffer(points, radius_m, quad_segs=BUFFER_QUAD_SEGS)
+
+
+def service_areas(facilities: gpd.GeoDataFrame, radius_m: float) -> gpd.GeoSeries:
+    """Return the circle within ``radius_m`` of each facility, the same circles :func:`coverage` measures.
+
+    Parameters
+    ----------
+    facilities : geopandas.GeoDataFrame
+        Points, in any CRS.
+    radius_m : float
+        Service radius in metres (drawn in the conformal metric CRS).
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        One polygon per facility, indexed like ``facilities``, in EPSG:4326.
+
+    Raises
+    ------
+    ParameterError
+        A radius that is no positive distance.
+    """
+    radius_m = check_radius(radius_m)
+    metric = crs.metric_crs("distance")
+    circles = _circles(_metric(facilities), radius_m)
+    return gpd.GeoSeries(circles, index=facilities.index, crs=metric).to_crs(config.STORAGE_CRS)
 
 
 def _check_layer(frame: gpd.GeoDataFrame, what: str, kinds: tuple[str, ...]) -> None:
@@ -239,17 +294,19 @@ def coverage(
 
     Raises
     ------
+    ParameterError
+        A radius that is no positive distance.
     AnalysisError
-        A radius that is not positive, a layer without CRS, facilities or
-        settlements that are not points, zones that are not polygons.
+        A layer without CRS, facilities or settlements that are not points,
+        zones that are not polygons.
     """
-    _check_radius(radius_m)
+    radius_m = check_radius(radius_m)
     _check_layer(facilities, "facilities", ("POINT",))
     _check_layer(zones, "zones", ("POLYGON", "MULTIPOLYGON"))
     points = _metric(facilities)
     areas = _metric(zones)
     shapely.prepare(areas)
-    reach = shapely.union_all(shapely.buffer(points, radius_m, quad_segs=BUFFER_QUAD_SEGS))
+    reach = shapely.union_all(_circles(points, radius_m))
     # Buffers are drawn in the conformal CRS (true distances); areas are measured in the equal-area one.
     zone_m2 = _equal_area_m2(areas)
     covered_m2 = _equal_area_m2(shapely.intersection(areas, reach))
@@ -528,7 +585,7 @@ def zonal_stats(
         Indexed like ``zones``: ``cells``, ``mean_distance_m``,
         ``max_distance_m``, ``within_pct`` (NaN for a zone holding no cell centre).
     """
-    _check_radius(radius_m)
+    radius_m = check_radius(radius_m)
     _check_layer(zones, "zones", ("POLYGON", "MULTIPOLYGON"))
     transform = profile["transform"]
     areas = zones.geometry.to_crs(profile["crs"]).to_numpy()
