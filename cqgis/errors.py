@@ -1,4 +1,4 @@
-"""Base exception shared by every cqgis package, and the one "did you mean" rule; the CLI turns an error into one clean line."""
+"""Base exception shared by every cqgis package, the one "did you mean" rule and the one-line message; the CLI turns an error into one clean line."""
 
 from __future__ import annotations
 
@@ -50,3 +50,29 @@ def did_you_mean(word: str, known: Iterable[str]) -> str:
     """
     close = difflib.get_close_matches(str(word), list(dict.fromkeys(known)), n=CLOSE_COUNT, cutoff=CLOSE_CUTOFF)
     return f"did you mean {', '.join(close)}?" if close else ""
+
+
+def one_line(exc: BaseException, with_type: bool | None = None) -> str:
+    """Return an exception's message on one line, as the CLI and the atlas report it.
+
+    Parameters
+    ----------
+    exc : BaseException
+        Any exception; GDAL's and other libraries' messages can span lines.
+    with_type : bool, optional
+        Prefix the exception's class name (``ValueError: ...``), which tells
+        a reader of a report that an unexpected error, not a user mistake,
+        stopped a map. Default: for anything but a :class:`CqgisError`.
+
+    Returns
+    -------
+    str
+        The message with runs of whitespace folded to one space; the class
+        name alone when the message is empty.
+    """
+    text = " ".join(str(exc).split())
+    if with_type is None:
+        with_type = not isinstance(exc, CqgisError)
+    if not text:
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if with_type else text
