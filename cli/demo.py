@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from cqgis.config import COVERAGE_RADIUS_M
+
 #: The demo's atlas configuration, installed with the package.
 DEMO_ATLAS = Path(str(resources.files("cqgis.maps") / "data" / "demo_atlas.yaml"))
 
@@ -101,12 +103,12 @@ def _analyses(folder: Path) -> list[list[str]]:
         # Operating stations today; the distance raster needs stations, so it is drawn for the planned network.
         [
             "analyze", "coverage", "--facilities", "h2_stations", "--zones", "h2_zones",
-            "--settlements", "rural_settlements", "--radius", "10000", "--status", "现状",
+            "--settlements", "rural_settlements", "--radius", f"{COVERAGE_RADIUS_M:g}", "--status", "现状",
             "-o", str(folder / "加氢站覆盖_现状.gpkg"),
         ],
         [
             "analyze", "coverage", "--facilities", "h2_stations", "--zones", "h2_zones",
-            "--settlements", "rural_settlements", "--radius", "10000", "--status", "含规划",
+            "--settlements", "rural_settlements", "--radius", f"{COVERAGE_RADIUS_M:g}", "--status", "含规划",
             "-o", str(folder / "加氢站覆盖_含规划.gpkg"), "--raster", str(folder / "加氢站距离_含规划.tif"),
         ],
         ["analyze", "cross-border", "-o", str(folder / "川渝跨界断面.xlsx")],

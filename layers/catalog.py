@@ -29,6 +29,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
@@ -40,6 +41,9 @@ from cqgis.layers.errors import LayerError, UnknownLayerError
 from cqgis.layers.schema import Schema
 from cqgis.layers.sources import COLUMNS_FILE, DATA_DIR, code_digest, data_digest
 from cqgis.version import __version__
+
+if TYPE_CHECKING:
+    from cqgis.geo.validate import Report
 
 #: Layer name -> the module that defines it, in the order `cqgis layers list` shows.
 LAYERS = {
@@ -182,18 +186,48 @@ def find_user_file(name: str, settings: Settings) -> Path | None:
     return found[0] if found else None
 
 
+def user_files(settings: Settings) -> list[Path]:
+    """Return the files of the user's data folder that layers are read from: each layer's, then the header mapping.
+
+    Parameters
+    ----------
+    settings : Settings
+        Gives the data folder; none, no files.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Existing files, layers in catalogue order.
+    """
+    found = [path for name in names() if (path := find_user_file(name, settings)) is not None]
+    columns = _columns_file(settings)
+    return [*found, *([columns] if columns is not None else [])]
+
+
+def _columns_file(settings: Settings) -> Path | None:
+    """Return the data folder's header mapping (:data:`COLUMNS_FILE`), if it has one."""
+    if settings.data_dir is None:
+        return None
+    path = Path(settings.data_dir) / COLUMNS_FILE
+    return path if path.is_file() else None
+
+
 #: Problems a user file's LayerError lists on its one line.
 _SHOWN_PROBLEMS = 10
 
 
-def load_file(
+def check_file(
     name: str,
     path: str | os.PathLike,
     settings: Settings | None = None,
     mapping: dict | None = None,
+    crs: str | None = None,
+    sheet: str | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
     header_row: int | None = None,
-) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Load a user's file as layer ``name``, validated against its schema.
+) -> Report:
+    """Read a user's file as layer ``name`` and check it against the layer's schema: the one path from a file to a layer.
 
     Parameters
     ----------
@@ -203,11 +237,52 @@ def load_file(
         Any file :func:`cqgis.geo.io.read` reads.
     settings : Settings, optional
         Where dependencies come from; its data folder's ``columns.yaml``
-        maps headers unless ``mapping`` is given.
+        maps headers (and may name the CRS) unless ``mapping`` is given.
     mapping : dict, optional
         Explicit {header: field} pairs.
+    crs, sheet, lon, lat : str, optional
+        What the coordinates are, the sheet or layer, the coordinate
+        columns; default: the mapping's CRS, else found.
     header_row : int, optional
         A table's header row, from 1; default: found below any title rows.
+
+    Returns
+    -------
+    cqgis.geo.validate.Report
+        The file as the layer (``frame``) and every problem by row and column.
+    """
+    from cqgis.layers import user
+
+    settings = settings or default_settings()
+    layer = module(name)
+    columns = _columns_file(settings)
+    if mapping is None and columns is not None:
+        mapping, file_crs = user.split_crs(user.read_mapping(columns, layer=name))
+        crs = crs or file_crs
+    # Derived fields need the dependencies, which may themselves be user files.
+    deps = {dependency: load(dependency, settings) for dependency in layer.DEPENDS}
+    return user.load(
+        path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat, header_row=header_row
+    )
+
+
+def load_file(
+    name: str,
+    path: str | os.PathLike,
+    settings: Settings | None = None,
+    mapping: dict | None = None,
+    header_row: int | None = None,
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Load a user's file as layer ``name``, refusing it when it breaks the layer's schema.
+
+    Parameters
+    ----------
+    name : str
+        The layer the file stands in for.
+    path : str or os.PathLike
+        Any file :func:`cqgis.geo.io.read` reads.
+    settings, mapping, header_row
+        As for :func:`check_file`.
 
     Raises
     ------
@@ -215,18 +290,7 @@ def load_file(
         When the file breaks the layer's schema; the message lists the
         problems by row and column.
     """
-    from cqgis.layers import user
-
-    settings = settings or default_settings()
-    layer = module(name)
-    crs = None
-    if mapping is None and settings.data_dir is not None:
-        columns = Path(settings.data_dir) / COLUMNS_FILE
-        if columns.exists():
-            mapping, crs = user.split_crs(user.read_mapping(columns, layer=name))
-    # Derived fields need the dependencies, which may themselves be user files.
-    deps = {dependency: load(dependency, settings) for dependency in layer.DEPENDS}
-    report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs, header_row=header_row)
+    report = check_file(name, path, settings, mapping=mapping, header_row=header_row)
     if not report.ok:
         shown = "; ".join(str(problem) for problem in report.problems[:_SHOWN_PROBLEMS])
         more = len(report.problems) - _SHOWN_PROBLEMS

@@ -16,6 +16,7 @@ from cqgis.geo import io
 from cqgis.layers import catalog
 from cqgis.maps import themes
 from cqgis.maps.errors import MapOptionError
+from cqgis.analysis.errors import ParameterError
 from cqgis.layers.errors import UnknownPlaceError
 from cqgis.layers.places import CITY
 
@@ -161,7 +162,7 @@ def test_compliance_refuses_city_targets_and_unknown_ids(layer_cache):
 def test_options_belong_to_their_theme(layer_cache):
     with pytest.raises(MapOptionError, match="no option target"):
         themes.build_spec("water", target="energy_intensity_gdp")
-    with pytest.raises(MapOptionError, match="radius"):
+    with pytest.raises(ParameterError, match="radius"):
         themes.build_spec("hydrogen", radius=-5)
 
 
@@ -187,7 +188,7 @@ def test_hydrogen_map_counts_the_stations_of_its_scenario_only(status, statuses,
     assert f"计入{status}（" in spec.subtitle
     zones = layer(spec, "示范区域（加氢站覆盖率）")
     assert zones["scenario"].str.startswith(status).all()
-    with pytest.raises(MapOptionError, match="--status"):
+    with pytest.raises(ParameterError, match="--status"):
         themes.build_spec("hydrogen", status="全部")
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, header_row_option, load_input, refuse_input_as_output
+from cqgis.cli.options import data_dir_option, header_row_option, load_input, output_option, refuse_input_as_output, sections_option
 from cqgis.errors import did_you_mean
 
 if TYPE_CHECKING:
@@ -109,8 +109,8 @@ _OPTIONS = [
     click.option("--section", "name", help="Section name (断面名称, e.g. 朱沱) or code (CQ-S001)."),
     click.option("--at", help="A point instead of a section: LON,LAT (WGS84)."),
     click.option("--river", help="With --at: the river the point is on (snaps to it)."),
-    click.option("--sections", "sections_path", help="Your sections table instead of the sections layer."),
-    click.option("-o", "--output", type=click.Path(path_type=Path), help="Catchment polygon (gpkg, geojson ...) or a workbook (xlsx: outline, shares, sections)."),
+    sections_option,
+    output_option("Catchment polygon (gpkg, geojson ...) or a workbook (xlsx: outline, shares, sections).", required=False),
     data_dir_option,
     header_row_option,
 ]

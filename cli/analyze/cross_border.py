@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, header_row_option, load_input, refuse_input_as_output
+from cqgis.cli.options import data_dir_option, header_row_option, load_input, output_option, refuse_input_as_output, sections_option
 
 RIVERS_SHEET = "跨界河流"
 SECTIONS_SHEET = "跨界断面"
@@ -21,13 +21,8 @@ SECTIONS_SHEET = "跨界断面"
     default=None,
     help="How far along the flow from a section a border crossing is looked for, in km [default: 30].",
 )
-@click.option("--sections", "sections_path", help="Your sections table instead of the sections layer.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="An .xlsx workbook with two sheets: the river crossings and the sections.",
-)
+@sections_option
+@output_option("An .xlsx workbook with two sheets: the river crossings and the sections.", required=False)
 @data_dir_option
 @header_row_option
 def cross_border(
