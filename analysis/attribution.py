@@ -76,7 +76,7 @@ from cqgis.analysis.errors import AttributionError
 from cqgis.geo import crs
 
 #: How far outside every unit a feature may lie and still be assigned, in metres.
-DEFAULT_TOLERANCE_M = 2000.0
+DEFAULT_TOLERANCE_M = config.ATTRIBUTION_TOLERANCE_M
 #: Side of the index grid's cells in degrees (about 240 x 280 m in Chongqing).
 INDEX_CELL_DEG = 0.0025
 #: Separator of the listed zones and districts (the Chinese enumeration comma).

@@ -43,7 +43,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from cqgis.analysis.errors import AnalysisError
+from cqgis.analysis.errors import AnalysisError, ParameterError
 from cqgis.errors import did_you_mean
 from cqgis.geo import io
 from cqgis.layers import sections as sections_layer
@@ -69,7 +69,7 @@ PH_RANGE = (0.0, 14.0)
 EXCEL_SERIALS = (20_000, 80_000)
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
-#: Years a monitoring time may carry.
+#: Years a monitoring time may carry (the second excluded).
 YEARS = (1900, 2200)
 
 #: Station status that needs no report (national release column 站点情况).
@@ -346,7 +346,15 @@ def months(values: pd.Series, year: int | None = None) -> tuple[pd.Series, pd.Se
     -------
     (pandas.Series, pandas.Series)
         The months (missing where unreadable) and, where unreadable, why.
+
+    Raises
+    ------
+    ParameterError
+        A ``year`` outside :data:`YEARS`.
     """
+    if year is not None and not YEARS[0] <= year < YEARS[1]:
+        msg = f"the year (--year) must be from {YEARS[0]} to {YEARS[1] - 1}, not {year}"
+        raise ParameterError(msg)
     codes, uniques = _distinct(values)
     month = pd.Series(pd.NA, index=uniques.index, dtype=object)
     timestamps = uniques.map(lambda v: isinstance(v, (datetime.date, pd.Timestamp, np.datetime64))).astype(bool)

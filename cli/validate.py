@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--year",
-    type=click.IntRange(1900, 2199),
+    type=int,
     help="With --as measurements: year of monitoring times written without one (MM-DD HH:MM).",
 )
 @click.option("--limit", default=50, show_default=True, help="Problem lines to print.")

@@ -18,6 +18,7 @@ from cqgis.cli.options import (
     read_features,
     refuse_input_as_output,
 )
+from cqgis.config import ATTRIBUTION_TOLERANCE_M
 from cqgis.geo.io import READ_EXTENSIONS, WRITE_EXTENSIONS
 
 
@@ -40,7 +41,7 @@ from cqgis.geo.io import READ_EXTENSIONS, WRITE_EXTENSIONS
     "--tolerance",
     "tolerance_m",
     type=float,
-    default=2000.0,
+    default=ATTRIBUTION_TOLERANCE_M,
     show_default=True,
     help="Metres outside every district within which a feature still takes the nearest one.",
 )

@@ -15,8 +15,8 @@ from cqgis.cli.options import data_dir_option, header_row_option, load_input, ou
 @output_option("An .xlsx workbook (rates and priority sheets) or a .gpkg (district polygons with rates, priority points).")
 @click.option(
     "--target",
-    type=click.FloatRange(0, 100),
-    help="Target rate in percent; default: the plan's (40).",
+    type=float,
+    help="Target rate in percent; default: the plan's, from the targets layer.",
 )
 @data_dir_option
 @header_row_option

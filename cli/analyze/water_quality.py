@@ -59,7 +59,7 @@ CLASS_ONLY_NOTE = (
 @click.option("--sheet", help="Worksheet of an Excel MEASUREMENTS file (default: the first).")
 @click.option(
     "--year",
-    type=click.IntRange(1900, 2199),
+    type=int,
     help="Year of monitoring times written without one (the national automatic-station release shows MM-DD HH:MM), "
     "or of a class-only monthly report.",
 )
