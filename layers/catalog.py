@@ -29,7 +29,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -267,11 +267,7 @@ def check_file(
 
 
 def load_file(
-    name: str,
-    path: str | os.PathLike,
-    settings: Settings | None = None,
-    mapping: dict | None = None,
-    header_row: int | None = None,
+    name: str, path: str | os.PathLike, settings: Settings | None = None, **options: Any
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Load a user's file as layer ``name``, refusing it when it breaks the layer's schema.
 
@@ -281,8 +277,11 @@ def load_file(
         The layer the file stands in for.
     path : str or os.PathLike
         Any file :func:`cqgis.geo.io.read` reads.
-    settings, mapping, header_row
+    settings : Settings, optional
         As for :func:`check_file`.
+    **options
+        ``mapping``, ``crs``, ``sheet``, ``lon``, ``lat``, ``header_row``,
+        as for :func:`check_file`.
 
     Raises
     ------
@@ -290,7 +289,7 @@ def load_file(
         When the file breaks the layer's schema; the message lists the
         problems by row and column.
     """
-    report = check_file(name, path, settings, mapping=mapping, header_row=header_row)
+    report = check_file(name, path, settings, **options)
     if not report.ok:
         shown = "; ".join(str(problem) for problem in report.problems[:_SHOWN_PROBLEMS])
         more = len(report.problems) - _SHOWN_PROBLEMS
