@@ -89,10 +89,14 @@ class Coverage(NamedTuple):
         ``facility_name`` and ``zone_name`` (their ``name`` columns, when
         present), ``distance_m`` (0 inside the zone), ``precision``,
         ``source``; the facility's point as geometry.
+    service_areas : geopandas.GeoSeries
+        The circle of the radius around each facility, the one measured,
+        indexed like the facilities, in EPSG:4326 (for drawing).
     """
 
     zones: gpd.GeoDataFrame
     links: gpd.GeoDataFrame
+    service_areas: gpd.GeoSeries
 
 
 def scenario_label(scenario: str) -> str:
@@ -177,7 +181,7 @@ def _metric(frame: gpd.GeoDataFrame) -> np.ndarray:
     return frame.geometry.to_crs(crs.metric_crs("distance")).to_numpy()
 
 
-def check_radius(radius_m: float) -> float:
+def _check_radius(radius_m: float) -> float:
     """Return a service radius as a float, refusing one that is no positive distance.
 
     Parameters
@@ -203,37 +207,6 @@ def check_radius(radius_m: float) -> float:
         msg = f"the radius (--radius) must be a distance in metres > 0, not {radius_m!r}"
         raise ParameterError(msg)
     return radius
-
-
-def _circles(points: np.ndarray, radius_m: float) -> np.ndarray:
-    """Return the circle of ``radius_m`` around each point, in the points' metric CRS."""
-    return shapely.buffer(points, radius_m, quad_segs=BUFFER_QUAD_SEGS)
-
-
-def service_areas(facilities: gpd.GeoDataFrame, radius_m: float) -> gpd.GeoSeries:
-    """Return the circle within ``radius_m`` of each facility, the same circles :func:`coverage` measures.
-
-    Parameters
-    ----------
-    facilities : geopandas.GeoDataFrame
-        Points, in any CRS.
-    radius_m : float
-        Service radius in metres (drawn in the conformal metric CRS).
-
-    Returns
-    -------
-    geopandas.GeoSeries
-        One polygon per facility, indexed like ``facilities``, in EPSG:4326.
-
-    Raises
-    ------
-    ParameterError
-        A radius that is no positive distance.
-    """
-    radius_m = check_radius(radius_m)
-    metric = crs.metric_crs("distance")
-    circles = _circles(_metric(facilities), radius_m)
-    return gpd.GeoSeries(circles, index=facilities.index, crs=metric).to_crs(config.STORAGE_CRS)
 
 
 def _check_layer(frame: gpd.GeoDataFrame, what: str, kinds: tuple[str, ...]) -> None:
@@ -300,13 +273,14 @@ def coverage(
         A layer without CRS, facilities or settlements that are not points,
         zones that are not polygons.
     """
-    radius_m = check_radius(radius_m)
+    radius_m = _check_radius(radius_m)
     _check_layer(facilities, "facilities", ("POINT",))
     _check_layer(zones, "zones", ("POLYGON", "MULTIPOLYGON"))
     points = _metric(facilities)
     areas = _metric(zones)
     shapely.prepare(areas)
-    reach = shapely.union_all(_circles(points, radius_m))
+    circles = shapely.buffer(points, radius_m, quad_segs=BUFFER_QUAD_SEGS)
+    reach = shapely.union_all(circles)
     # Buffers are drawn in the conformal CRS (true distances); areas are measured in the equal-area one.
     zone_m2 = _equal_area_m2(areas)
     covered_m2 = _equal_area_m2(shapely.intersection(areas, reach))
@@ -334,7 +308,9 @@ def coverage(
     out["precision"] = [provenance.weakest(p) for p in precision]
     out["source"] = [provenance.join_sources(s) for s in source]
     links = _links(facilities, zones, points[facility], areas[zone], facility, zone)
-    return Coverage(out, links)
+    metric = crs.metric_crs("distance")
+    service = gpd.GeoSeries(circles, index=facilities.index, crs=metric).to_crs(config.STORAGE_CRS)
+    return Coverage(out, links, service)
 
 
 def _equal_area_m2(geometries: np.ndarray) -> np.ndarray:
@@ -585,7 +561,7 @@ def zonal_stats(
         Indexed like ``zones``: ``cells``, ``mean_distance_m``,
         ``max_distance_m``, ``within_pct`` (NaN for a zone holding no cell centre).
     """
-    radius_m = check_radius(radius_m)
+    radius_m = _check_radius(radius_m)
     _check_layer(zones, "zones", ("POLYGON", "MULTIPOLYGON"))
     transform = profile["transform"]
     areas = zones.geometry.to_crs(profile["crs"]).to_numpy()

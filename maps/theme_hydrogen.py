@@ -63,7 +63,8 @@ def build(layers: Layers, focus: Focus, radius: float, status: str) -> ThemePart
     stations = layers["h2_stations"]
     split = coverage.split_facilities(stations, status)
     scenario = coverage.scenario_label(status)
-    zones = coverage.coverage(split.counted, layers["h2_zones"], radius).zones
+    result = coverage.coverage(split.counted, layers["h2_zones"], radius)
+    zones = result.zones
     zones = zones.assign(
         coverage_class=COVERAGE_BINS.classify(zones["covered_pct"]),
         zone_label=zones["name"] + " " + zones["covered_pct"].round().astype(int).astype(str) + "%",
@@ -75,7 +76,8 @@ def build(layers: Layers, focus: Focus, radius: float, status: str) -> ThemePart
     )
     shown = focus.keep(stations.assign(counted=counted))
     ringed = shown[shown["counted"] == "计入"]
-    rings = gpd.GeoDataFrame(ringed[["name", "status", "precision"]], geometry=coverage.service_areas(ringed, radius))
+    # The rings are the circles the covered shares were measured with.
+    rings = gpd.GeoDataFrame(ringed[["name", "status", "precision"]], geometry=result.service_areas.loc[ringed.index])
     km = f"{float(radius) / 1000:g}"
     # Only the stations counted get a ring; with none counted there is no ring layer.
     ring_layers = [
