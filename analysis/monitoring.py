@@ -86,7 +86,11 @@ SECTION_ALIASES = {**sections_layer.SCHEMA.alias_table(), **_SECTION_READ_ALIASE
 SECTION_COLUMNS = (
     "code", "name", "river", "adcode", "district", "level", "cross_border", "direction", "target_class", "waterbody",
 )
-LAKE_WORDS = ("lake", "reservoir", "lake-reservoir", "湖库", "湖泊", "水库", "湖", "库")
+#: How a sections table may call a lake or reservoir: the layer's spellings, English words and a bare 库.
+LAKE_WORDS = (
+    *(word for word, body in sections_layer.WATERBODY_SPELLINGS.items() if body == "lake-reservoir"),
+    "lake", "reservoir", "lake-reservoir", "库",
+)
 
 
 #: Problem kinds that stop an assessment (the rest are reported and the analysis goes on).
