@@ -185,39 +185,15 @@ def refuse_input_as_output(outputs: Sequence[Path | None], inputs: Sequence[str 
                 raise OptionError(msg)
 
 
-def layer_named(spec: str | os.PathLike) -> str | None:
-    """Return the layer an input names, or None when it is a file: the one "layer name or file" rule.
-
-    A catalogue layer name is the layer unless a file of that very name
-    exists (what is on disk is what the user points at).
-
-    Parameters
-    ----------
-    spec : str or os.PathLike
-        What the user gave.
-
-    Returns
-    -------
-    str or None
-        The layer name, or None for a path.
-    """
-    from cqgis.layers import catalog
-
-    text = str(spec)
-    return text if text in catalog.names() and not Path(text).is_file() else None
-
-
 def load_input(
     value: str | None, layer: str, data_dir: Path | None = None, header_row: int | None = None
 ) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Return the data an analysis runs on: a layer, or a user's file standing in for it.
+    """Return the data an analysis runs on, as :func:`cqgis.layers.catalog.load_input`, with ``--data-dir``'s files.
 
     Parameters
     ----------
     value : str or None
-        None, ``default`` or a layer name: that layer (from ``data_dir``
-        when the folder holds a file for it); otherwise a path to a user's
-        file, loaded as ``layer`` and validated against its schema.
+        A layer name, a user's file, or None (layer ``layer``).
     layer : str
         The layer the input stands for.
     data_dir : Path, optional
@@ -228,28 +204,12 @@ def load_input(
     Returns
     -------
     geopandas.GeoDataFrame or pandas.DataFrame
-        The layer or file in EPSG:4326; a table layer (no geometry) is a
-        DataFrame.
-
-    Raises
-    ------
-    UnknownLayerError
-        ``layer`` is not in the catalogue.
-    LayerError
-        The user's file breaks the layer's schema (rows and columns named).
-    ReadError
-        The user's file cannot be read.
+        In EPSG:4326.
     """
     from cqgis.config import settings
     from cqgis.layers import catalog
 
-    config = settings(data_dir=data_dir)
-    if value is None or value == "default":
-        return catalog.load(layer, config)
-    named = layer_named(value)
-    if named is not None:
-        return catalog.load(named, config)
-    return catalog.load_file(layer, value, config, header_row=header_row)
+    return catalog.load_input(value, layer, settings(data_dir=data_dir), header_row)
 
 
 def read_features(
@@ -262,7 +222,7 @@ def read_features(
     credit: bool = False,
     data_dir: Path | None = None,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Return a file's features, or a catalogue layer when ``spec`` names one (see :func:`layer_named`).
+    """Return a file's features, or a catalogue layer when ``spec`` names one (:func:`cqgis.layers.catalog.layer_named`).
 
     Parameters
     ----------
@@ -299,7 +259,7 @@ def read_features(
     from cqgis.geo.validate import repair
     from cqgis.layers import catalog, user
 
-    named = layer_named(spec)
+    named = catalog.layer_named(spec)
     if named is not None:
         return catalog.load(named, settings(data_dir=data_dir))
     path = Path(spec)

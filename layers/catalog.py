@@ -299,6 +299,64 @@ def load_file(
     return report.frame
 
 
+def layer_named(spec: str | os.PathLike) -> str | None:
+    """Return the layer an input names, or None when it is a file: the one "layer name or file" rule.
+
+    A catalogue layer name is the layer unless a file of that very name
+    exists (what is on disk is what the user points at).
+
+    Parameters
+    ----------
+    spec : str or os.PathLike
+        What the user gave.
+
+    Returns
+    -------
+    str or None
+        The layer name, or None for a path.
+    """
+    text = str(spec)
+    return text if text in LAYERS and not Path(text).is_file() else None
+
+
+def load_input(
+    value: str | os.PathLike | None, layer: str, settings: Settings | None = None, header_row: int | None = None
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Return the data an analysis runs on: a layer, or a user's file standing in for ``layer``.
+
+    Parameters
+    ----------
+    value : str, os.PathLike or None
+        None or ``default``: layer ``layer``; a layer name (see
+        :func:`layer_named`): that layer; otherwise a user's file, checked
+        as ``layer`` (:func:`load_file`).
+    layer : str
+        The layer the input stands for.
+    settings : Settings, optional
+        Cache and the user's data folder, whose files replace the layers named.
+    header_row : int, optional
+        Header row of a user's table, from 1; default: found.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or pandas.DataFrame
+        In EPSG:4326; a table layer is a DataFrame.
+
+    Raises
+    ------
+    UnknownLayerError
+        ``layer`` is not in the catalogue.
+    LayerError
+        The user's file breaks the layer's schema (rows and columns named).
+    """
+    if value is None or value == "default":
+        return load(layer, settings)
+    named = layer_named(value)
+    if named is not None:
+        return load(named, settings)
+    return load_file(layer, value, settings, header_row=header_row)
+
+
 def drainage_model(settings: Settings | None = None) -> drainage.Drainage:
     """Return the drainage model of the catalogue's ``river_courses`` layer (the user's, when their folder has one).
 

@@ -245,3 +245,13 @@ def test_a_layer_named_on_the_command_line_comes_from_the_data_folder(tmp_path):
     result = CliRunner().invoke(coverage_command, [*args, "--data-dir", str(data), "-o", str(tmp_path / "zones.gpkg")])
     assert result.exit_code == 0, result.output
     assert "1 of 1 facilities counted" in result.output
+
+
+def test_a_name_is_a_layer_unless_a_file_of_that_name_exists(tmp_path, monkeypatch):
+    from cqgis.layers import catalog
+
+    monkeypatch.chdir(tmp_path)
+    assert catalog.layer_named("h2_stations") == "h2_stations"
+    (tmp_path / "h2_stations").write_text("name,lon,lat\n", encoding="utf-8")
+    assert catalog.layer_named("h2_stations") is None
+    assert catalog.layer_named("stations.csv") is None
