@@ -41,6 +41,14 @@ layer_option = click.option("--layer", help="Layer of a GeoPackage or of a zip o
 lon_option = click.option("--lon", help="Longitude column of a table (default: found by name: lon, lng, x, 经度 ...).")
 lat_option = click.option("--lat", help="Latitude column of a table (default: found by name: lat, y, 纬度 ...).")
 
+#: Year of monitoring times written without one, for reading a monitoring table.
+year_option = click.option(
+    "--year",
+    type=int,
+    help="Year of monitoring times written without one (the national automatic-station release shows "
+    "MM-DD HH:MM), or of a class-only monthly report.",
+)
+
 #: Your sections table, for the analyses that read the ``sections`` layer.
 sections_option = click.option(
     "--sections", "sections_path", metavar="LAYER_OR_FILE", help="Your sections table instead of the sections layer."

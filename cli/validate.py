@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import crs_option, header_row_option, is_csv, lat_option, layer_option, lon_option
+from cqgis.cli.options import crs_option, header_row_option, is_csv, lat_option, layer_option, lon_option, year_option
 
 if TYPE_CHECKING:
     from cqgis.geo.validate import Problem, Report
@@ -41,11 +41,7 @@ if TYPE_CHECKING:
     type=click.Path(path_type=Path),
     help="With --as: a YAML file of 'header: field' pairs.",
 )
-@click.option(
-    "--year",
-    type=int,
-    help="With --as measurements: year of monitoring times written without one (MM-DD HH:MM).",
-)
+@year_option
 @click.option("--limit", default=50, show_default=True, help="Problem lines to print.")
 @header_row_option
 def validate(
