@@ -65,7 +65,7 @@ from cqgis.analysis.errors import AttributionError
 from cqgis.geo import crs
 
 #: How far outside every unit a feature may lie and still be assigned, in metres.
-DEFAULT_TOLERANCE_M = 2000.0
+DEFAULT_TOLERANCE_M = config.ATTRIBUTION_TOLERANCE_M
 #: Separator of the listed zones and districts (the Chinese enumeration comma).
 SEPARATOR = "、"
 

@@ -149,7 +149,7 @@ def catchment(
     AnalysisError
         When the point is outside the DEM window or far from any stream.
     """
-    model = drainage.model(settings)
+    model = catalog.drainage_model(settings)
     hyd = model.hydrology
     cell = model.snap(lon, lat, river)
     if cell < 0:

@@ -34,10 +34,11 @@ import pandas as pd
 from cqgis.analysis import provenance, rural_sewage
 from cqgis.analysis.errors import AnalysisError
 from cqgis.geo import io
+from cqgis.layers import places
+from cqgis.layers.places import CITY_ROW as CITY
 
 MET, UNMET, NO_DATA = "达标", "未达标", "无数据"
 STATUSES = (MET, UNMET, NO_DATA)
-CITY = "全市"
 
 #: What each row's target figure is (``target_basis``).
 CITY_TARGET, CITY_REFERENCE, OWN_TARGET = "全市目标", "参照全市目标", "区县目标"
@@ -99,24 +100,23 @@ def resolve_districts(indicators: pd.DataFrame, districts: pd.DataFrame) -> pd.S
 
     Raises
     ------
+    cqgis.layers.errors.UnknownPlaceError
+        When a row's district name is unknown (and it gives no adcode).
     AnalysisError
-        When a district name or adcode is unknown.
+        When an adcode is unknown.
     """
-    names = pd.concat(
-        [
-            pd.Series(districts["adcode"].to_numpy(), index=districts["name"].to_numpy()),
-            pd.Series(districts["adcode"].to_numpy(), index=districts["short_name"].to_numpy()),
-        ]
-    )
-    names = names[~names.index.duplicated()]
     adcode = indicators.get("adcode", pd.Series(pd.NA, index=indicators.index)).astype("string")
     district = indicators.get("district", pd.Series(pd.NA, index=indicators.index)).astype("string").str.strip()
-    city = district.eq(CITY).fillna(False) | (adcode.isna() & district.isna())
-    adcode = adcode.fillna(district.map(names).astype("string"))
+    city = places.is_city(district) | (adcode.isna() & district.isna())
+    rows = [f"indicators row {n}" for n in io.row_numbers(indicators)]
+    # A row's adcode, when given, says which district it is; its name is then only a label.
+    named = adcode.isna() & ~city
+    full = places.canonical(district[named], places.lookup(districts, "district"), "district", np.asarray(rows)[named.to_numpy()])
+    adcode = adcode.fillna(full.map(districts.set_index("name")["adcode"]).astype("string"))
     unknown = (~city & ~adcode.isin(districts["adcode"])).to_numpy()
     if unknown.any():
         row = int(np.flatnonzero(unknown)[0])
-        msg = f"indicators row {io.row_numbers(indicators)[row]}: unknown district '{district.iloc[row]}' (adcode {adcode.iloc[row]})"
+        msg = f"{rows[row]}: unknown district adcode '{adcode.iloc[row]}'"
         raise AnalysisError(msg)
     return adcode.where(~city, pd.NA)
 

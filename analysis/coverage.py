@@ -38,12 +38,14 @@ from rasterio.transform import Affine
 
 from cqgis import config
 from cqgis.analysis import provenance
-from cqgis.analysis.errors import AnalysisError
+from cqgis.analysis.errors import AnalysisError, ParameterError
 from cqgis.geo import crs, io
 
 #: Segments per quarter circle of the coverage buffers: the 128-gon's area is
 #: 0.04 % short of the circle's.
 BUFFER_QUAD_SEGS = 32
+#: Service radius of a facility when none is given, in metres.
+DEFAULT_RADIUS_M = config.COVERAGE_RADIUS_M
 #: Default cell side of the distance raster, in metres.
 DEFAULT_CELL_M = 100.0
 #: Side of the square blocks of cells the distance raster is computed in.
@@ -87,10 +89,14 @@ class Coverage(NamedTuple):
         ``facility_name`` and ``zone_name`` (their ``name`` columns, when
         present), ``distance_m`` (0 inside the zone), ``precision``,
         ``source``; the facility's point as geometry.
+    service_areas : geopandas.GeoSeries
+        The circle of the radius around each facility, the one measured,
+        indexed like the facilities, in EPSG:4326 (for drawing).
     """
 
     zones: gpd.GeoDataFrame
     links: gpd.GeoDataFrame
+    service_areas: gpd.GeoSeries
 
 
 def scenario_label(scenario: str) -> str:
@@ -98,12 +104,12 @@ def scenario_label(scenario: str) -> str:
 
     Raises
     ------
-    AnalysisError
+    ParameterError
         An unknown scenario.
     """
     if scenario not in SCENARIOS:
-        msg = f"unknown station scenario '{scenario}': expected one of {', '.join(SCENARIOS)}"
-        raise AnalysisError(msg)
+        msg = f"unknown station scenario (--status) '{scenario}': expected one of {', '.join(SCENARIOS)}"
+        raise ParameterError(msg)
     return f"{scenario}（{'、'.join(SCENARIOS[scenario])}）"
 
 
@@ -128,7 +134,7 @@ def split_facilities(facilities: gpd.GeoDataFrame, scenario: str = DEFAULT_SCENA
 
     Raises
     ------
-    AnalysisError
+    ParameterError
         An unknown scenario.
     """
     scenario_label(scenario)
@@ -175,10 +181,32 @@ def _metric(frame: gpd.GeoDataFrame) -> np.ndarray:
     return frame.geometry.to_crs(crs.metric_crs("distance")).to_numpy()
 
 
-def _check_radius(radius_m: float) -> None:
-    if not (np.isfinite(radius_m) and radius_m > 0):
-        msg = f"the radius must be a distance in metres > 0, not {radius_m!r}"
-        raise AnalysisError(msg)
+def _check_radius(radius_m: float) -> float:
+    """Return a service radius as a float, refusing one that is no positive distance.
+
+    Parameters
+    ----------
+    radius_m : float
+        Metres (anything ``float`` reads).
+
+    Returns
+    -------
+    float
+        The radius.
+
+    Raises
+    ------
+    ParameterError
+        Not a number, not finite, or not above 0.
+    """
+    try:
+        radius = float(radius_m)
+    except (TypeError, ValueError):
+        radius = float("nan")
+    if not (np.isfinite(radius) and radius > 0):
+        msg = f"the radius (--radius) must be a distance in metres > 0, not {radius_m!r}"
+        raise ParameterError(msg)
+    return radius
 
 
 def _check_layer(frame: gpd.GeoDataFrame, what: str, kinds: tuple[str, ...]) -> None:
@@ -239,17 +267,20 @@ def coverage(
 
     Raises
     ------
+    ParameterError
+        A radius that is no positive distance.
     AnalysisError
-        A radius that is not positive, a layer without CRS, facilities or
-        settlements that are not points, zones that are not polygons.
+        A layer without CRS, facilities or settlements that are not points,
+        zones that are not polygons.
     """
-    _check_radius(radius_m)
+    radius_m = _check_radius(radius_m)
     _check_layer(facilities, "facilities", ("POINT",))
     _check_layer(zones, "zones", ("POLYGON", "MULTIPOLYGON"))
     points = _metric(facilities)
     areas = _metric(zones)
     shapely.prepare(areas)
-    reach = shapely.union_all(shapely.buffer(points, radius_m, quad_segs=BUFFER_QUAD_SEGS))
+    circles = shapely.buffer(points, radius_m, quad_segs=BUFFER_QUAD_SEGS)
+    reach = shapely.union_all(circles)
     # Buffers are drawn in the conformal CRS (true distances); areas are measured in the equal-area one.
     zone_m2 = _equal_area_m2(areas)
     covered_m2 = _equal_area_m2(shapely.intersection(areas, reach))
@@ -277,7 +308,9 @@ def coverage(
     out["precision"] = [provenance.weakest(p) for p in precision]
     out["source"] = [provenance.join_sources(s) for s in source]
     links = _links(facilities, zones, points[facility], areas[zone], facility, zone)
-    return Coverage(out, links)
+    metric = crs.metric_crs("distance")
+    service = gpd.GeoSeries(circles, index=facilities.index, crs=metric).to_crs(config.STORAGE_CRS)
+    return Coverage(out, links, service)
 
 
 def _equal_area_m2(geometries: np.ndarray) -> np.ndarray:
@@ -528,7 +561,7 @@ def zonal_stats(
         Indexed like ``zones``: ``cells``, ``mean_distance_m``,
         ``max_distance_m``, ``within_pct`` (NaN for a zone holding no cell centre).
     """
-    _check_radius(radius_m)
+    radius_m = _check_radius(radius_m)
     _check_layer(zones, "zones", ("POLYGON", "MULTIPOLYGON"))
     transform = profile["transform"]
     areas = zones.geometry.to_crs(profile["crs"]).to_numpy()

@@ -39,11 +39,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from cqgis import config
 from cqgis.analysis import provenance
-from cqgis.layers import drainage, terrain
+from cqgis.analysis.errors import ParameterError
+from cqgis.layers import catalog, drainage, terrain
 
 #: Farthest along the flow from a section a border crossing is looked for, in km.
-DEFAULT_REACH_KM = 30.0
+DEFAULT_REACH_KM = config.CROSS_BORDER_REACH_KM
 
 SICHUAN_SIDE, CHONGQING_SIDE = "四川", "重庆"
 INTO_CHONGQING, INTO_SICHUAN = "川入渝", "渝入川"
@@ -188,13 +190,13 @@ def cross_border_sections(
 
     Raises
     ------
-    ValueError
-        When ``reach_km`` is not positive.
+    ParameterError
+        When ``reach_km`` is not a positive number of km.
     """
-    if not reach_km > 0:
-        msg = f"reach_km must be positive, not {reach_km}"
-        raise ValueError(msg)
-    model = drainage.model() if model is None else model
+    if not (np.isfinite(reach_km) and reach_km > 0):
+        msg = f"the reach (--reach) must be a positive number of km, not {reach_km:g}"
+        raise ParameterError(msg)
+    model = catalog.drainage_model() if model is None else model
     territories = _territories(districts, neighbors)
     rows = []
     for _, section in sections.to_crs("EPSG:4326").iterrows():
@@ -300,7 +302,7 @@ def border_rivers(
         ``name``, ``directions`` (e.g. 川入渝), ``length_km`` (of the
         named river in the layer) and ``flows_into``, in the model's order.
     """
-    model = drainage.model() if model is None else model
+    model = catalog.drainage_model() if model is None else model
     chongqing, sichuan = _territories(districts, neighbors)
     named = rivers[rivers["name"].fillna("") != ""].groupby("name", sort=False).agg(
         length_km=("length_km", "sum"), flows_into=("flows_into", "first")

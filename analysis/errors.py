@@ -1,6 +1,6 @@
 """Errors raised by the analysis package: inputs and reference layers an analysis cannot use."""
 
-from cqgis.errors import CqgisError
+from cqgis.errors import CqgisError, UsageError
 
 
 class AnalysisError(CqgisError):
@@ -9,3 +9,7 @@ class AnalysisError(CqgisError):
 
 class AttributionError(AnalysisError):
     """A layer that cannot be attributed: no CRS, clashing columns, an unusable reference layer."""
+
+
+class ParameterError(UsageError, AnalysisError):
+    """A parameter an analysis cannot work with: a radius that is no positive distance, an unknown scenario."""

@@ -23,13 +23,13 @@ import pandas as pd
 
 from cqgis.analysis import provenance
 from cqgis.analysis.errors import AnalysisError
+from cqgis.layers.places import CITY_ROW as CITY
 
 FACTORY, PARK = "绿色工厂", "绿色园区"
 #: Ids of the plan's two targets in the ``targets`` layer.
 TARGET_IDS: Mapping[str, str] = MappingProxyType({FACTORY: "green_factories", PARK: "green_parks"})
 LEVELS = ("国家级", "市级")
 UNPLACED = "未定位"
-CITY = "全市"
 #: Count columns of :func:`district_counts`, by kind.
 COUNT_COLUMNS: Mapping[str, str] = MappingProxyType({FACTORY: "green_factories", PARK: "green_parks"})
 

@@ -32,7 +32,6 @@ thousand distinct cells per column.
 from __future__ import annotations
 
 import datetime
-import difflib
 import html
 import os
 import re
@@ -44,9 +43,11 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from cqgis.analysis.errors import AnalysisError
+from cqgis.analysis.errors import AnalysisError, ParameterError
+from cqgis.errors import did_you_mean
 from cqgis.geo import io
-from cqgis.layers.gb3838 import CLASS_NAMES, CLASS_SPELLINGS, standard
+from cqgis.layers import sections as sections_layer
+from cqgis.layers.gb3838 import CLASS_NAMES, CLASS_SPELLINGS, STATUS, TARGET_CLASSES, standard
 
 #: Cell texts meaning "not measured" (lower-cased).
 BLANKS = ("", "-", "--", "---", "—", "——", "/", "／", "nan", "none", "null")
@@ -68,11 +69,29 @@ PH_RANGE = (0.0, 14.0)
 EXCEL_SERIALS = (20_000, 80_000)
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
-#: Years a monitoring time may carry.
+#: Years a monitoring time may carry (the second excluded).
 YEARS = (1900, 2200)
 
 #: Station status that needs no report (national release column 站点情况).
 NORMAL_STATUS = ("正常",)
+
+#: What a sections table's headers may be, besides the ``sections`` layer's own names and aliases: the
+#: water-quality results' columns and the layer's derived fields, so a results sheet or a report reads back.
+_SECTION_READ_ALIASES = {
+    "section_code": "code", "section_name": "name", "adcode": "adcode", "district": "district", "区县": "district",
+    "所在区县": "district", "basin": "basin", "流域": "basin",
+}
+#: Sections columns (header -> name) a sections table may use.
+SECTION_ALIASES = {**sections_layer.SCHEMA.alias_table(), **_SECTION_READ_ALIASES}
+SECTION_COLUMNS = (
+    "code", "name", "river", "adcode", "district", "level", "cross_border", "direction", "target_class", "waterbody",
+)
+#: How a sections table may call a lake or reservoir: the layer's spellings, English words and a bare 库.
+LAKE_WORDS = (
+    *(word for word, body in sections_layer.WATERBODY_SPELLINGS.items() if body == "lake-reservoir"),
+    "lake", "reservoir", "lake-reservoir", "库",
+)
+
 
 #: Problem kinds that stop an assessment (the rest are reported and the analysis goes on).
 FATAL = ("duplicate_item", "unreadable_value", "bad_time")
@@ -331,7 +350,15 @@ def months(values: pd.Series, year: int | None = None) -> tuple[pd.Series, pd.Se
     -------
     (pandas.Series, pandas.Series)
         The months (missing where unreadable) and, where unreadable, why.
+
+    Raises
+    ------
+    ParameterError
+        A ``year`` outside :data:`YEARS`.
     """
+    if year is not None and not YEARS[0] <= year < YEARS[1]:
+        msg = f"the year (--year) must be from {YEARS[0]} to {YEARS[1] - 1}, not {year}"
+        raise ParameterError(msg)
     codes, uniques = _distinct(values)
     month = pd.Series(pd.NA, index=uniques.index, dtype=object)
     timestamps = uniques.map(lambda v: isinstance(v, (datetime.date, pd.Timestamp, np.datetime64))).astype(bool)
@@ -704,8 +731,6 @@ def unmatched_sections(tidy_frame: pd.DataFrame, sections: pd.DataFrame | None) 
     pandas.DataFrame
         Problems (as :attr:`Reading.problems`) of kind ``unknown_section``.
     """
-    from cqgis.analysis.water_quality import section_table
-
     if sections is None:
         return _problems("unknown_section", [], None, None, [])
     table = section_table(sections)
@@ -716,8 +741,8 @@ def unmatched_sections(tidy_frame: pd.DataFrame, sections: pd.DataFrame | None) 
     missing = counts[(counts > 0) & ~counts.index.astype(str).isin(known)]
     messages = []
     for name, count in missing.items():
-        close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5)
-        hint = f"; did you mean {' / '.join(close)}?" if close else ""
+        hint = did_you_mean(str(name), known)
+        hint = f"; {hint}" if hint else ""
         messages.append(f"section '{name}' ({count} values) is not in the sections table: no target, classed as a river{hint}")
     header = "断面编码" if by_code else "断面名称"
     return _problems("unknown_section", np.full(len(missing), pd.NA), header, missing.index.astype(str).to_numpy(object), messages)
@@ -776,8 +801,6 @@ def read_classes(table: pd.DataFrame, sections: pd.DataFrame | None = None, year
         ``precision``, ``source``. ``problems``: unreadable classes and
         targets, by row (the section is then not assessed).
     """
-    from cqgis.analysis.water_quality import STATUS, section_table
-
     rows = io.row_numbers(table)
     frame = table.reset_index(drop=True)
     roles: dict[str, object] = {}
@@ -831,3 +854,49 @@ def read_classes(table: pd.DataFrame, sections: pd.DataFrame | None = None, year
 def _class_names(index: pd.Series, names: tuple[str, ...]) -> pd.Series:
     return pd.Series(pd.array(np.asarray(names, dtype=object)[index.fillna(0).to_numpy(int)], dtype="string"),
                      index=index.index).where(index.notna().to_numpy())
+
+
+def section_table(sections: pd.DataFrame | None) -> pd.DataFrame:
+    """Normalise a sections table (layer or user file) to :data:`SECTION_COLUMNS` plus optional ``basin``.
+
+    Headers may be the layer's names or their Chinese aliases; the water
+    body defaults to ``river``; 湖库 / 湖泊 / 水库 mean ``lake-reservoir``.
+
+    Raises
+    ------
+    AnalysisError
+        No code or name column, or a target class that is not Ⅰ..Ⅴ.
+    """
+    if sections is None:
+        return pd.DataFrame({c: pd.Series(dtype="string") for c in (*SECTION_COLUMNS, "source", "precision")})
+    frame = pd.DataFrame(sections).drop(columns="geometry", errors="ignore")
+    renamed = {}
+    for column in frame.columns:
+        key = header_key(column, SECTION_ALIASES)
+        if key and key not in renamed.values():
+            renamed[column] = key
+    read = ", ".join(str(column) for column in frame.columns)
+    frame = frame[list(renamed)].rename(columns=renamed)
+    if "code" not in frame and "name" not in frame:
+        msg = f"the sections table has no code (断面编码) or name (断面名称) column; headers read: {read}"
+        raise AnalysisError(msg)
+    for column in (*SECTION_COLUMNS, "source", "precision"):
+        if column not in frame:
+            frame[column] = pd.NA
+    for column in frame.columns.drop("cross_border"):
+        frame[column] = frame[column].astype("string").str.strip().replace("", pd.NA)
+    frame["target_class"] = _target_classes(frame["target_class"], io.row_numbers(sections))
+    body = frame["waterbody"].fillna("river").str.lower()
+    frame["waterbody"] = np.where(body.isin(LAKE_WORDS), "lake-reservoir", "river")
+    return frame.reset_index(drop=True)
+
+
+def _target_classes(values: pd.Series, rows: np.ndarray) -> pd.Series:
+    text = values.str.replace("类", "", regex=False).str.strip()
+    mapped = text.map(CLASS_SPELLINGS).fillna(text).astype("string")
+    bad = mapped.notna() & ~mapped.isin(TARGET_CLASSES)
+    if bad.any():
+        first = np.flatnonzero(bad.to_numpy())[0]
+        msg = f"sections row {rows[first]}: target class '{values.iloc[first]}' is not one of Ⅰ, Ⅱ, Ⅲ, Ⅳ, Ⅴ"
+        raise AnalysisError(msg)
+    return mapped

@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 
 from cqgis.analysis import provenance
-from cqgis.analysis.errors import AnalysisError
+from cqgis.analysis.errors import AnalysisError, ParameterError
+from cqgis.layers.places import CITY_ROW as CITY
 
 #: The plan's priority class of rural settlements.
 PRIORITY_HOUSEHOLDS = 200
 PRIORITY_RESIDENTS = 500
 
-CITY = "全市"
 REQUIRED = ("adcode", "district", "has_sewage_treatment")
 
 #: What the plan's 农村生活污水治理率 counts.
@@ -96,7 +96,17 @@ def treatment_rates(settlements: pd.DataFrame, target_pct: float) -> pd.DataFram
         target, gap (rate_count - target, percentage points), meets_target,
         priority_untreated (count), counted (what a settlement is, see
         :func:`counted_units`), precision, source.
+
+    Raises
+    ------
+    ParameterError
+        A target that is not a percentage (0 to 100).
+    AnalysisError
+        Settlements without the columns needed, or none in Chongqing.
     """
+    if not 0 <= target_pct <= 100:
+        msg = f"the target rate (--target) must be a percentage from 0 to 100, not {target_pct:g}"
+        raise ParameterError(msg)
     _check(settlements)
     # Settlements outside every district (in Sichuan) are not Chongqing's to count.
     settlements = settlements[settlements["adcode"].notna()]

@@ -59,12 +59,11 @@ import pandas as pd
 
 from cqgis.analysis import provenance
 from cqgis.analysis.errors import AnalysisError
-from cqgis.analysis.monitoring import ParsedValue, header_key, parse_value, read_table, tidy
+from cqgis.analysis.monitoring import SECTION_ALIASES, ParsedValue, parse_value, read_table, section_table, tidy
 from cqgis.geo import io
 from cqgis.layers.gb3838 import (
     CLASS_NAMES,
-    CLASS_SPELLINGS,
-    TARGET_CLASSES,
+    STATUS,
     WORSE_THAN_V,
     item_classes,
     limits,
@@ -76,7 +75,6 @@ __all__ = [
     "tidy",
 ]
 
-STATUS = ("优", "优", "良", "轻度污染", "中度污染", "重度污染")
 PERIODS = ("month", "quarter", "year")
 
 #: Class whose limit exceedances and their multiples are measured against (环办〔2011〕22号): Ⅲ.
@@ -96,22 +94,6 @@ ALWAYS_MAIN = ("cn", "cu", "zn", "as", "hg", "cd", "cr6", "pb")
 
 #: Decimals the period means keep, so float noise cannot push a mean over a limit.
 MEAN_DECIMALS = 10
-
-#: Sections columns (normalised header -> name) a sections table may use.
-SECTION_ALIASES = {
-    "code": "code", "section_code": "code", "断面编码": "code", "断面代码": "code", "name": "name",
-    "section_name": "name", "断面名称": "name", "断面": "name", "river": "river", "河流": "river",
-    "所在河流": "river", "adcode": "adcode", "district": "district", "区县": "district", "所在区县": "district",
-    "level": "level", "级别": "level", "断面级别": "level", "cross_border": "cross_border", "跨界": "cross_border",
-    "是否跨界": "cross_border", "direction": "direction", "流向": "direction", "跨界流向": "direction",
-    "target_class": "target_class", "水质目标": "target_class", "目标水质": "target_class", "目标类别": "target_class",
-    "考核目标": "target_class", "waterbody": "waterbody", "水体类型": "waterbody", "basin": "basin",
-    "流域": "basin", "source": "source", "来源": "source", "precision": "precision", "精度": "precision",
-}
-SECTION_COLUMNS = (
-    "code", "name", "river", "adcode", "district", "level", "cross_border", "direction", "target_class", "waterbody",
-)
-LAKE_WORDS = ("lake", "reservoir", "lake-reservoir", "湖库", "湖泊", "水库", "湖", "库")
 
 #: Chinese headers of the result and rate columns, for reports.
 HEADERS_ZH = {
@@ -145,52 +127,6 @@ def period_labels(months: pd.Series, period: str) -> pd.Series:
     else:
         labels = index.strftime("%Y")
     return text.map(dict(zip(distinct, labels))).set_axis(months.index)
-
-
-def section_table(sections: pd.DataFrame | None) -> pd.DataFrame:
-    """Normalise a sections table (layer or user file) to :data:`SECTION_COLUMNS` plus optional ``basin``.
-
-    Headers may be the layer's names or their Chinese aliases; the water
-    body defaults to ``river``; 湖库 / 湖泊 / 水库 mean ``lake-reservoir``.
-
-    Raises
-    ------
-    AnalysisError
-        No code or name column, or a target class that is not Ⅰ..Ⅴ.
-    """
-    if sections is None:
-        return pd.DataFrame({c: pd.Series(dtype="string") for c in (*SECTION_COLUMNS, "source", "precision")})
-    frame = pd.DataFrame(sections).drop(columns="geometry", errors="ignore")
-    renamed = {}
-    for column in frame.columns:
-        key = header_key(column, SECTION_ALIASES)
-        if key and key not in renamed.values():
-            renamed[column] = key
-    read = ", ".join(str(column) for column in frame.columns)
-    frame = frame[list(renamed)].rename(columns=renamed)
-    if "code" not in frame and "name" not in frame:
-        msg = f"the sections table has no code (断面编码) or name (断面名称) column; headers read: {read}"
-        raise AnalysisError(msg)
-    for column in (*SECTION_COLUMNS, "source", "precision"):
-        if column not in frame:
-            frame[column] = pd.NA
-    for column in frame.columns.drop("cross_border"):
-        frame[column] = frame[column].astype("string").str.strip().replace("", pd.NA)
-    frame["target_class"] = _target_classes(frame["target_class"], io.row_numbers(sections))
-    body = frame["waterbody"].fillna("river").str.lower()
-    frame["waterbody"] = np.where(body.isin(LAKE_WORDS), "lake-reservoir", "river")
-    return frame.reset_index(drop=True)
-
-
-def _target_classes(values: pd.Series, rows: np.ndarray) -> pd.Series:
-    text = values.str.replace("类", "", regex=False).str.strip()
-    mapped = text.map(CLASS_SPELLINGS).fillna(text).astype("string")
-    bad = mapped.notna() & ~mapped.isin(TARGET_CLASSES)
-    if bad.any():
-        first = np.flatnonzero(bad.to_numpy())[0]
-        msg = f"sections row {rows[first]}: target class '{values.iloc[first]}' is not one of Ⅰ, Ⅱ, Ⅲ, Ⅳ, Ⅴ"
-        raise AnalysisError(msg)
-    return mapped
 
 
 def _attach_sections(tidy_frame: pd.DataFrame, sections: pd.DataFrame) -> pd.DataFrame:

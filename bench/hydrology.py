@@ -38,7 +38,7 @@ def main() -> None:
     total = 0.0
     for label, run in (
         ("districts + river_courses (WDB II)", lambda: (catalog.load("districts"), catalog.load("river_courses"))),
-        ("conditioned D8 + upstream areas", lambda: terrain.hydrology()),
+        ("conditioned D8 + upstream areas", lambda: terrain.hydrology(catalog.load("river_courses"))),
         ("rivers (network, names, banks)", lambda: catalog.load("rivers")),
         ("drainage model + basins", lambda: catalog.load("basins")),
         ("counties (for the province/county split)", lambda: catalog.load("counties")),
@@ -50,7 +50,7 @@ def main() -> None:
     print("== one catchment")
     points = {"北碚 嘉陵江": (106.43645, 29.82739, "嘉陵江"), "大安 琼江": (105.45594, 30.34956, "琼江")}
     first, _ = timed("first call in the process (loads the model)", lambda: catchment(*points["北碚 嘉陵江"]))
-    model = drainage.model()
+    model = catalog.drainage_model()
     hyd = model.hydrology
     for name, (lon, lat, river) in points.items():
         found, ours = timed(f"cqgis catchment {name}", lambda: catchment(lon, lat, river))

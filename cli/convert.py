@@ -7,7 +7,15 @@ from pathlib import Path
 import click
 
 # Light on purpose: geo.io defers its heavy imports, so `cqgis --help` stays fast.
-from cqgis.cli.options import header_row_option, is_csv, refuse_input_as_output
+from cqgis.cli.options import (
+    header_row_option,
+    is_csv,
+    lat_option,
+    layer_option,
+    lon_option,
+    output_option,
+    refuse_input_as_output,
+)
 from cqgis.geo.io import READ_EXTENSIONS, WRITE_EXTENSIONS
 
 _SYSTEMS = "wgs84, cgcs2000 (= wgs84), gcj02, bd09 or an EPSG code"
@@ -20,13 +28,7 @@ _SYSTEMS = "wgs84, cgcs2000 (= wgs84), gcj02, bd09 or an EPSG code"
     )
 )
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="File to write; its extension picks the format.",
-)
+@output_option()
 @click.option(
     "--from",
     "--crs",
@@ -42,12 +44,9 @@ _SYSTEMS = "wgs84, cgcs2000 (= wgs84), gcj02, bd09 or an EPSG code"
     show_default=True,
     help=f"What OUTPUT's coordinates should be: {_SYSTEMS}.",
 )
-@click.option(
-    "--layer",
-    help="Layer of a GeoPackage or of a zip of shapefiles, or sheet of an Excel workbook, to read.",
-)
-@click.option("--lon", help="Longitude column of a table (default: found by name: lon, lng, x, 经度 ...).")
-@click.option("--lat", help="Latitude column of a table (default: found by name: lat, y, 纬度 ...).")
+@layer_option
+@lon_option
+@lat_option
 @header_row_option
 def convert(
     input_path: Path,

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from cqgis.config import COVERAGE_RADIUS_M
+
 #: The demo's atlas configuration, installed with the package.
 DEMO_ATLAS = Path(str(resources.files("cqgis.maps") / "data" / "demo_atlas.yaml"))
 
@@ -38,8 +40,10 @@ def demo(output: Path, workers: int) -> None:
     Several embedded layers are synthetic examples (measurements,
     rural_sewage, indicators): every result built on them says so.
     """
-    from cqgis.cli import main
     from cqgis.cli.errors import RunError
+
+    # The command line that runs the demo runs its steps: found through click, not imported back.
+    cli = click.get_current_context().find_root().command
 
     layer_dir = output / "layers"
     analysis_dir = output / "analysis"
@@ -50,11 +54,11 @@ def demo(output: Path, workers: int) -> None:
     for args in _analyses(analysis_dir):
         click.echo(f"cqgis {' '.join(args)}")
         # Each step runs exactly as a user would type it; one failure does not stop the rest.
-        if not _run(main.cli, args):
+        if not _run(cli, args):
             failed.append(args[1])
     atlas = ["atlas", str(DEMO_ATLAS), "-o", str(output), "--workers", str(workers)]
     click.echo(f"cqgis {' '.join(atlas)}")
-    if not _run(main.cli, atlas):
+    if not _run(cli, atlas):
         failed.append("atlas")
     if failed:
         msg = f"demo finished with failures in: {', '.join(failed)} (see the messages above)"
@@ -99,12 +103,12 @@ def _analyses(folder: Path) -> list[list[str]]:
         # Operating stations today; the distance raster needs stations, so it is drawn for the planned network.
         [
             "analyze", "coverage", "--facilities", "h2_stations", "--zones", "h2_zones",
-            "--settlements", "rural_settlements", "--radius", "10000", "--status", "现状",
+            "--settlements", "rural_settlements", "--radius", f"{COVERAGE_RADIUS_M:g}", "--status", "现状",
             "-o", str(folder / "加氢站覆盖_现状.gpkg"),
         ],
         [
             "analyze", "coverage", "--facilities", "h2_stations", "--zones", "h2_zones",
-            "--settlements", "rural_settlements", "--radius", "10000", "--status", "含规划",
+            "--settlements", "rural_settlements", "--radius", f"{COVERAGE_RADIUS_M:g}", "--status", "含规划",
             "-o", str(folder / "加氢站覆盖_含规划.gpkg"), "--raster", str(folder / "加氢站距离_含规划.tif"),
         ],
         ["analyze", "cross-border", "-o", str(folder / "川渝跨界断面.xlsx")],

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from cqgis.cli.options import output_option
+
 #: Width at which long cells (sources, descriptions) are cut in terminal tables.
 _CELL_WIDTH = 60
 
@@ -65,13 +67,7 @@ def show(name: str, rows: int) -> None:
 
 @layers.command()
 @click.argument("name")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="File to write; its extension picks the format (gpkg, geojson, fgb, parquet, csv, xlsx).",
-)
+@output_option("File to write; its extension picks the format (gpkg, geojson, fgb, parquet, csv, xlsx).")
 def export(name: str, output: Path) -> None:
     """Write layer NAME to OUTPUT in WGS84 (a GeoPackage with its QGIS style)."""
     from cqgis.geo import io

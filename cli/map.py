@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from cqgis.cli.options import data_dir_option
-from cqgis.config import COVERAGE_SCENARIOS
+from cqgis.cli.options import data_dir_option, radius_option, status_option
 from cqgis.maps.theme_names import THEMES
 
 BASEMAPS = ("none", "osm", "gaode", "tianditu")
@@ -35,12 +34,8 @@ BASEMAPS = ("none", "osm", "gaode", "tianditu")
 @click.option("--tianditu-key", metavar="KEY", help="Tianditu browser key, for --basemap tianditu.")
 @data_dir_option
 @click.option("--target", metavar="ID", help="compliance: district-scope target id (default energy_intensity_gdp).")
-@click.option("--radius", type=float, metavar="METRES", help="hydrogen: station service radius (default 10000).")
-@click.option(
-    "--status",
-    type=click.Choice(list(COVERAGE_SCENARIOS)),
-    help="hydrogen: stations counted in the covered shares: 现状 (operating, default), 含在建, 含规划.",
-)
+@radius_option()
+@status_option(passed=False)
 def map_command(
     theme: str,
     output: Path,
@@ -51,14 +46,15 @@ def map_command(
     tianditu_key: str | None,
     data_dir: Path | None,
     target: str | None,
-    radius: float | None,
-    status: str | None,
+    radius_m: float | None,
+    scenario: str | None,
 ) -> None:
     """Draw the THEME map of the city, or of one --district, --basin or --river."""
     from cqgis.config import settings
     from cqgis.maps import themes
 
-    given = (("target", target), ("radius", radius), ("status", status))
+    # Options of the hydrogen and compliance themes, passed only when given: the theme checks them.
+    given = (("target", target), ("radius", radius_m), ("status", scenario))
     options = {key: value for key, value in given if value is not None}
     path = themes.render(
         theme, output, district=district, basin=basin, river=river, basemap=basemap,

@@ -1,15 +1,20 @@
-"""Options and input handling shared by the subcommands: the user's data folder, header rows, layer-or-file inputs."""
+"""Options and input handling shared by the subcommands (as rasterio's ``rio/options.py``): data folder, reading, coverage, layer-or-file inputs.
+
+Defaults shown in help are read from the library's constants; the values
+are checked by the library functions that use them, not here.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from cqgis.cli.errors import OptionError
+from cqgis.config import COVERAGE_RADIUS_M, COVERAGE_SCENARIOS
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -30,6 +35,118 @@ header_row_option = click.option(
     help="Spreadsheet row (from 1) holding the column headers of the CSV/Excel tables read. "
     "Default: found, below any title rows (the first row filling the width with names).",
 )
+
+#: Reading a file: its layer or sheet, and a table's coordinate columns.
+layer_option = click.option("--layer", help="Layer of a GeoPackage or of a zip of shapefiles, or sheet of an Excel workbook, to read.")
+lon_option = click.option("--lon", help="Longitude column of a table (default: found by name: lon, lng, x, 经度 ...).")
+lat_option = click.option("--lat", help="Latitude column of a table (default: found by name: lat, y, 纬度 ...).")
+
+#: Year of monitoring times written without one, for reading a monitoring table.
+year_option = click.option(
+    "--year",
+    type=int,
+    help="Year of monitoring times written without one (the national automatic-station release shows "
+    "MM-DD HH:MM), or of a class-only monthly report.",
+)
+
+#: Your sections table, for the analyses that read the ``sections`` layer.
+sections_option = click.option(
+    "--sections", "sections_path", metavar="LAYER_OR_FILE", help="Your sections table instead of the sections layer."
+)
+
+
+
+def output_option(help: str = "File to write; its extension picks the format.", required: bool = True) -> Callable:
+    """Return the ``-o/--output`` option of a command that writes one file (the extension picks its format).
+
+    Parameters
+    ----------
+    help : str
+        What the file holds, for the command's help.
+    required : bool
+        Whether the command needs it (some only print without it).
+
+    Returns
+    -------
+    callable
+        A click decorator setting the parameter ``output`` (a Path).
+    """
+    return click.option("-o", "--output", required=required, type=click.Path(path_type=Path), help=help)
+
+
+def radius_option(required: bool = False) -> Callable:
+    """Return the ``--radius`` option of coverage: the hydrogen map's and ``analyze coverage``'s.
+
+    Parameters
+    ----------
+    required : bool
+        Whether the command needs it; otherwise the library's default
+        (:data:`cqgis.config.COVERAGE_RADIUS_M`) applies and is shown.
+
+    Returns
+    -------
+    callable
+        A click decorator setting the parameter ``radius_m``.
+    """
+    default = "" if required else f" (default {COVERAGE_RADIUS_M:g})"
+    return click.option(
+        "--radius",
+        "radius_m",
+        type=float,
+        required=required,
+        metavar="METRES",
+        help=f"Service radius of a station in metres, straight line{default}.",
+    )
+
+
+def crs_option(what: str = "INPUT's coordinates are") -> Callable:
+    """Return the ``--crs`` option saying what the coordinates of the files read are.
+
+    Parameters
+    ----------
+    what : str
+        The subject of the help sentence (``the coordinates of the files given are``).
+
+    Returns
+    -------
+    callable
+        A click decorator setting the parameter ``source``.
+    """
+    return click.option(
+        "--crs",
+        "source",
+        metavar="CRS",
+        help=f"What {what}: wgs84, cgcs2000, gcj02 (Amap), bd09 or an EPSG code. "
+        "Default: the file's own CRS (tables: wgs84); layer names need none.",
+    )
+
+
+def status_option(passed: bool = True) -> Callable:
+    """Return the ``--status`` option: which facilities coverage counts, by their status.
+
+    Parameters
+    ----------
+    passed : bool
+        Whether the command always passes a scenario (the library's
+        default, the first of :data:`cqgis.config.COVERAGE_SCENARIOS`, is
+        then the option's); otherwise None when not given.
+
+    Returns
+    -------
+    callable
+        A click decorator setting the parameter ``scenario``.
+    """
+    first = next(iter(COVERAGE_SCENARIOS))
+    return click.option(
+        "--status",
+        "scenario",
+        type=click.Choice(list(COVERAGE_SCENARIOS)),
+        default=first if passed else None,
+        show_default=passed,
+        help="Which stations count, by their status column: 现状 operating only, 含在建 also under construction, "
+        "含规划 also planned; those without a real position (precision schematic) never count"
+        + ("." if passed else f" (default {first})."),
+    )
 
 
 def is_csv(path: Path) -> bool:
@@ -79,14 +196,12 @@ def refuse_input_as_output(outputs: Sequence[Path | None], inputs: Sequence[str 
 def load_input(
     value: str | None, layer: str, data_dir: Path | None = None, header_row: int | None = None
 ) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Return the data an analysis runs on: a layer, or a user's file standing in for it.
+    """Return the data an analysis runs on, as :func:`cqgis.layers.catalog.load_input`, with ``--data-dir``'s files.
 
     Parameters
     ----------
     value : str or None
-        None, ``default`` or a layer name: that layer (from ``data_dir``
-        when the folder holds a file for it); otherwise a path to a user's
-        file, loaded as ``layer`` and validated against its schema.
+        A layer name, a user's file, or None (layer ``layer``).
     layer : str
         The layer the input stands for.
     data_dir : Path, optional
@@ -97,27 +212,12 @@ def load_input(
     Returns
     -------
     geopandas.GeoDataFrame or pandas.DataFrame
-        The layer or file in EPSG:4326; a table layer (no geometry) is a
-        DataFrame.
-
-    Raises
-    ------
-    UnknownLayerError
-        ``layer`` is not in the catalogue.
-    LayerError
-        The user's file breaks the layer's schema (rows and columns named).
-    ReadError
-        The user's file cannot be read.
+        In EPSG:4326.
     """
     from cqgis.config import settings
     from cqgis.layers import catalog
 
-    config = settings(data_dir=data_dir)
-    if value is None or value == "default":
-        return catalog.load(layer, config)
-    if value in catalog.names():
-        return catalog.load(value, config)
-    return catalog.load_file(layer, value, config, header_row=header_row)
+    return catalog.load_input(value, layer, settings(data_dir=data_dir), header_row)
 
 
 def read_features(
@@ -128,8 +228,9 @@ def read_features(
     lat: str | None = None,
     header_row: int | None = None,
     credit: bool = False,
+    data_dir: Path | None = None,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Return a file's features, or an embedded layer when ``spec`` names one and is no file.
+    """Return a file's features, or a catalogue layer when ``spec`` names one (:func:`cqgis.layers.catalog.layer_named`).
 
     Parameters
     ----------
@@ -143,6 +244,9 @@ def read_features(
         For an analysis that reports provenance: name a file in every
         ``source`` and count unknown precision as ``approximate``
         (:func:`cqgis.layers.user.credit`).
+    data_dir : Path, optional
+        The user's data folder: a layer named is read from it when it holds
+        a file for that layer.
 
     Returns
     -------
@@ -158,13 +262,15 @@ def read_features(
     CRSError
         Unknown ``crs``, or a vector file without a CRS and no ``crs``.
     """
+    from cqgis.config import settings
     from cqgis.geo import io
     from cqgis.geo.validate import repair
     from cqgis.layers import catalog, user
 
+    named = catalog.layer_named(spec)
+    if named is not None:
+        return catalog.load(named, settings(data_dir=data_dir))
     path = Path(spec)
-    if not path.exists() and spec in catalog.LAYERS:
-        return catalog.load(spec)
     frame, repaired = repair(io.read(path, crs=crs, layer=layer, lon=lon, lat=lat, header_row=header_row))
     if repaired.size:
         rows = ", ".join(str(row) for row in io.row_numbers(frame)[repaired][:10])

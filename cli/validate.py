@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import header_row_option, is_csv
+from cqgis.cli.options import crs_option, header_row_option, is_csv, lat_option, layer_option, lon_option, year_option
 
 if TYPE_CHECKING:
     from cqgis.geo.validate import Problem, Report
@@ -17,15 +17,10 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option(
-    "--crs",
-    metavar="CRS",
-    help="What INPUT's coordinates are: wgs84, cgcs2000, gcj02, bd09 or an EPSG code. "
-    "Default: the file's own CRS (tables: wgs84).",
-)
-@click.option("--layer", help="Layer of a GeoPackage or zip, or sheet of an Excel workbook.")
-@click.option("--lon", help="Longitude column of a table (default: found by name).")
-@click.option("--lat", help="Latitude column of a table (default: found by name).")
+@crs_option()
+@layer_option
+@lon_option
+@lat_option
 @click.option("--id", "id_column", metavar="COLUMN", help="Column whose values must be unique (default: id, code, 编号 ...).")
 @click.option(
     "--as",
@@ -46,16 +41,12 @@ if TYPE_CHECKING:
     type=click.Path(path_type=Path),
     help="With --as: a YAML file of 'header: field' pairs.",
 )
-@click.option(
-    "--year",
-    type=click.IntRange(1900, 2199),
-    help="With --as measurements: year of monitoring times written without one (MM-DD HH:MM).",
-)
+@year_option
 @click.option("--limit", default=50, show_default=True, help="Problem lines to print.")
 @header_row_option
 def validate(
     input_path: Path,
-    crs: str | None,
+    source: str | None,
     layer: str | None,
     lon: str | None,
     lat: str | None,
@@ -84,14 +75,14 @@ def validate(
         if as_layer is None and is_csv(input_path) and layer is None:
             # In blocks of rows: the memory stays flat however long the table.
             report = validation.validate_blocks(
-                input_path, crs=crs, lon=lon, lat=lat, header_row=header_row, id_column=id_column
+                input_path, crs=source, lon=lon, lat=lat, header_row=header_row, id_column=id_column
             )
         elif as_layer is None:
             report = validation.validate_file(
-                input_path, crs=crs, layer=layer, lon=lon, lat=lat, header_row=header_row, id_column=id_column
+                input_path, crs=source, layer=layer, lon=lon, lat=lat, header_row=header_row, id_column=id_column
             )
         else:
-            report = _as_layer(input_path, as_layer, pairs, map_file, crs, layer, lon, lat, header_row, year)
+            report = _as_layer(input_path, as_layer, pairs, map_file, source, layer, lon, lat, header_row, year)
     except ReadError as exc:
         # Nothing could be checked: that is a usage error, not a finding.
         msg = str(exc)
@@ -116,17 +107,14 @@ def _as_layer(
     from cqgis.geo import validate as validation
     from cqgis.layers import catalog, user
 
-    layer = catalog.module(name)
     mapping, file_crs = user.split_crs(user.read_mapping(map_file, layer=name) if map_file else {})
     mapping.update(user.parse_pairs(pairs))
-    crs = crs or file_crs
-    deps = {dependency: catalog.load(dependency) for dependency in layer.DEPENDS}
-    report = user.load(
-        path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat, header_row=header_row
+    report = catalog.check_file(
+        name, path, mapping=mapping, crs=crs or file_crs, sheet=sheet, lon=lon, lat=lat, header_row=header_row
     )
     if name == "measurements":
         report.problems = validation.ordered(
-            report.problems + _measurement_problems(report.frame, deps["sections"], year)
+            report.problems + _measurement_problems(report.frame, catalog.load("sections"), year)
         )
     return report
 

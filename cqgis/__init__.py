@@ -5,14 +5,8 @@ the analyses, ``cqgis.build_map`` ...); each function's module is imported
 when the function is first used.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from cqgis.api import EXPORTS, resolve
-
-try:
-    __version__ = version("cqgis")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+from cqgis.version import __version__
 
 __all__ = ["__version__", *EXPORTS]
 

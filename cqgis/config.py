@@ -45,6 +45,19 @@ PRECISIONS = ("exact", "approximate", "schematic", "synthetic")
 #: counted. 现状 is what exists today; the others add what is being built or planned.
 COVERAGE_SCENARIOS = {"现状": ("运营",), "含在建": ("运营", "在建"), "含规划": ("运营", "在建", "规划")}
 
+#: Service radius of a hydrogen station, metres: what the hydrogen map and the
+#: demo's coverage assume unless told otherwise (here, beside the scenarios, so
+#: that the command line can show it without loading the analysis).
+COVERAGE_RADIUS_M = 10_000.0
+
+#: How far outside every district a feature may lie and still be attributed to
+#: the nearest one, metres (:mod:`cqgis.analysis.attribution`).
+ATTRIBUTION_TOLERANCE_M = 2000.0
+
+#: How far along the flow from a section a border crossing is looked for, km
+#: (:mod:`cqgis.analysis.cross_border`; here so that the command line shows it).
+CROSS_BORDER_REACH_KM = 30.0
+
 
 def _default_cache_dir() -> Path:
     override = os.environ.get("CQGIS_CACHE_DIR")

@@ -1,4 +1,9 @@
-"""Base exception shared by every cqgis package; the CLI turns it into one clean line."""
+"""Base exception shared by every cqgis package, the one "did you mean" rule and the one-line message; the CLI turns an error into one clean line."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
 
 
 class CqgisError(Exception):
@@ -15,6 +20,36 @@ class UsageError(CqgisError):
     """The command was called with arguments that cannot work."""
 
     exit_code = 2
+
+
+#: How alike a word must be to a known one (difflib's ratio) to be offered in "did you mean".
+CLOSE_CUTOFF = 0.5
+
+#: Most known words offered in "did you mean".
+CLOSE_COUNT = 3
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """Return the "did you mean" hint for an unknown word: the known words closest to it, or empty.
+
+    The one rule every unknown name (a district, a theme, a target, a key)
+    is answered by, so a typo is offered the same help everywhere.
+
+    Parameters
+    ----------
+    word : str
+        What the user wrote.
+    known : iterable of str
+        The words that would have been accepted.
+
+    Returns
+    -------
+    str
+        ``"did you mean A, B?"``, or ``""`` when nothing is at least
+        :data:`CLOSE_CUTOFF` alike.
+    """
+    close = difflib.get_close_matches(str(word), list(dict.fromkeys(known)), n=CLOSE_COUNT, cutoff=CLOSE_CUTOFF)
+    return f"did you mean {', '.join(close)}?" if close else ""
 
 
 def one_line(exc: BaseException, with_type: bool | None = None) -> str:

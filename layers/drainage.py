@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from cqgis.config import Settings, settings as default_settings
-from cqgis.layers import catalog, terrain
-from cqgis.layers.river_names import aliases, read_anchors, read_rivers
+from cqgis.layers import terrain
+from cqgis.layers.river_names import ANCHORS_FILE, RIVERS_FILE, aliases, read_anchors, read_rivers
+from cqgis.layers.sources import data_digest
 
 #: Smallest upstream area of a stream, km²: what is traced, named, snapped to and drawn near Chongqing.
 STREAM_MIN_KM2 = 50.0
@@ -242,8 +245,8 @@ def trace_named(hyd: terrain.Hydrology) -> tuple[dict[str, np.ndarray], dict[str
     return traced, unresolved
 
 
-def _build(settings: Settings) -> Drainage:
-    hyd = terrain.hydrology(settings)
+def _build(courses: gpd.GeoDataFrame, settings: Settings) -> Drainage:
+    hyd = terrain.hydrology(courses, settings)
     traced, unresolved = trace_named(hyd)
     names = tuple(traced)
     river = np.zeros(hyd.d8.size, dtype=np.int16)
@@ -254,11 +257,13 @@ def _build(settings: Settings) -> Drainage:
     return Drainage(hydrology=hyd, names=names, river=river, basin=basin, mouths=mouths, unresolved=unresolved, other_names=aliases())
 
 
-def model(settings: Settings | None = None) -> Drainage:
+def model(courses: gpd.GeoDataFrame, settings: Settings | None = None) -> Drainage:
     """Return the drainage model, cached beside the flow directions.
 
     Parameters
     ----------
+    courses : geopandas.GeoDataFrame
+        The ``river_courses`` layer the flow directions are conditioned on.
     settings : Settings, optional
         Where the cache lives.
 
@@ -268,11 +273,13 @@ def model(settings: Settings | None = None) -> Drainage:
         The model; building it the first time takes the flow routing's time.
     """
     settings = settings or default_settings()
-    path = settings.cache_dir / "terrain" / f"drainage-{catalog.cache_key('rivers')}.npz"
+    # The tracing reads the river tables besides the flow directions (whose key covers the code).
+    key = hashlib.sha256(terrain.cache_key(courses).encode() + data_digest((RIVERS_FILE, ANCHORS_FILE))).hexdigest()[:16]
+    path = settings.cache_dir / "terrain" / f"drainage-{key}.npz"
     saved = terrain.read_arrays(path)
     if saved is not None:
         return Drainage(
-            hydrology=terrain.hydrology(settings),
+            hydrology=terrain.hydrology(courses, settings),
             names=tuple(saved["names"].tolist()),
             river=saved["river"],
             basin=saved["basin"],
@@ -280,7 +287,7 @@ def model(settings: Settings | None = None) -> Drainage:
             unresolved=dict(zip(saved["unresolved_names"].tolist(), saved["unresolved_why"].tolist())),
             other_names=aliases(),
         )
-    built = _build(settings)
+    built = _build(courses, settings)
     terrain.write_arrays(
         path,
         names=np.asarray(built.names),

@@ -11,3 +11,7 @@ class LayerError(CqgisError):
 
 class UnknownLayerError(UsageError):
     """A layer name that the catalogue does not hold."""
+
+
+class UnknownPlaceError(UsageError, LayerError):
+    """A place name (district, functional zone, basin, river) that no layer holds; the message offers close names."""

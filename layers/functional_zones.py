@@ -43,7 +43,7 @@ import shapely
 from cqgis import config
 from cqgis.geo import crs
 from cqgis.layers import cnmaps, geonames
-from cqgis.layers.catalog import DATA_DIR
+from cqgis.layers.sources import DATA_DIR
 from cqgis.layers.districting import assign_districts
 from cqgis.layers.errors import LayerError
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
@@ -155,7 +155,7 @@ def _rows() -> pd.DataFrame:
 
 
 def _seats(districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    places = geonames.load_places("重庆市")
+    places = geonames.load_places()
     places = places[places["name_zh"].str.len() > 0]
     inside = assign_districts(places, districts).dropna(subset=["district"])
     return inside.assign(key=inside["name_zh"].map(seat_key))

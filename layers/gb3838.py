@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
+from cqgis.layers.sources import DATA_DIR
+
 #: GB 3838-2002 Table 1 (基本项目标准限值), one row per item and water-body kind, with its source.
-TABLE_PATH = Path(__file__).with_name("data") / "gb3838.csv"
+TABLE_PATH = DATA_DIR / "gb3838.csv"
 
 #: The five classes of the standard and 劣Ⅴ (worse than Ⅴ), best first.
 CLASS_NAMES = ("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ", "劣Ⅴ")
@@ -17,6 +18,8 @@ CLASS_NAMES = ("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ", "劣Ⅴ")
 WORSE_THAN_V = len(CLASS_NAMES) - 1
 #: The classes a section's target can be (the standard's five).
 TARGET_CLASSES = CLASS_NAMES[:WORSE_THAN_V]
+#: Water-quality status of each class, in :data:`CLASS_NAMES` order (地表水环境质量评价办法（试行）: Ⅰ–Ⅱ 优, Ⅲ 良 ...).
+STATUS = ("优", "优", "良", "轻度污染", "中度污染", "重度污染")
 #: Column names of the limits of classes Ⅰ..Ⅴ in :func:`standard`, also the Latin spellings of the classes.
 LIMIT_COLUMNS = ("I", "II", "III", "IV", "V")
 

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 
 from cqgis import config
+from cqgis.layers.places import CITY
 
 #: GeoNames first-level admin codes in China.
-ADMIN1: Mapping[str, str] = MappingProxyType({"重庆市": "33", "四川省": "32"})
+ADMIN1: Mapping[str, str] = MappingProxyType({CITY: "33", "四川省": "32"})
 
 #: Township-level suffixes, most specific first: 街道 are urban sub-districts,
 #: 镇 and 乡 (incl. 民族乡) are towns and townships.
@@ -53,7 +54,7 @@ def _chinese_name(alternates: list[str]) -> tuple[str, str]:
     return (min(chinese, key=len), "其他") if chinese else ("", "其他")
 
 
-def load_places(province: str = "重庆市") -> gpd.GeoDataFrame:
+def load_places(province: str = CITY) -> gpd.GeoDataFrame:
     """Load the GeoNames places of one province as points in EPSG:4326.
 
     Parameters

@@ -19,10 +19,10 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from cqgis.layers.catalog import DATA_DIR
-from cqgis.layers.districts import full_names as district_names
-from cqgis.layers.errors import LayerError
+from cqgis.geo.io import row_numbers
+from cqgis.layers import places
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
+from cqgis.layers.sources import DATA_DIR
 
 SOURCE_PACKAGES = ()
 DEPENDS = ("districts",)
@@ -74,18 +74,13 @@ def complete(frame: pd.DataFrame, deps: Mapping[str, pd.DataFrame]) -> pd.DataFr
 
     Raises
     ------
-    LayerError
+    cqgis.layers.errors.UnknownPlaceError
         When a district is not one of Chongqing's.
     """
     districts = deps["districts"]
-    full_names = district_names(districts)
-    named = frame.get("district", pd.Series(pd.NA, index=frame.index)).astype("string").str.strip().replace("", pd.NA)
-    unknown = named.notna() & ~named.isin(full_names.index)
-    if unknown.any():
-        listed = ", ".join(f"{d} ({name})" for d, name in zip(named[unknown], frame.loc[unknown, "name"]))
-        msg = f"column district: not a Chongqing district: {listed}"
-        raise LayerError(msg)
-    district = named.map(full_names, na_action="ignore").astype("string")
+    named = frame.get("district", pd.Series(pd.NA, index=frame.index))
+    where = [f"row {n}, column district" for n in row_numbers(frame)]
+    district = places.canonical(named, places.lookup(districts, "district"), "Chongqing district", where)
     adcode = district.map(districts.set_index("name")["adcode"], na_action="ignore").astype("string")
     return frame.assign(district=district, adcode=adcode)
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from cqgis.layers.places import CITY_ROW as CITY
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 
 SOURCE_PACKAGES = ()
@@ -30,7 +31,6 @@ DEPENDS = ("targets", "districts")
 SEED = 2025
 #: The year the example values stand for.
 YEAR = 2025
-CITY = "全市"
 SOURCE = "示例数据：cqgis 以固定随机种子生成（seed 2025），围绕规划目标值随机取值；非真实统计数据"
 
 #: Targets whose values cqgis computes from other layers, so none is invented here.

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from cqgis import config
-from cqgis.layers.catalog import DATA_DIR
+from cqgis.layers.sources import DATA_DIR
+from cqgis.layers import places
 from cqgis.layers.districting import assign_districts
-from cqgis.layers.errors import LayerError
 from cqgis.layers.schema import Schema
 
 #: How far outside every district a curated point may lie and still be assigned.
@@ -66,19 +66,14 @@ def area_points(areas: pd.Series, districts: gpd.GeoDataFrame, zones: gpd.GeoDat
 
     Raises
     ------
-    LayerError
+    cqgis.layers.errors.UnknownPlaceError
         When a name is neither a district nor a functional zone.
     """
     # Sources write both full and short names (重庆两江新区 / 两江新区).
-    polygons = pd.concat(
-        [layer.set_index(key).geometry for layer in (districts, zones) for key in ("name", "short_name")]
-    )
-    polygons = polygons[~polygons.index.duplicated()]
-    unknown = sorted(set(areas) - set(polygons.index))
-    if unknown:
-        msg = f"unknown district or functional zone: {', '.join(unknown)}"
-        raise LayerError(msg)
-    points = polygons.loc[areas.to_numpy()].representative_point()
+    known = pd.concat([places.lookup(districts, "district"), places.lookup(zones, "functional_zone")])
+    names = places.canonical(areas, known[~known.index.duplicated()], "district or functional zone")
+    polygons = pd.concat([layer.set_index("name").geometry for layer in (districts, zones)])
+    points = polygons[~polygons.index.duplicated()].loc[names.to_numpy()].representative_point()
     return gpd.GeoSeries(points.to_numpy(), index=areas.index, crs=config.STORAGE_CRS)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cqgis.layers.catalog import DATA_DIR
+from cqgis.layers.sources import DATA_DIR
 from cqgis.layers.errors import LayerError
 
 #: The rivers cqgis names, their receivers, published areas and documents.

@@ -50,7 +50,7 @@ import shapely.ops
 from cqgis import config
 from cqgis.geo import crs
 from cqgis.layers import drainage, terrain
-from cqgis.layers.catalog import DATA_DIR
+from cqgis.layers.sources import DATA_DIR
 from cqgis.layers.errors import LayerError
 from cqgis.layers.drainage import STREAM_MIN_KM2
 from cqgis.layers.river_names import read_anchors, read_rivers, sources
@@ -216,7 +216,7 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         The layer conformed to :data:`SCHEMA`, in EPSG:4326.
     """
-    model = drainage.model()
+    model = drainage.model(deps["river_courses"])
     hyd = model.hydrology
     traced = {name: model.cells(name) for name in model.names}
     names = np.array(["", *model.names])

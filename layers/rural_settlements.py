@@ -64,7 +64,7 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         The layer conformed to :data:`SCHEMA`, in EPSG:4326.
     """
-    places = geonames.load_places("重庆市")
+    places = geonames.load_places()
     rural = places[places["kind"].isin(RURAL_KINDS)].rename(
         columns={"name": "name_en", "name_zh": "name"}
     )

@@ -136,6 +136,20 @@ class Schema:
         """
         return self._by_name[name]
 
+    def alias_table(self) -> dict[str, str]:
+        """Return every name a header may give a field by (its name and aliases) -> the field's name.
+
+        Returns
+        -------
+        dict of str to str
+            The first field to claim a name keeps it, as :func:`cqgis.layers.user.header_mapping` reads them.
+        """
+        table: dict[str, str] = {}
+        for f in self.fields:
+            for name in (f.name, *f.aliases):
+                table.setdefault(name, f.name)
+        return table
+
     def rules(self) -> dict:
         """Return the schema's column rules as keyword arguments of :func:`cqgis.geo.validate.validate`.
 

@@ -31,13 +31,13 @@ import numpy as np
 import pandas as pd
 
 from cqgis import config
-from cqgis.layers.catalog import DATA_DIR
+from cqgis.layers.sources import DATA_DIR
 from cqgis.layers.districting import assign_districts
 from cqgis.layers.gb3838 import CLASS_SPELLINGS, TARGET_CLASSES
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 
 SOURCE_PACKAGES = ()
-DEPENDS = ("districts", "basins")
+DEPENDS = ("districts", "basins", "river_courses")
 DATA_FILES = ("sections.csv",)
 
 #: How far outside every district a placed point may lie and still be assigned.
@@ -128,20 +128,32 @@ def complete(frame: gpd.GeoDataFrame, deps: Mapping[str, gpd.GeoDataFrame]) -> g
         column: frame[column].fillna(value) if column in frame else value for column, value in defaults.items()
     })
     with_districts = assign_districts(filled, deps["districts"], max_distance_m=NEAREST_LIMIT_M)
-    return with_districts.assign(basin=basin_of(with_districts))
+    return with_districts.assign(basin=basin_of(with_districts, deps["river_courses"]))
 
 
-def basin_of(points: gpd.GeoDataFrame) -> list[str | None]:
+def basin_of(points: gpd.GeoDataFrame, courses: gpd.GeoDataFrame) -> list[str | None]:
     """Return the leaf watershed of each section, from the cell it drains through (not from where the point falls).
 
     A section is snapped to its documented river when that river is traced
     (so one on the 长江 main stem is in 长江干流区间 however close a
     tributary's divide runs), else to the nearest stream of no other name.
+
+    Parameters
+    ----------
+    points : geopandas.GeoDataFrame
+        Sections in EPSG:4326, with their documented ``river`` when known.
+    courses : geopandas.GeoDataFrame
+        The ``river_courses`` layer the drainage model is conditioned on.
+
+    Returns
+    -------
+    list of str or None
+        The leaf watershed of each section, in order (None off the network).
     """
     from cqgis.layers.basins import MAIN_STEM
     from cqgis.layers.drainage import model
 
-    drains = model()
+    drains = model(courses)
     rivers = points["river"] if "river" in points else pd.Series(None, index=points.index)
     names = []
     for point, river in zip(points.geometry, rivers):
@@ -157,7 +169,7 @@ def build(deps: Mapping[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     Parameters
     ----------
     deps : mapping of str to geopandas.GeoDataFrame
-        The layers named in :data:`DEPENDS`: ``districts`` and ``basins``.
+        The layers named in :data:`DEPENDS`: ``districts``, ``basins`` and ``river_courses``.
 
     Returns
     -------

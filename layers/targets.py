@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from cqgis.layers.catalog import DATA_DIR
+from cqgis.layers.sources import DATA_DIR
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 
 SOURCE_PACKAGES = ()

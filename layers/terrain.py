@@ -39,6 +39,7 @@ import importlib.metadata
 from dataclasses import dataclass
 from pathlib import Path
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import rasterio
@@ -47,8 +48,11 @@ from affine import Affine
 from rasterio.transform import rowcol
 
 from cqgis.config import Settings, settings as default_settings
-from cqgis.layers import catalog
+from cqgis.layers.sources import DATA_DIR, code_digest
 from cqgis.layers.errors import LayerError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 #: The DEM window under ``layers/data``.
 DEM_FILE = "dem_30s.tif"
@@ -70,7 +74,7 @@ _FLOW_PACKAGE = "pyflwdir"
 
 def dem_source() -> str:
     """Return the provenance text of the DEM (package, file, licence note)."""
-    with rasterio.open(catalog.DATA_DIR / DEM_FILE) as src:
+    with rasterio.open(DATA_DIR / DEM_FILE) as src:
         tags = src.tags()
     return f"30″ DEM：{tags.get('source', DEM_FILE)}；{tags.get('licence', '')}"
 
@@ -86,7 +90,7 @@ def read_dem(bounds: tuple[float, float, float, float] | None = None) -> tuple[n
     """
     from rasterio.windows import Window, from_bounds
 
-    with rasterio.open(catalog.DATA_DIR / DEM_FILE) as src:
+    with rasterio.open(DATA_DIR / DEM_FILE) as src:
         if bounds is None:
             return src.read(1), src.transform
         raw = from_bounds(*bounds, src.transform)
@@ -319,20 +323,34 @@ class Hydrology:
         return labels > 0
 
 
-def _cache_key(settings: Settings) -> str:
+def cache_key(courses: gpd.GeoDataFrame) -> str:
+    """Return the digest naming the flow directions' cache file: the code, the burned courses, the DEM and pyflwdir.
+
+    Parameters
+    ----------
+    courses : geopandas.GeoDataFrame
+        The ``river_courses`` layer the DEM is conditioned on.
+
+    Returns
+    -------
+    str
+        16 hex digits.
+    """
     digest = hashlib.sha256()
-    digest.update(catalog.cache_key("river_courses").encode())
-    digest.update((catalog.DATA_DIR / DEM_FILE).read_bytes())
+    digest.update(code_digest())
+    # The courses as built (the embedded data or the user's file), not the files they come from.
+    digest.update("\n".join(courses["name"].astype(str)).encode())
+    digest.update(b"".join(shapely.to_wkb(courses.geometry.to_numpy())))
+    digest.update((DATA_DIR / DEM_FILE).read_bytes())
     digest.update(f"{_FLOW_PACKAGE} {importlib.metadata.version(_FLOW_PACKAGE)}".encode())
     return digest.hexdigest()[:16]
 
 
-def _build(settings: Settings) -> Hydrology:
+def _build(courses: gpd.GeoDataFrame) -> Hydrology:
     import pyflwdir
 
     dem, transform = read_dem()
     elevation = np.where(dem <= NODATA, np.nan, dem.astype(np.float32))
-    courses = catalog.load("river_courses", settings)
     burned = condition(elevation, transform, list(courses.geometry))
     flow = pyflwdir.from_dem(np.nan_to_num(burned, nan=-9999.0), nodata=-9999.0, transform=transform, latlon=True, outlets="edge")
     d8 = flow.to_array("d8").astype(np.uint8)
@@ -349,11 +367,13 @@ def _build(settings: Settings) -> Hydrology:
     )
 
 
-def hydrology(settings: Settings | None = None, rebuild: bool = False) -> Hydrology:
+def hydrology(courses: gpd.GeoDataFrame, settings: Settings | None = None, rebuild: bool = False) -> Hydrology:
     """Return the conditioned flow directions and upstream areas, built once and cached.
 
     Parameters
     ----------
+    courses : geopandas.GeoDataFrame
+        The ``river_courses`` layer burned into the DEM.
     settings : Settings, optional
         Where the cache lives; default :func:`cqgis.config.settings`.
     rebuild : bool
@@ -370,7 +390,7 @@ def hydrology(settings: Settings | None = None, rebuild: bool = False) -> Hydrol
         When the flow-routing package is missing.
     """
     settings = settings or default_settings()
-    path = settings.cache_dir / "terrain" / f"hydrology-{_cache_key(settings)}.npz"
+    path = settings.cache_dir / "terrain" / f"hydrology-{cache_key(courses)}.npz"
     saved = None if rebuild else read_arrays(path)
     if saved is not None:
         return Hydrology(
@@ -383,7 +403,7 @@ def hydrology(settings: Settings | None = None, rebuild: bool = False) -> Hydrol
             pits=saved["pits"],
         )
     try:
-        built = _build(settings)
+        built = _build(courses)
     except ModuleNotFoundError as exc:
         msg = f"hydrology needs the {_FLOW_PACKAGE} package: {exc}"
         raise LayerError(msg) from exc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -10,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from cqgis.analysis import compliance, rural_sewage
+from cqgis.errors import did_you_mean
 from cqgis.maps.errors import MapOptionError
 from cqgis.maps.style import MISSING_COLOR, LayerSpec
 from cqgis.maps.theme_base import ALERT_COLOR, GOOD_COLOR, Layers, ThemeParts
@@ -30,8 +30,6 @@ COMPARATOR_TEXT: Mapping[str, str] = MappingProxyType({
     "下降": "比{baseline}年下降{value}{unit}",
     "左右": "{value}{unit}左右",
 })
-#: Close matches listed for an unknown target id.
-SUGGESTIONS = 5
 
 
 def district_target(targets: pd.DataFrame, target_id: str) -> pd.Series:
@@ -57,9 +55,8 @@ def district_target(targets: pd.DataFrame, target_id: str) -> pd.Series:
     local = targets.loc[targets["scope"] == "district", "id"].tolist()
     rows = targets[targets["id"] == target_id]
     if rows.empty:
-        close = difflib.get_close_matches(target_id, targets["id"].tolist(), n=SUGGESTIONS, cutoff=0.4)
-        hint = f"did you mean {', '.join(close)}? " if close else ""
-        msg = f"unknown target '{target_id}'; {hint}district targets: {', '.join(local)}"
+        hint = did_you_mean(target_id, targets["id"].astype(str))
+        msg = f"unknown target '{target_id}'; {f'{hint} ' if hint else ''}district targets: {', '.join(local)}"
         raise MapOptionError(msg)
     if target_id not in local:
         msg = (

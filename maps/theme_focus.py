@@ -10,7 +10,6 @@ different boundary sources, does not belong to it.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -20,12 +19,12 @@ import shapely
 
 from cqgis import config
 from cqgis.geo import crs
+from cqgis.layers import places
+from cqgis.layers.places import CITY
 from cqgis.maps.errors import MapOptionError
 from cqgis.maps.style import LayerSpec
 from cqgis.maps.theme_base import CONTEXT_FILL, Layers
 
-#: Name of the whole-city map's area.
-CITY_NAME = "重庆市"
 #: Overlap that makes a line part of an area, in metres.
 MIN_OVERLAP_M = 500.0
 #: Overlap that makes a polygon part of an area, in square metres (1 km²).
@@ -34,8 +33,6 @@ MIN_OVERLAP_M2 = 1e6
 RIVER_CORRIDOR_M = 5000.0
 #: Districts within this distance of a focused area are drawn in grey around it.
 CONTEXT_DISTANCE_M = 1000.0
-#: Close matches listed for an unknown name.
-SUGGESTIONS = 5
 
 
 @dataclass(frozen=True)
@@ -51,7 +48,7 @@ class Focus:
         (nothing is filtered).
     """
 
-    name: str = CITY_NAME
+    name: str = CITY
     area: shapely.Geometry | None = None
 
     @property
@@ -171,7 +168,9 @@ def resolve(
     Raises
     ------
     MapOptionError
-        Several areas given, or an unknown name (close matches are listed).
+        Several areas given.
+    cqgis.layers.errors.UnknownPlaceError
+        An unknown name (close matches are listed).
     """
     given = {key: value for key, value in (("district", district), ("basin", basin), ("river", river)) if value}
     if len(given) > 1:
@@ -179,15 +178,15 @@ def resolve(
         raise MapOptionError(msg)
     if district:
         frame = layers["districts"]
-        rows = _matching(district, frame["name"], frame["short_name"], "district")
+        rows = places.rows(district, frame, "district")
         return Focus(frame["name"][rows].iloc[0], _metric_union(frame[rows]))
     if basin:
         frame = layers["basins"]
-        rows = _matching(basin.removesuffix("流域"), frame["name"], frame["name"], "basin")
-        return Focus(f"{frame['name'][rows].iloc[0]}流域", _metric_union(frame[rows]))
+        rows = places.rows(basin, frame, "basin")
+        return Focus(f"{frame['name'][rows].iloc[0]}{places.BASIN_SUFFIX}", _metric_union(frame[rows]))
     if river:
         frame = layers["rivers"]
-        rows = _matching(river, frame["name"], frame["name"], "river")
+        rows = places.rows(river, frame, "river")
         return Focus(f"{river}沿线", _corridor(frame[rows]))
     return Focus()
 
@@ -195,18 +194,6 @@ def resolve(
 def _wgs84_bounds(metric_geometry: shapely.Geometry) -> tuple[float, float, float, float]:
     to_wgs84 = crs.transformer(crs.metric_crs("distance"), config.STORAGE_CRS)
     return tuple(float(v) for v in to_wgs84.transform_bounds(*shapely.bounds(metric_geometry), densify_pts=21))
-
-
-def _matching(name: str, full: pd.Series, short: pd.Series, what: str) -> np.ndarray:
-    name = name.strip()
-    rows = (full.astype("string").eq(name) | short.astype("string").eq(name)).fillna(False).to_numpy()
-    if rows.any():
-        return rows
-    known = sorted({str(value) for value in [*full, *short] if isinstance(value, str) and value.strip()})
-    close = difflib.get_close_matches(name, known, n=SUGGESTIONS, cutoff=0.3)
-    hint = f"did you mean {', '.join(close)}?" if close else f"known names: {', '.join(known)}"
-    msg = f"unknown {what} '{name}'; {hint}"
-    raise MapOptionError(msg)
 
 
 def _metric_union(frame: gpd.GeoDataFrame) -> shapely.Geometry:

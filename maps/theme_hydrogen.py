@@ -6,23 +6,19 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
-from cqgis import config
 from cqgis.analysis import coverage
-from cqgis.geo import crs
-from cqgis.maps.errors import MapOptionError
 from cqgis.maps.style import Bins, LayerSpec
 from cqgis.maps.theme_base import Layers, ThemeParts, base_districts
 from cqgis.maps.theme_focus import Focus
 from cqgis.maps.theme_names import THEMES
 
-#: Service radius of a station, in metres.
-DEFAULT_RADIUS_M = 10_000.0
+#: ``radius``: service radius of a station in metres (validated by the analysis);
 #: ``status``: which stations the covered shares count (see :data:`cqgis.analysis.coverage.SCENARIOS`).
-OPTIONS: Mapping[str, object] = MappingProxyType({"radius": DEFAULT_RADIUS_M, "status": coverage.DEFAULT_SCENARIO})
+OPTIONS: Mapping[str, object] = MappingProxyType(
+    {"radius": coverage.DEFAULT_RADIUS_M, "status": coverage.DEFAULT_SCENARIO}
+)
 #: Covered share of a zone (percent): inner edges and labels of the classes.
 COVERAGE_EDGES = (25.0, 50.0, 75.0)
 COVERAGE_COLORS: Mapping[str, str] = MappingProxyType({
@@ -37,32 +33,6 @@ STATUS_COLORS: Mapping[str, str] = MappingProxyType(
     {"运营": "#08519c", "在建": "#f28e2b", "规划": "#9e9ac8", "停运": "#636363"}
 )
 RING_COLOR = "#41b6c4"
-#: Segments per quarter circle of the drawn rings.
-RING_QUAD_SEGS = 16
-
-
-def service_rings(stations: gpd.GeoDataFrame, radius_m: float) -> gpd.GeoDataFrame:
-    """Return a circle of ``radius_m`` around each station (drawn in the conformal metric CRS), in WGS84.
-
-    Parameters
-    ----------
-    stations : geopandas.GeoDataFrame
-        Rows of the ``h2_stations`` layer.
-    radius_m : float
-        Radius of the circles in metres.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One polygon per station, with its ``name``, ``status`` and
-        ``precision``, indexed like ``stations``.
-    """
-    metric = stations.geometry.to_crs(crs.metric_crs("distance"))
-    rings = shapely.buffer(metric.to_numpy(), radius_m, quad_segs=RING_QUAD_SEGS)
-    geometry = gpd.GeoSeries(rings, index=stations.index, crs=metric.crs).to_crs(config.STORAGE_CRS)
-    return gpd.GeoDataFrame(stations[["name", "status", "precision"]], geometry=geometry)
-
-
 def build(layers: Layers, focus: Focus, radius: float, status: str) -> ThemeParts:
     """Return the hydrogen layers of the focused area.
 
@@ -87,20 +57,14 @@ def build(layers: Layers, focus: Focus, radius: float, status: str) -> ThemePart
 
     Raises
     ------
-    MapOptionError
-        A radius that is not a positive distance, an unknown scenario.
+    cqgis.analysis.errors.ParameterError
+        A radius that is no positive distance, an unknown scenario.
     """
-    radius = float(radius)
-    if not (np.isfinite(radius) and radius > 0):
-        msg = f"--radius must be a distance in metres > 0, not {radius:g}"
-        raise MapOptionError(msg)
-    if status not in coverage.SCENARIOS:
-        msg = f"--status must be one of {', '.join(coverage.SCENARIOS)}, not {status}"
-        raise MapOptionError(msg)
     stations = layers["h2_stations"]
     split = coverage.split_facilities(stations, status)
     scenario = coverage.scenario_label(status)
-    zones = coverage.coverage(split.counted, layers["h2_zones"], radius).zones
+    result = coverage.coverage(split.counted, layers["h2_zones"], radius)
+    zones = result.zones
     zones = zones.assign(
         coverage_class=COVERAGE_BINS.classify(zones["covered_pct"]),
         zone_label=zones["name"] + " " + zones["covered_pct"].round().astype(int).astype(str) + "%",
@@ -111,8 +75,10 @@ def build(layers: Layers, focus: Focus, radius: float, status: str) -> ThemePart
         stations.index.isin(split.counted.index), "不计入：" + split.left_out["reason"].reindex(stations.index)
     )
     shown = focus.keep(stations.assign(counted=counted))
-    rings = service_rings(shown[shown["counted"] == "计入"], radius)
-    km = f"{radius / 1000:g}"
+    ringed = shown[shown["counted"] == "计入"]
+    # The rings are the circles the covered shares were measured with.
+    rings = gpd.GeoDataFrame(ringed[["name", "status", "precision"]], geometry=result.service_areas.loc[ringed.index])
+    km = f"{float(radius) / 1000:g}"
     # Only the stations counted get a ring; with none counted there is no ring layer.
     ring_layers = [
         LayerSpec(

@@ -31,14 +31,14 @@ if TYPE_CHECKING:
 
 __all__ = ["SUFFIXES", "THEMES", "build_spec", "render", "render_item", "theme_module", "write"]
 
-#: Theme name -> module under cqgis.maps.
+#: Theme name -> the module that builds it.
 THEME_MODULES: Mapping[str, str] = MappingProxyType({
-    "overview": "theme_overview",
-    "water": "theme_water",
-    "hydrogen": "theme_hydrogen",
-    "parks": "theme_parks",
-    "rural-sewage": "theme_rural_sewage",
-    "compliance": "theme_compliance",
+    "overview": "cqgis.maps.theme_overview",
+    "water": "cqgis.maps.theme_water",
+    "hydrogen": "cqgis.maps.theme_hydrogen",
+    "parks": "cqgis.maps.theme_parks",
+    "rural-sewage": "cqgis.maps.theme_rural_sewage",
+    "compliance": "cqgis.maps.theme_compliance",
 })
 #: Suffix of the map's data layers written as one GeoPackage.
 DATA_SUFFIX = ".gpkg"
@@ -71,7 +71,7 @@ def theme_module(theme: str) -> ModuleType:
     if theme not in THEME_MODULES:
         msg = f"unknown theme '{theme}'; themes: {', '.join(THEME_MODULES)}"
         raise MapOptionError(msg)
-    return importlib.import_module(f"cqgis.maps.{THEME_MODULES[theme]}")
+    return importlib.import_module(THEME_MODULES[theme])
 
 
 def build_spec(

@@ -89,7 +89,7 @@ def config_file(tmp_path: Path) -> Path:
 
 def cqgis_atlas(*args: str):
     """Run ``cqgis atlas ARGS`` through the top-level group, as registered in cli/main.py."""
-    group = MainGroup(name="cqgis", lazy_commands={"atlas": "atlas:atlas"})
+    group = MainGroup(name="cqgis", lazy_commands={"atlas": "cqgis.cli.atlas:atlas"})
     return CliRunner().invoke(group, ["atlas", *args])
 
 
@@ -119,14 +119,14 @@ def page_count(pdf: bytes) -> int:
 def test_unknown_key_is_reported_with_its_line(tmp_path):
     path = tmp_path / "atlas.yaml"
     path.write_text(CONFIG.replace("    formats: [pdf, png]", "    fromats: [pdf, png]"), encoding="utf-8")
-    with pytest.raises(MapOptionError, match=r"atlas\.yaml line 16: unknown key 'fromats' \(did you mean 'formats'\?\)"):
+    with pytest.raises(MapOptionError, match=r"atlas\.yaml line 16: unknown key 'fromats' \(did you mean formats\?\)"):
         atlas.read_config(path)
 
 
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("theme: hydrogen", "theme: hydrogn", r"line 14: unknown theme 'hydrogn' \(did you mean 'hydrogen'\?\)"),
+        ("theme: hydrogen", "theme: hydrogn", r"line 14: unknown theme 'hydrogn' \(did you mean hydrogen\?\)"),
         ("coverage: river", "coverage: rivers", r"line 11: unknown coverage 'rivers'"),
         ("formats: [html]", "formats: [html, jpg]", r"line 12: unknown format 'jpg'"),
         ("formats: [html]", "formats: []", r"line 12: 'formats' must list at least one"),

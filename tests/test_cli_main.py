@@ -42,7 +42,7 @@ def test_user_errors_become_one_line_and_exit_code(monkeypatch):
         msg = "row 3, column 经度: expected a number, got 'abc'"
         raise CqgisError(msg)
 
-    monkeypatch.setitem(main.COMMANDS, "boom", "main:_test_boom")
+    monkeypatch.setitem(main.COMMANDS, "boom", "cqgis.cli.main:_test_boom")
     monkeypatch.setattr(main, "_test_boom", boom, raising=False)
     result = CliRunner().invoke(main.cli, ["boom"])
     assert result.exit_code == 1

@@ -13,7 +13,7 @@ from cqgis.cli.main import MainGroup
 @pytest.fixture(scope="module")
 def cli():
     """The top-level group with `map` registered as cli/main.py registers it."""
-    return MainGroup(name="cqgis", lazy_commands={"map": "map:map_command"})
+    return MainGroup(name="cqgis", lazy_commands={"map": "cqgis.cli.map:map_command"})
 
 
 def shows(page: str, text: str) -> bool:

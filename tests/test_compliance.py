@@ -8,6 +8,7 @@ from cqgis.analysis import compliance
 from cqgis.analysis.errors import AnalysisError
 from cqgis.cli import main
 from cqgis.layers import catalog
+from cqgis.layers.errors import UnknownPlaceError
 
 
 def _status(comparator, target, value):
@@ -81,7 +82,7 @@ def test_indicator_wording_and_latest_year(targets, districts):
 def test_unknown_target_and_district_are_named(targets, districts):
     with pytest.raises(AnalysisError, match="row 3: '不存在的指标'"):
         compliance.evaluate(targets, pd.DataFrame({"indicator": ["绿色园区", "不存在的指标"], "value": [1, 2]}), districts)
-    with pytest.raises(AnalysisError, match="unknown district '火星区'"):
+    with pytest.raises(UnknownPlaceError, match="indicators row 2: unknown district '火星区'"):
         compliance.evaluate(
             targets, pd.DataFrame({"target_id": ["green_parks"], "district": ["火星区"], "value": [1]}), districts
         )

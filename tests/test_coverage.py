@@ -235,3 +235,23 @@ def test_cli_raster_needs_a_counted_facility(tmp_path):
     assert result.exit_code != 0
     assert "no facility counts under 现状（运营）" in str(result.exception)
     assert not (tmp_path / "o.csv").exists() and not (tmp_path / "d.tif").exists()
+
+
+def test_a_layer_named_on_the_command_line_comes_from_the_data_folder(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "h2_stations.csv").write_text("name,status,lon,lat\n自建测试站,运营,106.55,29.56\n", encoding="utf-8")
+    args = ["--facilities", "h2_stations", "--zones", "h2_zones", "--radius", "5000"]
+    result = CliRunner().invoke(coverage_command, [*args, "--data-dir", str(data), "-o", str(tmp_path / "zones.gpkg")])
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 facilities counted" in result.output
+
+
+def test_a_name_is_a_layer_unless_a_file_of_that_name_exists(tmp_path, monkeypatch):
+    from cqgis.layers import catalog
+
+    monkeypatch.chdir(tmp_path)
+    assert catalog.layer_named("h2_stations") == "h2_stations"
+    (tmp_path / "h2_stations").write_text("name,lon,lat\n", encoding="utf-8")
+    assert catalog.layer_named("h2_stations") is None
+    assert catalog.layer_named("stations.csv") is None

@@ -9,6 +9,7 @@ import shapely
 from click.testing import CliRunner
 
 from cqgis.analysis import cross_border as cb
+from cqgis.analysis.errors import ParameterError
 from cqgis.cli.main import cli
 from cqgis.cli.analyze.cross_border import RIVERS_SHEET, SECTIONS_SHEET, cross_border as cross_border_command
 from cqgis.layers import catalog, drainage
@@ -77,7 +78,7 @@ def test_only_the_nearest_section_to_a_crossing_is_inferred(districts, neighbors
 
 
 def test_flow_crossings_on_the_yangtze(districts, neighbors):
-    model = drainage.model()
+    model = catalog.drainage_model()
     cell = model.snap(105.84877, 29.0184, "长江")
     found = cb.flow_crossings(model, cell, cb._territories(districts, neighbors))
     assert found["direction"].tolist()[:1] == [cb.INTO_CHONGQING]
@@ -85,7 +86,7 @@ def test_flow_crossings_on_the_yangtze(districts, neighbors):
 
 
 def test_reach_must_be_positive(sections, districts, neighbors):
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ParameterError, match="positive"):
         cb.cross_border_sections(sections, districts, neighbors, reach_km=0)
 
 

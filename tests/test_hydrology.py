@@ -15,7 +15,7 @@ from cqgis.analysis.errors import AnalysisError
 from cqgis.cli.main import cli
 from cqgis.geo import crs
 from cqgis.layers import catalog, drainage, terrain
-from cqgis.layers.catalog import DATA_DIR
+from cqgis.layers.sources import DATA_DIR
 from cqgis.layers.river_names import read_anchors, read_rivers
 from cqgis.layers.rivers import along_banks
 
@@ -25,7 +25,7 @@ MUST_NAME = ("綦江", "大宁河", "小江", "阿蓬江", "御临河", "龙河"
 
 @pytest.fixture(scope="module")
 def model(layer_cache):
-    return drainage.model()
+    return catalog.drainage_model()
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from cqgis.layers.errors import LayerError
 
 @pytest.fixture(scope="module")
 def section_layer(districts):
-    """The sections layer built on the real districts and basins layers."""
-    return sections.build({"districts": districts, "basins": catalog.load("basins")})
+    """The sections layer built on the real districts, basins and river courses layers."""
+    return sections.build({name: catalog.load(name) for name in ("basins", "river_courses")} | {"districts": districts})
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_spatial_join_with_a_small_district_frame():
         {"adcode": ["500118"], "name": ["永川区"]}, geometry=[shapely.box(105.7, 28.9, 106.0, 29.2)], crs="EPSG:4326"
     )
     basins = box.assign(name="长江干流区间")
-    layer = sections.build({"districts": box, "basins": basins})
+    layer = sections.build({"districts": box, "basins": basins, "river_courses": catalog.load("river_courses")})
     assert set(layer.loc[layer["district"].notna(), "name"]) == {"朱沱", "松溉"}
     # The basin comes from the cell a section drains through, not from the frames given.
     assert layer.set_index("name").loc["朱沱", "basin"] == "长江干流区间"
@@ -93,8 +93,8 @@ def test_sections_get_their_basin(section_layer):
     assert by_name.loc["北温泉", "basin"] == "嘉陵江"
 
 
-def test_bad_boolean_is_a_clean_error(districts):
-    frame = sections.build({"districts": districts, "basins": catalog.load("basins")}).astype({"cross_border": object})
+def test_bad_boolean_is_a_clean_error(section_layer):
+    frame = section_layer.astype({"cross_border": object})
     frame.loc[1, "cross_border"] = "maybe"
     with pytest.raises(LayerError, match=r"row 2, column cross_border: expected yes/no .*, got .maybe."):
         sections.SCHEMA.conform(frame)
@@ -147,9 +147,7 @@ def test_some_sections_fail_their_target_in_some_year(yearly):
     assert np.isin(rates["year"], [2023, 2024, 2025]).all()
 
 
-def test_a_users_simple_sections_table_loads_with_usual_spellings(tmp_path, districts):
-    from cqgis.layers import user
-
+def test_a_users_simple_sections_table_loads_with_usual_spellings(tmp_path):
     path = tmp_path / "断面.csv"
     path.write_text(
         "断面名称,河流,经度,纬度,目标水质,水体类型\n"
@@ -157,7 +155,7 @@ def test_a_users_simple_sections_table_loads_with_usual_spellings(tmp_path, dist
         "某水库,某水库,106.9,29.9,III,水库\n",
         encoding="gbk",
     )
-    report = user.load(path, sections, deps={"districts": districts, "basins": catalog.load("basins")})
+    report = catalog.check_file("sections", path)
     assert report.ok, report.format()
     frame = report.frame.set_index("name")
     assert frame.loc["朱沱", "target_class"] == "Ⅱ" and frame.loc["某水库", "target_class"] == "Ⅲ"

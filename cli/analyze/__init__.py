@@ -7,19 +7,19 @@ from types import MappingProxyType
 
 import click
 
-from cqgis.cli.main import LazyGroup
+from cqgis.cli.lazy import LazyGroup
 
-#: Subcommand name -> "module:attribute" under cqgis.cli.
+#: Subcommand name -> "module:attribute".
 COMMANDS: Mapping[str, str] = MappingProxyType({
-    "attribute": "analyze.attribute:attribute",
-    "catchment": "analyze.catchment:catchment",
-    "coverage": "analyze.coverage:coverage",
-    "cross-border": "analyze.cross_border:cross_border",
-    "compliance": "analyze.compliance:compliance",
-    "green": "analyze.green:green",
-    "rural-sewage": "analyze.rural_sewage:rural_sewage",
-    "upstream": "analyze.catchment:upstream",
-    "water-quality": "analyze.water_quality:water_quality",
+    "attribute": "cqgis.cli.analyze.attribute:attribute",
+    "catchment": "cqgis.cli.analyze.catchment:catchment",
+    "coverage": "cqgis.cli.analyze.coverage:coverage",
+    "cross-border": "cqgis.cli.analyze.cross_border:cross_border",
+    "compliance": "cqgis.cli.analyze.compliance:compliance",
+    "green": "cqgis.cli.analyze.green:green",
+    "rural-sewage": "cqgis.cli.analyze.rural_sewage:rural_sewage",
+    "upstream": "cqgis.cli.analyze.catchment:upstream",
+    "water-quality": "cqgis.cli.analyze.water_quality:water_quality",
 })
 
 

@@ -7,7 +7,18 @@ from pathlib import Path
 import click
 
 # Light on purpose: geo.io defers its heavy imports, so `cqgis --help` stays fast.
-from cqgis.cli.options import header_row_option, read_features, refuse_input_as_output
+from cqgis.cli.options import (
+    crs_option,
+    data_dir_option,
+    header_row_option,
+    lat_option,
+    layer_option,
+    lon_option,
+    output_option,
+    read_features,
+    refuse_input_as_output,
+)
+from cqgis.config import ATTRIBUTION_TOLERANCE_M
 from cqgis.geo.io import READ_EXTENSIONS, WRITE_EXTENSIONS
 
 
@@ -19,19 +30,18 @@ from cqgis.geo.io import READ_EXTENSIONS, WRITE_EXTENSIONS
     ),
 )
 @click.argument("input_spec", metavar="INPUT")
-@click.option(
-    "-o", "--output", required=True, type=click.Path(path_type=Path), help="File to write; its extension picks the format."
-)
-@click.option("--crs", "source", metavar="CRS", help="What INPUT's coordinates are (wgs84, gcj02, bd09, EPSG code).")
-@click.option("--layer", help="Layer of a GeoPackage or zip of shapefiles, or sheet of a workbook, to read.")
-@click.option("--lon", help="Longitude column of a table (default: found by name).")
-@click.option("--lat", help="Latitude column of a table (default: found by name).")
+@output_option()
+@crs_option()
+@layer_option
+@lon_option
+@lat_option
 @header_row_option
+@data_dir_option
 @click.option(
     "--tolerance",
     "tolerance_m",
     type=float,
-    default=2000.0,
+    default=ATTRIBUTION_TOLERANCE_M,
     show_default=True,
     help="Metres outside every district within which a feature still takes the nearest one.",
 )
@@ -50,6 +60,7 @@ def attribute(
     lon: str | None,
     lat: str | None,
     header_row: int | None,
+    data_dir: Path | None,
     tolerance_m: float,
     zones: bool,
     basins: bool,
@@ -62,19 +73,22 @@ def attribute(
     """
     from cqgis.analysis.attribution import COLUMNS
     from cqgis.analysis.attribution import attribute as run
+    from cqgis.config import settings
     from cqgis.geo import io
     from cqgis.layers import catalog
     from cqgis.maps.export_styles import plain_style
 
+    config = settings(data_dir=data_dir)
+
     refuse_input_as_output([output], [input_spec])
-    frame = read_features(input_spec, crs=source, layer=layer, lon=lon, lat=lat, header_row=header_row)
+    frame = read_features(input_spec, crs=source, layer=layer, lon=lon, lat=lat, header_row=header_row, data_dir=data_dir)
     if replace:
         frame = frame.drop(columns=[column for column in COLUMNS if column in frame.columns])
     result = run(
         frame,
-        catalog.load("districts"),
-        zones=catalog.load("functional_zones") if zones else None,
-        basins=catalog.load("basins") if basins else None,
+        catalog.load("districts", config),
+        zones=catalog.load("functional_zones", config) if zones else None,
+        basins=catalog.load("basins", config) if basins else None,
         tolerance_m=tolerance_m,
     )
     io.write(result, output, style=plain_style(output.stem, result))

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, header_row_option, load_input, refuse_input_as_output
+from cqgis.cli.options import data_dir_option, header_row_option, load_input, output_option, refuse_input_as_output, sections_option
+from cqgis.errors import did_you_mean
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -17,9 +18,7 @@ if TYPE_CHECKING:
 
 
 def _section(sections: pd.DataFrame, name: str) -> pd.Series:
-    """Return the section row called ``name`` (or with that code); a clean error listing close names."""
-    import difflib
-
+    """Return the section row called ``name`` (or with that code); a clean error offering close names."""
     hits = sections[(sections["name"] == name) | (sections["code"] == name)]
     if len(hits) == 1:
         return hits.iloc[0]
@@ -27,8 +26,8 @@ def _section(sections: pd.DataFrame, name: str) -> pd.Series:
         codes = "、".join(hits["code"].astype(str))
         msg = f"--section {name}: {len(hits)} sections have that name ({codes}); give the code"
         raise OptionError(msg)
-    close = difflib.get_close_matches(name, sections["name"].astype(str).tolist(), n=5, cutoff=0.0)
-    msg = f"--section {name}: no such section; close names: {'、'.join(close)}"
+    hint = did_you_mean(name, sections["name"].astype(str))
+    msg = f"--section {name}: no section has that name or code{f'; {hint}' if hint else ''}"
     raise OptionError(msg)
 
 
@@ -110,8 +109,8 @@ _OPTIONS = [
     click.option("--section", "name", help="Section name (断面名称, e.g. 朱沱) or code (CQ-S001)."),
     click.option("--at", help="A point instead of a section: LON,LAT (WGS84)."),
     click.option("--river", help="With --at: the river the point is on (snaps to it)."),
-    click.option("--sections", "sections_path", help="Your sections table instead of the sections layer."),
-    click.option("-o", "--output", type=click.Path(path_type=Path), help="Catchment polygon (gpkg, geojson ...) or a workbook (xlsx: outline, shares, sections)."),
+    sections_option,
+    output_option("Catchment polygon (gpkg, geojson ...) or a workbook (xlsx: outline, shares, sections).", required=False),
     data_dir_option,
     header_row_option,
 ]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, header_row_option, load_input, refuse_input_as_output
+from cqgis.cli.options import data_dir_option, header_row_option, load_input, output_option, refuse_input_as_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -16,13 +16,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @click.argument("indicators", required=False, metavar="[INDICATORS]")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="An .xlsx workbook (results and summary) or a .gpkg of the districts with one target's status.",
-)
+@output_option("An .xlsx workbook (results and summary) or a .gpkg of the districts with one target's status.")
 @click.option(
     "--target",
     "target_id",

@@ -7,8 +7,16 @@ from pathlib import Path
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import header_row_option, read_features, refuse_input_as_output
-from cqgis.config import COVERAGE_SCENARIOS
+from cqgis.cli.options import (
+    crs_option,
+    data_dir_option,
+    header_row_option,
+    output_option,
+    radius_option,
+    read_features,
+    refuse_input_as_output,
+    status_option,
+)
 
 
 def _tif(path: Path | None) -> Path | None:
@@ -30,35 +38,11 @@ def _tif(path: Path | None) -> Path | None:
 )
 @click.option("--facilities", "facilities_spec", required=True, metavar="LAYER_OR_FILE", help="Facility points.")
 @click.option("--zones", "zones_spec", required=True, metavar="LAYER_OR_FILE", help="Zone polygons.")
-@click.option(
-    "--radius",
-    "radius_m",
-    required=True,
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="METRES",
-    help="Service radius in metres.",
-)
+@radius_option(required=True)
 @click.option("--settlements", "settlements_spec", metavar="LAYER_OR_FILE", help="Settlement points to count.")
-@click.option(
-    "--status",
-    "scenario",
-    type=click.Choice(list(COVERAGE_SCENARIOS)),
-    default="现状",
-    show_default=True,
-    help="Which facilities count, by their status column: 现状 operating only, 含在建 also under construction, "
-    "含规划 also planned. Facilities without a real position (precision schematic) never count; "
-    "the zones list them in not_counted.",
-)
-@click.option(
-    "--crs",
-    "source",
-    metavar="CRS",
-    help="What the coordinates of the files given are (wgs84, gcj02 for Amap, bd09, an EPSG code); "
-    "default: each file's own CRS, tables wgs84. Layer names need none.",
-)
-@click.option(
-    "-o", "--output", required=True, type=click.Path(path_type=Path), help="File for the zones; its extension picks the format."
-)
+@status_option()
+@crs_option("the coordinates of the files given are")
+@output_option("File for the zones; its extension picks the format.")
 @click.option(
     "--raster",
     type=click.Path(path_type=Path),
@@ -66,6 +50,7 @@ def _tif(path: Path | None) -> Path | None:
     help="Also write the distance to the nearest facility over Chongqing (100 m GeoTIFF) and add its zonal statistics.",
 )
 @header_row_option
+@data_dir_option
 def coverage(
     facilities_spec: str,
     zones_spec: str,
@@ -76,6 +61,7 @@ def coverage(
     output: Path,
     raster: Path | None,
     header_row: int | None,
+    data_dir: Path | None,
 ) -> None:
     """Measure, per zone, the area and settlements within --radius metres of the facilities of --status."""
     from cqgis.analysis import coverage as analysis
@@ -84,11 +70,10 @@ def coverage(
 
     links_path = output.with_name(f"{output.stem}_links{output.suffix}")
     refuse_input_as_output([output, links_path, raster], [facilities_spec, zones_spec, settlements_spec])
-    facilities = read_features(facilities_spec, crs=source, header_row=header_row, credit=True)
-    zones = read_features(zones_spec, crs=source, header_row=header_row, credit=True)
-    settlements = (
-        read_features(settlements_spec, crs=source, header_row=header_row, credit=True) if settlements_spec else None
-    )
+    read = {"crs": source, "header_row": header_row, "credit": True, "data_dir": data_dir}
+    facilities = read_features(facilities_spec, **read)
+    zones = read_features(zones_spec, **read)
+    settlements = read_features(settlements_spec, **read) if settlements_spec else None
     split = analysis.split_facilities(facilities, scenario)
     result = analysis.coverage(split.counted, zones, radius_m, settlements)
     table = result.zones.assign(

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, header_row_option, load_input, refuse_input_as_output
+from cqgis.cli.options import data_dir_option, header_row_option, load_input, output_option, refuse_input_as_output, sections_option
+from cqgis.config import CROSS_BORDER_REACH_KM
 
 RIVERS_SHEET = "跨界河流"
 SECTIONS_SHEET = "跨界断面"
@@ -18,20 +19,16 @@ SECTIONS_SHEET = "跨界断面"
     "--reach",
     "reach_km",
     type=float,
-    default=None,
-    help="How far along the flow from a section a border crossing is looked for, in km [default: 30].",
+    default=CROSS_BORDER_REACH_KM,
+    show_default=True,
+    help="How far along the flow from a section a border crossing is looked for, in km.",
 )
-@click.option("--sections", "sections_path", help="Your sections table instead of the sections layer.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    help="An .xlsx workbook with two sheets: the river crossings and the sections.",
-)
+@sections_option
+@output_option("An .xlsx workbook with two sheets: the river crossings and the sections.", required=False)
 @data_dir_option
 @header_row_option
 def cross_border(
-    reach_km: float | None, sections_path: str | None, output: Path | None, data_dir: Path | None, header_row: int | None
+    reach_km: float, sections_path: str | None, output: Path | None, data_dir: Path | None, header_row: int | None
 ) -> None:
     """List the cross-border sections (川入渝 / 渝入川): documented, or nearest a crossing of the flow; report conflicts."""
     from cqgis.analysis import cross_border as analysis
@@ -40,15 +37,12 @@ def cross_border(
     if output is not None and output.suffix.lower() != ".xlsx":
         msg = f"-o {output.name}: write an .xlsx workbook"
         raise OptionError(msg)
-    if reach_km is not None and not reach_km > 0:
-        msg = f"--reach {reach_km:g}: must be a positive number of km"
-        raise OptionError(msg)
     refuse_input_as_output([output], [sections_path])
     sections = analysis.cross_border_sections(
         load_input(sections_path, "sections", data_dir, header_row),
         load_input(None, "districts", data_dir),
         load_input(None, "neighbors", data_dir),
-        reach_km=analysis.DEFAULT_REACH_KM if reach_km is None else reach_km,
+        reach_km=reach_km,
     )
     rivers = analysis.cross_border_rivers(sections)
     for _, row in rivers.iterrows():

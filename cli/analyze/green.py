@@ -7,19 +7,15 @@ from pathlib import Path
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, load_input
+from cqgis.cli.options import data_dir_option, load_input, output_option
 
 LEVEL_CHOICES = ("国家级", "市级")
 
 
 @click.command()
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="An .xlsx workbook (district counts, the units counted, published totals, notes) "
-    "or a .gpkg of the districts with their counts.",
+@output_option(
+    "An .xlsx workbook (district counts, the units counted, published totals, notes) "
+    "or a .gpkg of the districts with their counts."
 )
 @click.option(
     "--level",

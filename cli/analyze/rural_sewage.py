@@ -7,22 +7,16 @@ from pathlib import Path
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, header_row_option, load_input, refuse_input_as_output
+from cqgis.cli.options import data_dir_option, header_row_option, load_input, output_option, refuse_input_as_output
 
 
 @click.command("rural-sewage")
 @click.argument("settlements", required=False, metavar="[SETTLEMENTS]")
-@click.option(
-    "-o",
-    "--output",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="An .xlsx workbook (rates and priority sheets) or a .gpkg (district polygons with rates, priority points).",
-)
+@output_option("An .xlsx workbook (rates and priority sheets) or a .gpkg (district polygons with rates, priority points).")
 @click.option(
     "--target",
-    type=click.FloatRange(0, 100),
-    help="Target rate in percent; default: the plan's (40).",
+    type=float,
+    help="Target rate in percent; default: the plan's, from the targets layer.",
 )
 @data_dir_option
 @header_row_option

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import header_row_option, refuse_input_as_output
+from cqgis.cli.options import header_row_option, output_option, refuse_input_as_output, year_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,15 +57,8 @@ CLASS_ONLY_NOTE = (
     help="Averaging period of the assessment.",
 )
 @click.option("--sheet", help="Worksheet of an Excel MEASUREMENTS file (default: the first).")
-@click.option(
-    "--year",
-    type=click.IntRange(1900, 2199),
-    help="Year of monitoring times written without one (the national automatic-station release shows MM-DD HH:MM), "
-    "or of a class-only monthly report.",
-)
-@click.option(
-    "-o", "--output", required=True, type=click.Path(path_type=Path), help="XLSX workbook to write."
-)
+@year_option
+@output_option("XLSX workbook to write.")
 @header_row_option
 def water_quality(
     measurements: str,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import string
@@ -13,13 +12,15 @@ from types import MappingProxyType
 
 import yaml
 
+from cqgis.errors import did_you_mean
+from cqgis.layers.places import CITY, CITY_ROW
 from cqgis.maps.atlas.filter import Filter
 from cqgis.maps.errors import MapOptionError
 from cqgis.maps.theme_names import THEMES
 
 #: Coverage kinds, with their Chinese titles, in display order.
 COVERAGES: Mapping[str, str] = MappingProxyType({
-    "city": "全市",
+    "city": CITY_ROW,
     "district": "区县",
     "basin": "流域",
     "river": "跨界河流",
@@ -36,7 +37,7 @@ FORMATS: Mapping[str, str] = MappingProxyType({
 })
 
 #: Name of the single feature of the ``city`` coverage.
-CITY_NAME = "重庆市"
+CITY_NAME = CITY
 
 #: Default title of the index and the PDFs.
 DEFAULT_TITLE = "重庆市节能减排专题图集"
@@ -174,8 +175,8 @@ def _at(name: str, node: yaml.Node) -> str:
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    hint = did_you_mean(word, choices)
+    return f" ({hint})" if hint else ""
 
 
 def _mapping_items(node: yaml.Node, name: str, allowed: Sequence[str]) -> Iterator[tuple[str, yaml.Node]]:

@@ -8,11 +8,11 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from cqgis import __version__
 from cqgis.config import Settings
 from cqgis.geo.io import atomic
 from cqgis.maps.atlas.config import AtlasConfig
 from cqgis.maps.atlas.items import MANIFEST, AtlasItem
+from cqgis.version import __version__
 
 _MANIFEST_VERSION = 1
 
@@ -71,11 +71,8 @@ def inputs_digest(settings: Settings, renderer: Callable) -> str:
     digest = hashlib.sha256(f"cqgis {__version__}\nrenderer {renderer_version(renderer)}\n".encode())
     for name in catalog.names():
         digest.update(f"{name} {catalog.cache_key(name)}\n".encode())
-        user_file = catalog.find_user_file(name, settings)
-        if user_file is not None:
-            digest.update(user_file.read_bytes())
-    if settings.data_dir is not None and (Path(settings.data_dir) / catalog.COLUMNS_FILE).is_file():
-        digest.update((Path(settings.data_dir) / catalog.COLUMNS_FILE).read_bytes())
+    for path in catalog.user_files(settings):
+        digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
 
 
