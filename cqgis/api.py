@@ -4,14 +4,18 @@ Layers
     :func:`layer` loads any catalogue layer (or the user's file that
     replaces it) with its provenance columns; :func:`layer_names` lists them.
 Analyses
-    Each returns a (Geo)DataFrame: ``attribute``, ``catchment``,
-    ``evaluate_targets``, ``coverage``, ``treatment_rates``,
-    ``priority_untreated``, ``classify_water``, ``cross_border_sections``,
-    ``green_counts``.
+    One function per ``cqgis analyze`` subcommand, in :mod:`cqgis.analyses`,
+    each returning a (Geo)DataFrame (``catchment`` a
+    :class:`~cqgis.analysis.catchment.Catchment` of DataFrames):
+    ``attribute``, ``catchment`` (also ``upstream`` on the command line),
+    ``compliance``, ``coverage``, ``cross_border``, ``green``,
+    ``rural_sewage`` and ``priority_untreated``, ``water_quality``.
 Maps
-    ``build_map`` returns a theme's :class:`~cqgis.maps.style.MapSpec`;
-    ``write_map`` writes it as HTML, PNG, PDF, SVG or a styled GeoPackage;
-    ``render_map`` does both.
+    ``map`` returns a theme's :class:`~cqgis.maps.themes.Map`: shown inline
+    in Jupyter (its offline page in an iframe), ``.save()`` writes HTML, PNG,
+    PDF, SVG, a styled GeoPackage or a QGIS project, as ``cqgis map`` does.
+    ``build_map`` returns just its :class:`~cqgis.maps.style.MapSpec`;
+    ``write_map`` writes a spec; ``render_map`` builds and writes.
 Files
     ``read`` and ``write`` as in :mod:`cqgis.geo.io`.
 """
@@ -33,15 +37,17 @@ if TYPE_CHECKING:
 EXPORTS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "layer": ("cqgis.api", "layer"),
     "layer_names": ("cqgis.api", "layer_names"),
-    "attribute": ("cqgis.analysis.attribution", "attribute"),
-    "catchment": ("cqgis.analysis.catchment", "catchment"),
-    "evaluate_targets": ("cqgis.analysis.compliance", "evaluate"),
-    "coverage": ("cqgis.analysis.coverage", "coverage"),
-    "treatment_rates": ("cqgis.analysis.rural_sewage", "treatment_rates"),
-    "priority_untreated": ("cqgis.analysis.rural_sewage", "priority_untreated"),
-    "classify_water": ("cqgis.analysis.water_quality", "classify"),
-    "cross_border_sections": ("cqgis.analysis.cross_border", "cross_border_sections"),
-    "green_counts": ("cqgis.analysis.green_manufacturing", "district_counts"),
+    "attribute": ("cqgis.analyses", "attribute"),
+    "catchment": ("cqgis.analyses", "catchment"),
+    "compliance": ("cqgis.analyses", "compliance"),
+    "coverage": ("cqgis.analyses", "coverage"),
+    "cross_border": ("cqgis.analyses", "cross_border"),
+    "green": ("cqgis.analyses", "green"),
+    "rural_sewage": ("cqgis.analyses", "rural_sewage"),
+    "priority_untreated": ("cqgis.analyses", "priority_untreated"),
+    "water_quality": ("cqgis.analyses", "water_quality"),
+    "map": ("cqgis.maps.themes", "make_map"),
+    "Map": ("cqgis.maps.themes", "Map"),
     "build_map": ("cqgis.maps.themes", "build_spec"),
     "write_map": ("cqgis.maps.themes", "write"),
     "render_map": ("cqgis.maps.themes", "render"),
