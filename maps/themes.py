@@ -178,7 +178,7 @@ def write(
         return static.render_static(spec, path)
     if suffix == PROJECT_SUFFIX:
         data = write(spec, path.with_suffix(DATA_SUFFIX))
-        return qgis_project.write_project(spec, path, data)
+        return qgis_project.write_project(path, spec.title, [data])
     return export_styles.write_styled({layer.name_zh: layer for layer in spec.layers}, path)
 
 

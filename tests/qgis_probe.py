@@ -11,7 +11,8 @@ per layer its validity, feature count, renderer type, its classes
 (legend label and colour), the colour QGIS draws each feature in (None:
 not drawn), whether labels are on and from which field; every message QGIS and GDAL logged while loading; and, when a
 layer is named, the share of non-white pixels of a 400 × 400 image of it.
-For a project: whether it was read, its CRS and its layers in tree order.
+For a project: whether it was read, its CRS and its layers in tree order
+(each with the groups holding it and whether it is drawn).
 """
 
 import json
@@ -106,12 +107,24 @@ def inspect_project(path):
             "source": node.layer().source() if node.layer() else None,
             "renderer": node.layer().renderer().type() if node.layer() and node.layer().renderer() else None,
             "labels": bool(node.layer() and node.layer().labelsEnabled()),
+            "groups": _groups(node),
+            "visible": node.isVisible(),
         }
         for node in project.layerTreeRoot().findLayers()
     ]
     result = {"read": read, "crs": project.crs().authid(), "layers": layers, "loaded": len(project.mapLayers())}
     project.clear()
     return result
+
+
+def _groups(node):
+    """Names of the groups holding a layer-tree node, outermost first."""
+    names = []
+    parent = node.parent()
+    while parent is not None and parent.parent() is not None:
+        names.insert(0, parent.name())
+        parent = parent.parent()
+    return names
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ from cqgis.analysis import rural_sewage
 from cqgis.cli import main
 from cqgis.config import settings
 from cqgis.geo import io
-from cqgis.maps import qgis_style, themes
+from cqgis.maps import qgis_project, qgis_style, themes
+from cqgis.maps.errors import MapError
 from cqgis.maps.style import MISSING_COLOR
 from cqgis.maps.theme_base import ALERT_COLOR, Layers
 from cqgis.maps.theme_overview import REGION_COLORS
@@ -170,6 +171,46 @@ def test_map_project_opens_in_qgis_after_moving_its_folder(tmp_path):
     assert [layer["renderer"] for layer in layers] == [qgis_style.renderer_type(l) for l in reversed(spec.layers)]
     assert [layer["labels"] for layer in layers] == [l.label_column is not None for l in reversed(spec.layers)]
     assert "partially supported" not in stderr
+
+
+@needs_qgis
+def test_grouped_project_of_several_maps_opens_with_every_layer_in_its_group(tmp_path):
+    atlas = tmp_path / "atlas"
+    (atlas / "maps").mkdir(parents=True)
+    specs = {
+        area: themes.build_spec("rural-sewage", district=area) for area in ("潼南区", "万州区")
+    }
+    files = {area: themes.write(spec, atlas / "maps" / f"{area}.gpkg") for area, spec in specs.items()}
+    tree = [
+        qgis_project.Group("农村生活污水治理", [
+            qgis_project.Group("区县", [
+                qgis_project.Group(area, [path], checked=area == "潼南区") for area, path in files.items()
+            ]),
+        ]),
+    ]
+    project = qgis_project.write_project(atlas / "图集.qgz", "图集", tree)
+    report, stderr = probe(project, runtime=tmp_path / "xdg")
+    assert report["read"] and report["crs"] == "EPSG:4326"
+    layers = report["layers"]
+    expected = [
+        (["农村生活污水治理", "区县", area], layer.name_zh) for area, spec in specs.items() for layer in reversed(spec.layers)
+    ]
+    assert [(layer["groups"], layer["name"]) for layer in layers] == expected
+    assert report["loaded"] == len(expected) and all(layer["valid"] for layer in layers)
+    assert all(layer["source"].startswith(str(atlas / "maps")) for layer in layers)
+    # Only the first area is drawn when the project opens: the areas would cover each other.
+    assert {layer["visible"] for layer in layers if "潼南区" in layer["groups"]} == {True}
+    assert {layer["visible"] for layer in layers if "万州区" in layer["groups"]} == {False}
+    assert [layer["renderer"] for layer in layers[: len(specs["潼南区"].layers)]] == [
+        qgis_style.renderer_type(layer) for layer in reversed(specs["潼南区"].layers)
+    ]
+    assert "partially supported" not in stderr
+
+
+def test_project_refuses_a_missing_geopackage(tmp_path):
+    with pytest.raises(MapError, match="no such GeoPackage"):
+        qgis_project.write_project(tmp_path / "x.qgz", "x", [qgis_project.Group("组", [tmp_path / "无.gpkg"])])
+    assert not (tmp_path / "x.qgz").exists()
 
 
 def test_map_project_is_deterministic_and_relative(tmp_path):
