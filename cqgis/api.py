@@ -16,13 +16,18 @@ Maps
     PDF, SVG, a styled GeoPackage or a QGIS project, as ``cqgis map`` does.
     ``build_map`` returns just its :class:`~cqgis.maps.style.MapSpec`;
     ``write_map`` writes a spec; ``render_map`` builds and writes.
-Files
-    ``read`` and ``write`` as in :mod:`cqgis.geo.io`.
+    ``atlas`` draws every map of an atlas config, its index page and PDFs,
+    as ``cqgis atlas`` does.
+Files and settings
+    ``read`` and ``write`` as in :mod:`cqgis.geo.io`; ``settings`` gives the
+    layer cache and the user's data folder (``settings(data_dir=...)``),
+    which every function above takes as ``settings=``.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -32,6 +37,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cqgis.config import Settings
+    from cqgis.maps.atlas import AtlasReport
 
 #: Public name -> (module, attribute) it comes from.
 EXPORTS: Mapping[str, tuple[str, str]] = MappingProxyType({
@@ -51,6 +57,8 @@ EXPORTS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "build_map": ("cqgis.maps.themes", "build_spec"),
     "write_map": ("cqgis.maps.themes", "write"),
     "render_map": ("cqgis.maps.themes", "render"),
+    "atlas": ("cqgis.api", "atlas"),
+    "settings": ("cqgis.config", "settings"),
     "read": ("cqgis.geo.io", "read"),
     "write": ("cqgis.geo.io", "write"),
 })
@@ -120,3 +128,43 @@ def layer_names() -> list[str]:
     from cqgis.layers import catalog
 
     return catalog.names()
+
+
+def atlas(
+    config: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    *,
+    workers: int = 1,
+    force: bool = False,
+    settings: Settings | None = None,
+) -> AtlasReport:
+    """Draw every map of an atlas config, its index page and one PDF per theme (``cqgis atlas``).
+
+    Parameters
+    ----------
+    config : str or os.PathLike
+        The atlas's YAML file (``maps:`` entries of theme, coverage, formats
+        ...; see the README).
+    output : str or os.PathLike, optional
+        Output folder; default: the config's ``output``, relative to it.
+    workers : int
+        Maps drawn at once, each in its own process.
+    force : bool
+        Redraw maps whose inputs have not changed since the last run.
+    settings : Settings, optional
+        Cache and the user's data folder.
+
+    Returns
+    -------
+    cqgis.maps.atlas.AtlasReport
+        ``index`` (the index page), ``books`` (the PDFs), ``outcomes`` and
+        ``failures`` (a failing map does not stop the others).
+
+    Raises
+    ------
+    cqgis.maps.errors.MapOptionError
+        A config that cannot be read or planned (line named).
+    """
+    from cqgis.maps import atlas as engine
+
+    return engine.run_atlas(engine.read_config(config, output), workers=workers, force=force, settings=settings)
