@@ -9,7 +9,9 @@ project's virtual environment::
 Prints ``{"layers": {name: {...}}, "messages": [...], "render": {...}}``:
 per layer its validity, feature count, renderer type, its classes
 (legend label and colour), the colour QGIS draws each feature in (None:
-not drawn), whether labels are on and from which field; every message QGIS and GDAL logged while loading; and, when a
+not drawn), whether labels are on and from which field; the same for the
+stored SLD loaded into a fresh layer (``sld``), and the rules of QGIS's own
+SLD export of the styled layer (``qgis_sld_rules``); every message QGIS and GDAL logged while loading; and, when a
 layer is named, the share of non-white pixels of a 400 × 400 image of it.
 For a project: whether it was read, its CRS and its layers in tree order
 (each with the groups holding it and whether it is drawn).
@@ -34,8 +36,7 @@ def main(path, render_layer=None):
 
 def inspect(path, render_layer=None):
     from qgis.core import (
-        QgsApplication, QgsMapRendererSequentialJob, QgsMapSettings, QgsProviderRegistry,
-        QgsRenderContext, QgsVectorLayer,
+        QgsApplication, QgsMapRendererSequentialJob, QgsMapSettings, QgsProviderRegistry, QgsVectorLayer,
     )
     from qgis.PyQt.QtCore import QSize
     from qgis.PyQt.QtGui import QColor
@@ -64,14 +65,12 @@ def inspect(path, render_layer=None):
             else:
                 items = [("", renderer.symbol().color().name())]
             entry["classes"] = [list(item) for item in items]
-            context = QgsRenderContext()
-            renderer.startRender(context, layer.fields())
-            symbols = [renderer.symbolForFeature(feature, context) for feature in layer.getFeatures()]
-            renderer.stopRender(context)
-            entry["colors"] = [None if symbol is None else symbol.color().name() for symbol in symbols]
+            entry["colors"] = _colors(layer)
         entry["labels"] = layer.labelsEnabled() and layer.labeling() is not None
         if entry["labels"]:
             entry["label_field"] = layer.labeling().settings().fieldName
+        entry["sld"] = read_sld(path, name)
+        entry["qgis_sld_rules"] = qgis_sld_rules(layer)
         report[name] = entry
     result = {"layers": report, "messages": messages, "styles": metadata is not None}
     if render_layer is not None:
@@ -92,6 +91,60 @@ def inspect(path, render_layer=None):
         )
         result["render"] = {"inked_share": inked / ((image.width() // 2) * (image.height() // 2))}
     return result
+
+
+def _colors(layer):
+    """The colour each feature is drawn in by the layer's renderer (None: not drawn)."""
+    from qgis.core import QgsRenderContext
+
+    renderer = layer.renderer()
+    context = QgsRenderContext()
+    renderer.startRender(context, layer.fields())
+    symbols = [renderer.symbolsForFeature(feature, context) for feature in layer.getFeatures()]
+    renderer.stopRender(context)
+    return [found[0].color().name() if found else None for found in symbols]
+
+
+def read_sld(path, name):
+    """Load the layer's stored styleSLD into a fresh layer: its renderer, feature colours and labels in QGIS."""
+    import sqlite3
+    import tempfile
+
+    from qgis.core import QgsVectorLayer
+
+    with sqlite3.connect(path) as db:
+        found = db.execute(
+            "SELECT styleSLD FROM layer_styles WHERE f_table_name = ? AND useAsDefault", (name,)
+        ).fetchone()
+    if not found or not found[0]:
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".sld", encoding="utf-8", delete=False) as file:
+        file.write(found[0])
+    options = QgsVectorLayer.LayerOptions()
+    options.loadDefaultStyle = False
+    layer = QgsVectorLayer(f"{path}|layername={name}", name, "ogr", options)
+    message, loaded = layer.loadSldStyle(file.name)
+    result = {"loaded": loaded, "message": message, "renderer": layer.renderer().type(), "colors": _colors(layer)}
+    result["labels"] = layer.labelsEnabled() and layer.labeling() is not None
+    if result["labels"]:
+        result["label_field"] = layer.labeling().settings().fieldName
+    return result
+
+
+def qgis_sld_rules(layer):
+    """QGIS's own SLD export of the layer as styled: (rule title, colour) per rule that draws, in order."""
+    import tempfile
+    import xml.etree.ElementTree as ET
+
+    target = tempfile.mktemp(suffix=".sld")
+    layer.saveSldStyle(target)
+    se = "{http://www.opengis.net/se}"
+    rules = []
+    for rule in ET.parse(target).getroot().iter(f"{se}Rule"):
+        colours = [p.text for p in rule.iter(f"{se}SvgParameter") if p.get("name") in ("fill", "stroke")]
+        if rule.find(f"{se}TextSymbolizer") is None and colours:
+            rules.append([rule.findtext(f"{se}Name") or "", colours[0]])
+    return rules
 
 
 def inspect_project(path):

@@ -55,6 +55,34 @@ def probe(path: Path, render: str | None = None, runtime: Path | None = None) ->
     return json.loads(done.stdout), done.stderr
 
 
+def our_sld_rules(path: Path, name: str) -> list[list[str]]:
+    """(rule title, colour) of every drawing rule of the SLD cqgis stored for a layer."""
+    import xml.etree.ElementTree as ET
+
+    with closing(sqlite3.connect(path)) as db:
+        sld = db.execute("SELECT styleSLD FROM layer_styles WHERE f_table_name = ?", (name,)).fetchone()[0]
+    se = "{http://www.opengis.net/se}"
+    rules = []
+    for rule in ET.fromstring(sld.encode("utf-8")).iter(f"{se}Rule"):
+        colours = [p.text for p in rule.iter(f"{se}SvgParameter") if p.get("name") in ("fill", "stroke")]
+        if rule.find(f"{se}TextSymbolizer") is None:
+            rules.append([rule.findtext(f"{se}Name"), colours[0]])
+    return rules
+
+
+def check_sld(path: Path, name: str, seen: dict) -> None:
+    """The stored SLD reads in QGIS as the QML draws (same colour per feature, same labels) and has QGIS's own rules."""
+    sld = seen["sld"]
+    assert sld["loaded"], sld["message"]
+    assert sld["colors"] == seen["colors"], name
+    assert sld["labels"] == seen["labels"] and sld.get("label_field") == seen.get("label_field"), name
+    ours, theirs = our_sld_rules(path, name), seen["qgis_sld_rules"]
+    if seen["renderer"] == "singleSymbol":
+        # QGIS titles its one rule "Single symbol"; ours carries the legend's Chinese title.
+        ours, theirs = [colour for _, colour in ours], [colour for _, colour in theirs]
+    assert ours == theirs, name
+
+
 @pytest.fixture(scope="module")
 def sewage(tmp_path_factory):
     folder = tmp_path_factory.mktemp("qgis")
@@ -98,6 +126,7 @@ def test_qgis_draws_every_feature_in_the_maps_colour(sewage):
             # QGIS cannot class a missing number: such districts are not drawn there.
             expected = [None if color == MISSING_COLOR else color for color in expected]
         assert layers[layer.name_zh]["colors"] == expected, layer.name_zh
+        check_sld(path, layer.name_zh, layers[layer.name_zh])
     # A district exactly at the target is 达标 in QGIS too (the map's classes are left-closed).
     lowest_met = rates["bounds"][-1][0]
     assert lowest_met == target and rates["bounds"][-2][1] < target
@@ -107,7 +136,8 @@ def test_qgis_draws_every_feature_in_the_maps_colour(sewage):
 @needs_qgis
 def test_qgis_reads_categories_labels_and_the_missing_class_of_the_water_map(tmp_path):
     spec = themes.build_spec("water")
-    report, stderr = probe(themes.write(spec, tmp_path / "水.gpkg"), runtime=tmp_path / "xdg")
+    path = themes.write(spec, tmp_path / "水.gpkg")
+    report, stderr = probe(path, runtime=tmp_path / "xdg")
     assert "partially supported" not in stderr
     layers = report["layers"]
     classes = layers["断面水质类别"]
@@ -122,6 +152,7 @@ def test_qgis_reads_categories_labels_and_the_missing_class_of_the_water_map(tmp
         # Empty layers too: typed from the spec, they take their style.
         assert layers[layer.name_zh]["renderer"] == qgis_style.renderer_type(layer), layer.name_zh
         assert layers[layer.name_zh]["colors"] == list(layer.feature_colors()), layer.name_zh
+        check_sld(path, layer.name_zh, layers[layer.name_zh])
 
 
 
@@ -141,6 +172,7 @@ def test_layer_exports_and_analysis_outputs_open_styled_in_qgis(tmp_path):
     assert districts["classes"] == [list(pair) for pair in REGION_COLORS.items()]
     assert districts["colors"] == [REGION_COLORS[region] for region in io.read(layers_file, layer="districts")["region"]]
     assert districts["label_field"] == "short_name"
+    check_sld(layers_file, "districts", districts)
     assert exported["layers"]["sections"]["renderer"] == "singleSymbol"
     assert exported["render"]["inked_share"] > 0.2
     outputs, _ = probe(sewage_file, runtime=tmp_path / "xdg")
@@ -229,7 +261,8 @@ def test_map_project_is_deterministic_and_relative(tmp_path):
 @pytest.mark.parametrize("theme", ["hydrogen", "parks"])
 def test_graduated_themes_draw_each_feature_in_the_maps_colour(tmp_path, theme):
     spec = themes.build_spec(theme)
-    report, _ = probe(themes.write(spec, tmp_path / f"{theme}.gpkg"), runtime=tmp_path / "xdg")
+    path = themes.write(spec, tmp_path / f"{theme}.gpkg")
+    report, _ = probe(path, runtime=tmp_path / "xdg")
     graduated = [layer for layer in spec.layers if layer.bins is not None]
     assert graduated
     for layer in spec.layers:
@@ -241,3 +274,4 @@ def test_graduated_themes_draw_each_feature_in_the_maps_colour(tmp_path, theme):
             assert [label for label, _ in seen["classes"]] == list(layer.bins.labels)
             expected = [None if color == MISSING_COLOR else color for color in expected]
         assert seen["colors"] == expected, layer.name_zh
+        check_sld(path, layer.name_zh, seen)
