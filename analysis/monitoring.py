@@ -46,6 +46,7 @@ import pandas as pd
 
 from cqgis.analysis.errors import AnalysisError
 from cqgis.geo import io
+from cqgis.layers.gb3838 import CLASS_NAMES, CLASS_SPELLINGS, standard
 
 #: Cell texts meaning "not measured" (lower-cased).
 BLANKS = ("", "-", "--", "---", "—", "——", "/", "／", "nan", "none", "null")
@@ -124,14 +125,6 @@ CLASS_ALIASES = {
     "主要污染物": "main_pollutants", "监测时间": "month", "监测月份": "month", "月份": "month", "month": "month",
     "source": "source", "来源": "source",
 }
-
-#: How class-only tables write a class (Ⅱ, Ⅱ类, II, 2, 二类, 劣Ⅴ类 ...), to its index (0 = Ⅰ .. 5 = 劣Ⅴ).
-CLASS_SPELLINGS = {
-    spelling: index
-    for index, (roman, latin, chinese) in enumerate(zip("ⅠⅡⅢⅣⅤ", ("I", "II", "III", "IV", "V"), "一二三四五"))
-    for spelling in (roman, latin, str(index + 1), chinese)
-} | {f"劣{spelling}": 5 for spelling in ("Ⅴ", "V", "5", "五")}
-
 
 class ParsedValue(NamedTuple):
     """One cell of a monitoring sheet, read.
@@ -562,7 +555,6 @@ def read_measurements(measurements: pd.DataFrame, year: int | None = None) -> Re
         No rows, no section or time column, no item, or an unknown item
         name in a long table.
     """
-    from cqgis.analysis.water_quality import standard
 
     if measurements.empty:
         msg = "the measurements table has no rows"
@@ -753,7 +745,7 @@ def is_class_table(table: pd.DataFrame) -> bool:
 def _class_index(values: pd.Series) -> pd.Series:
     """Class index (0 = Ⅰ .. 5 = 劣Ⅴ) of each spelling; NA when blank or unreadable."""
     text = _stripped(values.astype("string")).str.replace("类", "", regex=False).str.upper().str.replace(" ", "")
-    return text.map(CLASS_SPELLINGS).astype("Int64")
+    return text.map(CLASS_SPELLINGS).map({name: index for index, name in enumerate(CLASS_NAMES)}).astype("Int64")
 
 
 def read_classes(table: pd.DataFrame, sections: pd.DataFrame | None = None, year: int | None = None) -> Reading:
@@ -784,7 +776,7 @@ def read_classes(table: pd.DataFrame, sections: pd.DataFrame | None = None, year
         ``precision``, ``source``. ``problems``: unreadable classes and
         targets, by row (the section is then not assessed).
     """
-    from cqgis.analysis.water_quality import CLASS_NAMES, STATUS, section_table
+    from cqgis.analysis.water_quality import STATUS, section_table
 
     rows = io.row_numbers(table)
     frame = table.reset_index(drop=True)

@@ -2,7 +2,7 @@
 
 Rules
 -----
-The class follows GB 3838-2002 Table 1 (``analysis/data/gb3838.csv``) and
+The class follows GB 3838-2002 Table 1 (:mod:`cqgis.layers.gb3838`) and
 the national assessment rules, 《地表水环境质量评价办法（试行）》
 (环办〔2011〕22号):
 
@@ -54,8 +54,6 @@ months counts 12 times in a monthly assessment).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -63,16 +61,21 @@ from cqgis.analysis import provenance
 from cqgis.analysis.errors import AnalysisError
 from cqgis.analysis.monitoring import ParsedValue, header_key, parse_value, read_table, tidy
 from cqgis.geo import io
+from cqgis.layers.gb3838 import (
+    CLASS_NAMES,
+    CLASS_SPELLINGS,
+    TARGET_CLASSES,
+    WORSE_THAN_V,
+    item_classes,
+    limits,
+    standard,
+)
 
 __all__ = [
-    "ParsedValue", "classify", "compliance_rates", "item_classes", "limits", "parse_value", "period_labels",
-    "read_table", "section_table", "standard", "tidy",
+    "ParsedValue", "classify", "compliance_rates", "parse_value", "period_labels", "read_table", "section_table",
+    "tidy",
 ]
 
-GB3838_PATH = Path(__file__).with_name("data") / "gb3838.csv"
-
-CLASS_NAMES = ("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ", "劣Ⅴ")
-WORSE_THAN_V = len(CLASS_NAMES) - 1
 STATUS = ("优", "优", "良", "轻度污染", "中度污染", "重度污染")
 PERIODS = ("month", "quarter", "year")
 
@@ -124,58 +127,6 @@ HEADERS_ZH = {
     "source": "来源", "precision": "精度",
 }
 EMPTY_LABEL = "（空）"
-
-
-def standard() -> pd.DataFrame:
-    """GB 3838-2002 Table 1 as a frame: one row per item and water-body kind.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``code``, ``name_zh``, ``unit``, ``bound`` (upper / lower / range),
-        ``I`` .. ``V`` (float; the upper limit for pH), ``low`` (6 for pH),
-        ``applies_to``, ``used_for_class_rivers``, ``used_for_class_lakes``,
-        ``source``.
-    """
-    table = pd.read_csv(GB3838_PATH, dtype=str)
-    ranged = table["bound"].eq("range")
-    table["low"] = pd.to_numeric(table["I"].where(ranged).str.split("-").str[0])
-    for column in ("I", "II", "III", "IV", "V"):
-        table[column] = pd.to_numeric(table[column].where(~ranged, table[column].str.split("-").str[1]))
-    for column in ("used_for_class_rivers", "used_for_class_lakes"):
-        table[column] = table[column].str.lower().eq("true")
-    return table
-
-
-def limits(waterbody: str, lake_tn_in_class: bool = False) -> pd.DataFrame:
-    """The Table 1 limits a ``river`` or ``lake-reservoir`` is classed with, indexed by item code.
-
-    Adds a column ``used``: whether the item counts towards the class.
-    """
-    table = standard()
-    lake = waterbody == "lake-reservoir"
-    rows = table[table["applies_to"].isin(["both", "lake" if lake else "river"])]
-    used = rows["used_for_class_lakes" if lake else "used_for_class_rivers"].copy()
-    if lake and lake_tn_in_class:
-        used |= rows["code"].eq("tn")
-    return rows.assign(used=used).set_index("code")
-
-
-def item_classes(codes: np.ndarray, means: np.ndarray, table: pd.DataFrame) -> np.ndarray:
-    """Class index (0 = Ⅰ .. 5 = 劣Ⅴ) of each item mean against ``table`` (from :func:`limits`).
-
-    NaN means give -1.
-    """
-    rows = table.loc[codes]
-    bounds = rows[["I", "II", "III", "IV", "V"]].to_numpy(float)
-    c = means[:, None]
-    upper = np.sum(c > bounds, axis=1)
-    lower = np.sum(c < bounds, axis=1)
-    inside = (means >= rows["low"].to_numpy(float)) & (means <= bounds[:, 0])
-    ranged = np.where(inside, 0, WORSE_THAN_V)
-    bound = rows["bound"].to_numpy(str)
-    found = np.select([bound == "upper", bound == "lower"], [upper, lower], ranged)
-    return np.where(np.isnan(means), -1, found)
 
 
 def period_labels(months: pd.Series, period: str) -> pd.Series:
@@ -232,10 +183,9 @@ def section_table(sections: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def _target_classes(values: pd.Series, rows: np.ndarray) -> pd.Series:
-    roman = {"i": "Ⅰ", "ii": "Ⅱ", "iii": "Ⅲ", "iv": "Ⅳ", "v": "Ⅴ", "1": "Ⅰ", "2": "Ⅱ", "3": "Ⅲ", "4": "Ⅳ", "5": "Ⅴ"}
     text = values.str.replace("类", "", regex=False).str.strip()
-    mapped = text.str.lower().map(roman).fillna(text).astype("string")
-    bad = mapped.notna() & ~mapped.isin(CLASS_NAMES[:WORSE_THAN_V])
+    mapped = text.map(CLASS_SPELLINGS).fillna(text).astype("string")
+    bad = mapped.notna() & ~mapped.isin(TARGET_CLASSES)
     if bad.any():
         first = np.flatnonzero(bad.to_numpy())[0]
         msg = f"sections row {rows[first]}: target class '{values.iloc[first]}' is not one of Ⅰ, Ⅱ, Ⅲ, Ⅳ, Ⅴ"

@@ -29,6 +29,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from cqgis.analysis import water_quality as wq
+from cqgis.layers import gb3838
 from cqgis.cli.main import cli
 
 SEED = 13
@@ -90,10 +91,10 @@ def plain_pandas(path: Path, output: Path) -> pd.DataFrame:
         number = pd.to_numeric(text.str.rstrip("L"), errors="coerce")
         frame[code] = number.where(~below, number / 2)
     means = frame.groupby(["section", "month"]).mean().round(wq.MEAN_DECIMALS)
-    limits = wq.limits("river")
+    limits = gb3838.limits("river")
     used = [code for _header, (code, *_rest) in ITEMS.items() if code in limits.index and limits.loc[code, "used"]]
-    classes = np.column_stack([wq.item_classes(np.full(len(means), c), means[c].to_numpy(), limits) for c in used])
-    means["class"] = np.array(wq.CLASS_NAMES)[classes.max(axis=1)]
+    classes = np.column_stack([gb3838.item_classes(np.full(len(means), c), means[c].to_numpy(), limits) for c in used])
+    means["class"] = np.array(gb3838.CLASS_NAMES)[classes.max(axis=1)]
     means.reset_index().to_excel(output, index=False)
     return means
 
@@ -157,7 +158,7 @@ def main() -> None:
     theirs = plain.rename_axis(["断面名称", "评价时段"]).sort_index()
     same = ours.index.equals(theirs.index) and (ours["水质类别"].to_numpy() == theirs["class"].to_numpy()).all()
     print(f"section-month classes: {len(ours):,} from cqgis, {len(theirs):,} from pandas, identical: {same}")
-    names = wq.standard().drop_duplicates("code").set_index("code")["name_zh"]
+    names = gb3838.standard().drop_duplicates("code").set_index("code")["name_zh"]
     worst = max(
         float(np.nanmax(np.abs(ours[f"{names[code]}均值"].to_numpy(float) - theirs[code].to_numpy(float))))
         for code in ("ph", "do", "codmn", "nh3n", "tp")

@@ -10,7 +10,7 @@ A long table, one row per section, month and item:
     ``YYYY-MM``;
 ``item``
     the GB 3838-2002 item code (``do``, ``codmn``, ``nh3n`` ... as in
-    ``analysis/data/gb3838.csv``);
+    ``layers/data/gb3838.csv``);
 ``value``
     the concentration (pH unitless, the rest mg/L); empty when the value is
     below detection or the item was not measured that month;

@@ -33,6 +33,7 @@ import pandas as pd
 from cqgis import config
 from cqgis.layers.catalog import DATA_DIR
 from cqgis.layers.districting import assign_districts
+from cqgis.layers.gb3838 import CLASS_SPELLINGS, TARGET_CLASSES
 from cqgis.layers.schema import PROVENANCE_FIELDS, Field, Schema
 
 SOURCE_PACKAGES = ()
@@ -44,15 +45,8 @@ NEAREST_LIMIT_M = 1000.0
 
 LEVELS = ("国控", "市控")
 DIRECTIONS = ("川入渝", "渝入川")
-CLASSES = ("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ")
 WATERBODIES = ("river", "lake-reservoir")
 
-#: How users' tables write the target classes: Ⅱ类, II, 2, 二类 ...
-CLASS_SPELLINGS = MappingProxyType({
-    spelling: roman
-    for roman, latin, digit, chinese in zip(CLASSES, ("I", "II", "III", "IV", "V"), "12345", "一二三四五")
-    for spelling in (f"{roman}类", latin, f"{latin}类", digit, f"{digit}类", f"{chinese}类")
-})
 #: How users' tables write the water body.
 WATERBODY_SPELLINGS = MappingProxyType({
     "河流": "river", "河": "river", "江": "river",
@@ -81,7 +75,7 @@ SCHEMA = Schema(
         Field("cross_border", "bool", required=False, description="川渝 cross-border section; no when not given", aliases=("是否跨界", "跨界")),
         Field("direction", "str", required=False, allowed=DIRECTIONS, description="川入渝 / 渝入川 for cross-border sections", aliases=("流向", "跨界流向")),
         Field(
-            "target_class", "str", required=False, allowed=CLASSES,
+            "target_class", "str", required=False, allowed=TARGET_CLASSES,
             description="target water-quality class Ⅰ..Ⅴ; empty when unknown",
             aliases=("水质目标", "目标水质", "目标类别", "考核目标", "水质目标类别"),
             value_aliases=CLASS_SPELLINGS,

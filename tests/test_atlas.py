@@ -18,6 +18,7 @@ from cqgis.cli.main import MainGroup
 from cqgis.geo.io import atomic
 from cqgis.maps import atlas
 from cqgis.maps.errors import MapError, MapOptionError
+from cqgis.maps.theme_names import THEMES
 
 CONFIG = """\
 title: 测试图集
@@ -76,7 +77,7 @@ failing_render.version = "fake-1"
 @pytest.fixture
 def stable_inputs(monkeypatch):
     """Fix the digest of layers and code: other work on the tree must not change keys between two runs compared byte for byte."""
-    monkeypatch.setattr(atlas, "inputs_digest", lambda settings, renderer: f"inputs {atlas.renderer_version(renderer)}")
+    monkeypatch.setattr(atlas.build, "inputs_digest", lambda settings, renderer: f"inputs {atlas.renderer_version(renderer)}")
 
 
 @pytest.fixture
@@ -232,7 +233,7 @@ def test_atlas_end_to_end(config_file):
     assert page_count((root / "atlas-overview.pdf").read_bytes()) == 2
 
     index = (root / "index.html").read_text(encoding="utf-8")
-    assert "<title>测试图集</title>" in index and atlas.THEMES["water"] in index and "跨界河流" in index
+    assert "<title>测试图集</title>" in index and THEMES["water"] in index and "跨界河流" in index
     assert "http:" not in index and "https:" not in index and "<script" not in index
     links = _Links()
     links.feed(index)
@@ -265,7 +266,7 @@ def test_failing_map_is_reported_and_the_others_written(config_file, stable_inpu
 
 
 def test_cli_lists_failures_and_exits_non_zero(config_file, monkeypatch):
-    monkeypatch.setattr(atlas, "DEFAULT_RENDERER", f"{__name__}:failing_render")
+    monkeypatch.setattr(atlas.workers, "DEFAULT_RENDERER", f"{__name__}:failing_render")
     result = cqgis_atlas(str(config_file))
     assert result.exit_code == 1
     assert f"[{N_ITEMS}/{N_ITEMS}]" in result.output

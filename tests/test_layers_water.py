@@ -9,6 +9,7 @@ import pytest
 import shapely
 
 from cqgis.analysis import water_quality as wq
+from cqgis.layers import gb3838
 from cqgis.layers import catalog, measurements, sections
 from cqgis.layers.errors import LayerError
 
@@ -108,7 +109,7 @@ def test_measurements_all_synthetic_and_complete(measurement_layer, section_laye
     assert (per_section == 36).all()
     assert measurement_layer["month"].min() == "2023-01"
     assert measurement_layer["month"].max() == "2025-12"
-    assert set(wq.standard().query("used_for_class_rivers")["code"]) >= set(measurement_layer["item"])
+    assert set(gb3838.standard().query("used_for_class_rivers")["code"]) >= set(measurement_layer["item"])
 
 
 def test_measurements_below_detection_and_blanks(measurement_layer):

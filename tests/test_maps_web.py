@@ -16,7 +16,6 @@ from fontTools.ttLib import TTFont
 
 from cqgis.geo import crs
 from cqgis.maps import fonts, web, webfont
-from cqgis.geo import io as io_module
 from cqgis.geo.errors import WriteError
 from cqgis.maps.errors import MapError, MapOptionError
 from cqgis.maps.style import LayerSpec, LegendEntry, MapSpec, PALETTE, MISSING_COLOR
@@ -250,7 +249,7 @@ def test_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(io_module.os, "replace", broken_replace)
+    monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(WriteError, match="disk full"):
         web.render_html(make_spec(), target)
     assert target.read_text(encoding="utf-8") == "old"

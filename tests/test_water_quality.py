@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cqgis.analysis import water_quality as wq
+from cqgis.layers import gb3838
 from cqgis.analysis.errors import AnalysisError
 from cqgis.cli.analyze.water_quality import water_quality
 from cqgis.errors import CqgisError
@@ -248,7 +249,7 @@ def test_synthetic_input_gives_synthetic_result():
 
 
 def test_standard_table_has_21_river_items():
-    table = wq.standard()
+    table = gb3838.standard()
     assert table["used_for_class_rivers"].sum() == 21
     assert set(table.loc[~table["used_for_class_rivers"], "name_zh"]) == {"总磷", "总氮", "粪大肠菌群"}
     assert table["source"].str.contains("GB 3838-2002").all()

@@ -168,9 +168,10 @@ def _sheets(results: pd.DataFrame, reading: Reading) -> dict[str, pd.DataFrame]:
     import pandas as pd
 
     from cqgis.analysis import water_quality as wq
+    from cqgis.layers import gb3838
 
     means = [c for c in results.columns if c.startswith("mean_")]
-    names = wq.standard().drop_duplicates("code").set_index("code")["name_zh"]
+    names = gb3838.standard().drop_duplicates("code").set_index("code")["name_zh"]
     headers = {**wq.HEADERS_ZH, "class_source": "类别来源", **{c: f"{names.get(c[5:], c[5:])}均值" for c in means}}
     sheets = {RESULTS_SHEET: _chinese(results, headers)}
     for sheet, column in SUMMARIES.items():

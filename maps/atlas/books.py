@@ -1,0 +1,195 @@
+"""Atlas books and index: one PDF per theme (contents, then a page per map), the index page's sections, and the previews both show."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from cqgis.errors import CqgisError, one_line
+from cqgis.geo.io import atomic
+from cqgis.maps.atlas.config import COVERAGES, FORMATS, AtlasConfig
+from cqgis.maps.atlas.outcome import FAILED, Outcome
+from cqgis.maps.atlas.items import BOOK_NAME, AtlasItem
+from cqgis.maps.index_page import Card, Group, Section
+from cqgis.maps.theme_names import THEMES
+
+#: Contents lines per page of a theme PDF.
+CONTENTS_LINES = 26
+
+#: Page size of the theme PDFs in inches (A4 landscape).
+BOOK_PAGE = (11.69, 8.27)
+
+THUMBNAIL_PIXELS = 480
+
+BOOK_IMAGE_PIXELS = 900
+
+
+def _by_theme(outcomes: Iterable[Outcome]) -> dict[str, list[Outcome]]:
+    grouped: dict[str, list[Outcome]] = {theme: [] for theme in THEMES}
+    for outcome in outcomes:
+        grouped[outcome.item.theme].append(outcome)
+    for theme in grouped:
+        grouped[theme].sort(key=lambda o: list(COVERAGES).index(o.item.coverage_kind))
+    return {theme: members for theme, members in grouped.items() if members}
+
+
+def write_books(
+    config: AtlasConfig, outcomes: Sequence[Outcome], keys: Mapping[str, str], manifest: dict, force: bool
+) -> tuple[tuple[Path, ...], tuple[tuple[str, str], ...]]:
+    """Write each theme's PDF from its drawn maps, unless its pages are unchanged."""
+    books, failures = [], []
+    kept = {}
+    for theme, members in _by_theme(outcomes).items():
+        pages = [o.item for o in members if o.status != FAILED]
+        if not pages:
+            continue
+        path = config.output / BOOK_NAME.format(theme=theme)
+        payload = json.dumps([config.title, theme, [(item.ident, keys[item.ident]) for item in pages]], ensure_ascii=False)
+        key = hashlib.sha256(payload.encode()).hexdigest()[:24]
+        if force or manifest["books"].get(theme) != key or not path.is_file():
+            try:
+                write_book(path, f"{config.title} · {THEMES[theme]}", pages)
+            except CqgisError as exc:
+                failures.append((theme, one_line(exc)))
+                continue
+        kept[theme] = key
+        books.append(path)
+    manifest["books"] = kept
+    return tuple(books), tuple(failures)
+
+
+def write_book(path: Path, title: str, items: Sequence[AtlasItem]) -> Path:
+    """Write a multi-page PDF: contents pages, then one page per item showing its PNG.
+
+    Parameters
+    ----------
+    path : Path
+        Target PDF, written atomically.
+    title : str
+        Title of the contents pages.
+    items : sequence of AtlasItem
+        Items whose :attr:`AtlasItem.book_image` exists (see :func:`write_previews`), in page order.
+
+    Returns
+    -------
+    Path
+        ``path``; the file has no creation date, so equal pages give equal bytes.
+
+    Raises
+    ------
+    WriteError
+        The PDF cannot be written; ``path`` is left as it was.
+    AssetError
+        No font can draw the Chinese text.
+    """
+    import matplotlib
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from cqgis.maps import fonts
+
+    contents = math.ceil(len(items) / CONTENTS_LINES)
+    metadata = {"Creator": "cqgis", "Producer": None, "CreationDate": None, "Title": title}
+    with matplotlib.rc_context(fonts.rc_params()), atomic(path) as temp, PdfPages(temp, metadata=metadata) as pdf:
+        for number in range(contents):
+            chunk = items[number * CONTENTS_LINES : (number + 1) * CONTENTS_LINES]
+            first_page = contents + number * CONTENTS_LINES + 1
+            pdf.savefig(_contents_figure(title, chunk, first_page, number + 1))
+        for offset, item in enumerate(items):
+            pdf.savefig(_page_figure(title, item, contents + offset + 1))
+    return path
+
+
+def _area_label(item: AtlasItem) -> str:
+    return f"{COVERAGES[item.coverage_kind]} · {item.area_name}"
+
+
+def _contents_figure(title: str, items: Sequence[AtlasItem], first_page: int, number: int):
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=BOOK_PAGE)
+    figure.text(0.5, 0.93, title, ha="center", va="top", fontsize=20)
+    figure.text(0.5, 0.86, "目录", ha="center", va="top", fontsize=15)
+    step = 0.74 / CONTENTS_LINES
+    for row, item in enumerate(items):
+        y = 0.80 - row * step
+        figure.text(0.2, y, _area_label(item), ha="left", va="top", fontsize=11)
+        figure.text(0.8, y, str(first_page + row), ha="right", va="top", fontsize=11)
+    figure.text(0.5, 0.03, str(number), ha="center", va="bottom", fontsize=9)
+    return figure
+
+
+def _page_figure(title: str, item: AtlasItem, number: int):
+    import numpy as np
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    figure = Figure(figsize=BOOK_PAGE)
+    figure.text(0.5, 0.97, f"{_area_label(item)}", ha="center", va="top", fontsize=15)
+    axes = figure.add_axes((0.03, 0.06, 0.94, 0.86))
+    with Image.open(Path(item.root, item.book_image)) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    # Embedded as they are: resampling the full PNG took most of the PDF's time.
+    axes.imshow(pixels, interpolation="none")
+    axes.set_axis_off()
+    figure.text(0.03, 0.03, title, ha="left", va="bottom", fontsize=9)
+    figure.text(0.97, 0.03, str(number), ha="right", va="bottom", fontsize=9)
+    return figure
+
+
+def index_sections(outcomes: Sequence[Outcome], failed_books: set[str]) -> list[Section]:
+    sections = []
+    for theme, members in _by_theme(outcomes).items():
+        groups = []
+        for kind in COVERAGES:
+            cards = tuple(_card(o) for o in members if o.item.coverage_kind == kind)
+            if cards:
+                groups.append(Group(COVERAGES[kind], cards))
+        has_book = theme not in failed_books and any(o.status != FAILED for o in members)
+        book = BOOK_NAME.format(theme=theme) if has_book else None
+        sections.append(Section(f"theme-{theme}", THEMES[theme], book, tuple(groups)))
+    return sections
+
+
+def _card(outcome: Outcome) -> Card:
+    item = outcome.item
+    if outcome.status == FAILED:
+        return Card(item.area_name, (), None, outcome.reason)
+    links = tuple((FORMATS[fmt], output) for fmt, output in item.listed)
+    return Card(item.area_name, links, item.thumbnail, picture=item.page)
+
+
+def write_previews(item: AtlasItem) -> None:
+    """Write the index thumbnail and the PDF page image of an item whose page is newer than them.
+
+    Parameters
+    ----------
+    item : AtlasItem
+        An item whose :attr:`AtlasItem.page` PNG exists.
+
+    Raises
+    ------
+    OSError
+        The page cannot be read or a preview written (nothing half-written is left).
+    """
+    from PIL import Image
+
+    page = Path(item.root, item.page)
+    # The index loads every thumbnail: those are worth optimizing; the PDF re-encodes its images anyway.
+    wanted = [
+        (Path(item.root, item.thumbnail), THUMBNAIL_PIXELS, True),
+        (Path(item.root, item.book_image), BOOK_IMAGE_PIXELS, False),
+    ]
+    stale = [w for w in wanted if not w[0].exists() or w[0].stat().st_mtime < page.stat().st_mtime]
+    if not stale:
+        return
+    with Image.open(page) as image:
+        full = image.convert("RGB")
+    for path, pixels, optimize in stale:
+        small = full.copy()
+        small.thumbnail((pixels, pixels))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic(path) as temp:
+            small.save(temp, format="PNG", optimize=optimize)

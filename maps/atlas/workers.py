@@ -1,0 +1,180 @@
+"""Atlas execution: rendering items here, in worker processes or on a Dask cluster, each failure confined to its map."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+
+from cqgis.errors import one_line
+from cqgis.maps.atlas.books import write_previews
+from cqgis.maps.atlas.outcome import BUILT, FAILED, Outcome
+from cqgis.maps.atlas.items import AtlasItem
+from cqgis.maps.errors import MapError
+
+#: The renderer used when none is given, as "module:function".
+DEFAULT_RENDERER = "cqgis.maps.themes:render_item"
+
+
+def run_item(item: AtlasItem, renderer: Callable[[AtlasItem], Sequence[Path]]) -> Outcome:
+    """Render one item and its previews, turning any error into a failed :class:`Outcome` with a one-line reason.
+
+    The previews (:func:`write_previews`) are made here, so that workers
+    make them in parallel rather than the main process one by one.
+
+    Ctrl-C is not caught: it stops the run. The same function runs in this
+    process, in worker processes and on Dask workers.
+
+    Parameters
+    ----------
+    item : AtlasItem
+        The map to draw.
+    renderer : callable
+        ``renderer(item)`` writes every path of ``item``.
+
+    Returns
+    -------
+    Outcome
+        ``built``, or ``failed`` when the renderer raised or left a path
+        unwritten.
+    """
+    try:
+        renderer(item)
+    except Exception as exc:
+        return Outcome(item, FAILED, one_line(exc))
+    missing = [output for output, path in zip(item.outputs, item.paths) if not path.is_file()]
+    if missing:
+        return Outcome(item, FAILED, f"the renderer wrote no {missing[0]}")
+    try:
+        write_previews(item)
+    except Exception as exc:
+        return Outcome(item, FAILED, f"cannot shrink {item.page}: {one_line(exc)}")
+    return Outcome(item, BUILT)
+
+
+def _serial(items: Sequence[AtlasItem], renderer: Callable) -> Iterator[Outcome]:
+    for item in items:
+        yield run_item(item, renderer)
+
+
+def _worker_context(renderer: Callable) -> multiprocessing.context.BaseContext:
+    """Where the platform allows, a fork server that has imported the renderer's module once.
+
+    Each spawned worker would spend seconds importing geopandas, matplotlib
+    and folium before its first map; workers forked from a server that
+    preloaded them start at once, and the server is single-threaded, so the
+    fork is safe. Windows has no fork server: its workers are spawned.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([renderer.__module__])
+    return context
+
+
+def _processes(items: Sequence[AtlasItem], renderer: Callable, workers: int) -> Iterator[Outcome]:
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(renderer))
+    try:
+        pending = {executor.submit(run_item, item, renderer): item for item in items}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                item = pending.pop(future)
+                yield _collect(future.result, item)
+    except BaseException:
+        executor.shutdown(wait=True, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)
+
+
+def _dask(items: Sequence[AtlasItem], renderer: Callable, scheduler: str) -> Iterator[Outcome]:
+    from dask.distributed import Client, as_completed
+
+    try:
+        client = Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        msg = f"cannot reach the Dask scheduler at {scheduler}: {one_line(exc)}"
+        raise MapError(msg) from exc
+    with client:
+        futures = client.map(run_item, items, renderer=renderer, pure=False)
+        owner = {future.key: item for future, item in zip(futures, items)}
+        try:
+            for future in as_completed(futures):
+                yield _collect(future.result, owner[future.key])
+        except BaseException:
+            client.cancel(futures)
+            raise
+
+
+def _collect(result: Callable[[], Outcome], item: AtlasItem) -> Outcome:
+    """Return a worker's outcome; a worker that died or could not run the item fails that item only."""
+    try:
+        return result()
+    except Exception as exc:
+        return Outcome(item, FAILED, one_line(exc))
+
+
+def execute(
+    items: Sequence[AtlasItem], renderer: Callable, workers: int = 1, scheduler: str | None = None
+) -> Iterator[Outcome]:
+    """Render items and yield their outcomes as they finish.
+
+    Parameters
+    ----------
+    items : sequence of AtlasItem
+        What to render; their folders must exist.
+    renderer : callable
+        ``renderer(item)`` writes the item's paths; it must be importable by
+        name for processes and Dask.
+    workers : int
+        1 renders here; more renders in that many worker processes.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://host:port``); overrides ``workers``.
+
+    Returns
+    -------
+    iterator of Outcome
+        One per item, in the order they finish.
+
+    Raises
+    ------
+    MapError
+        While iterating, when the Dask scheduler cannot be reached.
+    """
+    if not items:
+        return iter(())
+    if scheduler is not None:
+        return _dask(items, renderer, scheduler)
+    if workers > 1:
+        return _processes(items, renderer, min(workers, len(items)))
+    return _serial(items, renderer)
+
+
+def load_renderer(target: str | None = None) -> Callable[[AtlasItem], Sequence[Path]]:
+    """Import a renderer given as ``"module:function"`` (default :data:`DEFAULT_RENDERER`).
+
+    Parameters
+    ----------
+    target : str, optional
+        ``"module:function"``; the module is imported now.
+
+    Returns
+    -------
+    callable
+        The renderer.
+
+    Raises
+    ------
+    MapError
+        When the module or function does not exist.
+    """
+    import importlib
+
+    target = target or DEFAULT_RENDERER
+    module_name, _, attribute = target.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        msg = f"the atlas renderer {target} is not available: {one_line(exc)}"
+        raise MapError(msg) from exc
