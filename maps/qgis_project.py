@@ -143,19 +143,23 @@ def stored_styles(path: str | os.PathLike) -> list[tuple[str, str]]:
     Raises
     ------
     MapError
-        When the file is missing or has no styled feature layer.
+        When the file is missing, is no GeoPackage or has no styled feature layer.
     """
     path = Path(path)
     if not path.is_file():
         msg = f"cannot add {path.name} to a QGIS project: no such GeoPackage ({path})"
         raise MapError(msg)
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        styled = db.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?", (STYLE_TABLE,)).fetchone()
-        # gpkg_contents lists tables in the order they were created: the map's layer order.
-        rows = db.execute(
-            f"SELECT c.table_name, s.styleQML FROM gpkg_contents c JOIN {STYLE_TABLE} s "
-            "ON s.f_table_name = c.table_name AND s.useAsDefault WHERE c.data_type = 'features' ORDER BY c.rowid"
-        ).fetchall() if styled else []
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            styled = db.execute("SELECT 1 FROM gpkg_contents WHERE table_name = ?", (STYLE_TABLE,)).fetchone()
+            # gpkg_contents lists tables in the order they were created: the map's layer order.
+            rows = db.execute(
+                f"SELECT c.table_name, s.styleQML FROM gpkg_contents c JOIN {STYLE_TABLE} s "
+                "ON s.f_table_name = c.table_name AND s.useAsDefault WHERE c.data_type = 'features' ORDER BY c.rowid"
+            ).fetchall() if styled else []
+    except sqlite3.DatabaseError as exc:
+        msg = f"cannot add {path.name} to a QGIS project: not a GeoPackage ({exc})"
+        raise MapError(msg) from exc
     if not rows:
         msg = f"cannot add {path.name} to a QGIS project: it holds no layer with a QGIS style"
         raise MapError(msg)

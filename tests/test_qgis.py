@@ -239,6 +239,70 @@ def test_grouped_project_of_several_maps_opens_with_every_layer_in_its_group(tmp
     assert "partially supported" not in stderr
 
 
+ATLAS_CONFIG = """title: 测试图集
+output: out
+maps:
+  - theme: overview
+    coverage: city
+    formats: [png, qgz]
+  - theme: water
+    coverage: district
+    filter: "name in ['永川区', '江津区']"
+    sort: adcode
+    formats: [png, gpkg]
+  - theme: water
+    coverage: city
+    formats: [html, png]
+"""
+
+
+@pytest.fixture(scope="module")
+def atlas_run(tmp_path_factory):
+    from cqgis.maps import atlas
+
+    folder = tmp_path_factory.mktemp("atlas")
+    (folder / "图集.yaml").write_text(ATLAS_CONFIG, encoding="utf-8")
+    report = atlas.run_atlas(atlas.read_config(folder / "图集.yaml"))
+    assert not report.failures
+    return report, folder / "out"
+
+
+def test_atlas_writes_a_project_per_theme_and_one_for_all_linked_from_the_index(atlas_run):
+    report, out = atlas_run
+    # The city water map has no GeoPackage: it is in no project.
+    assert [path.name for path in report.projects] == ["atlas-overview.qgz", "atlas-water.qgz", "atlas.qgz"]
+    index = report.index.read_text(encoding="utf-8")
+    assert all(f'href="{path.name}"' in index for path in report.projects)
+    with zipfile.ZipFile(out / "atlas.qgz") as archive:
+        document = archive.read("atlas.qgs").decode("utf-8")
+    assert str(out) not in document and "layername=" in document
+
+
+@needs_qgis
+def test_atlas_project_opens_in_qgis_grouped_as_the_index(atlas_run, tmp_path):
+    report, out = atlas_run
+    whole, stderr = probe(out / "atlas.qgz", runtime=tmp_path / "xdg")
+    assert whole["read"] and whole["crs"] == "EPSG:4326" and "partially supported" not in stderr
+    layers = whole["layers"]
+    assert all(layer["valid"] for layer in layers) and whole["loaded"] == len(layers)
+    groups = []
+    for layer in layers:
+        if layer["groups"] not in groups:
+            groups.append(layer["groups"])
+    # Theme, coverage kind, area: as the index page lists them.
+    # Districts by adcode: 江津区 500116 before 永川区 500118.
+    assert groups == [["一区两群总览", "全市", "重庆市"], ["水环境质量", "区县", "江津区"], ["水环境质量", "区县", "永川区"]]
+    # Only the first map is drawn when the project opens.
+    assert {layer["visible"] for layer in layers if layer["groups"][0] == "一区两群总览"} == {True}
+    assert {layer["visible"] for layer in layers if layer["groups"][0] == "水环境质量"} == {False}
+    water, _ = probe(out / "atlas-water.qgz", runtime=tmp_path / "xdg")
+    assert [layer["groups"] for layer in water["layers"]][0] == ["区县", "江津区"]
+    assert {tuple(layer["groups"]): layer["visible"] for layer in water["layers"]} == {
+        ("区县", "江津区"): True, ("区县", "永川区"): False,
+    }
+    assert all(layer["valid"] for layer in water["layers"])
+
+
 def test_project_refuses_a_missing_geopackage(tmp_path):
     with pytest.raises(MapError, match="no such GeoPackage"):
         qgis_project.write_project(tmp_path / "x.qgz", "x", [qgis_project.Group("组", [tmp_path / "无.gpkg"])])
