@@ -23,7 +23,12 @@ MAP_LAYERS: Mapping[str, Callable[[gpd.GeoDataFrame], LayerSpec]] = MappingProxy
     "basins": theme_overview.basins_layer,
     "functional_zones": theme_overview.zones_layer,
     "border": theme_overview.border_layer,
-    "rivers": theme_base.named_rivers_layer,
+})
+#: Catalogue layer -> the map layers drawing parts of it, each with the
+#: column whose non-blank features it draws (None: every other feature).
+SPLIT_LAYERS: Mapping[str, Callable[[gpd.GeoDataFrame], list[tuple[LayerSpec, str | None]]]] = MappingProxyType({
+    # Named reaches wide and labelled, the other streams thin, as on every map.
+    "rivers": lambda frame: [(theme_base.named_rivers_layer(frame), "name"), (theme_base.streams_layer(frame), None)],
 })
 
 
@@ -81,13 +86,17 @@ def catalog_style(name: str, frame: gpd.GeoDataFrame) -> LayerStyle | None:
     Returns
     -------
     LayerStyle or None
-        The style of the map layer in :data:`MAP_LAYERS`, or a single
+        The style of the map layer in :data:`MAP_LAYERS` (of the map
+        layers in :data:`SPLIT_LAYERS`), or a single
         symbol in the maps' default colour titled with the layer's Chinese
         title; None for a table without geometry.
     """
     factory = MAP_LAYERS.get(name)
     if factory is not None:
         return layer_style(factory(frame), name)
+    if name in SPLIT_LAYERS:
+        parts = SPLIT_LAYERS[name](frame)
+        return LayerStyle(qgis_style.parts_qml(parts), sld_style.parts_sld(parts, name))
     return plain_style(catalog.schema(name).title_zh, frame, name)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -129,6 +129,43 @@ def layer_qml(layer: LayerSpec) -> str:
     if layer.label_column is not None:
         _labeling(root, layer)
     ET.SubElement(root, "layerGeometryType").text = str(_GEOMETRY_TYPES[layer.kind])
+    ET.indent(root)
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
+
+
+def parts_qml(parts: Sequence[tuple[LayerSpec, str | None]]) -> str:
+    """Return one QML style drawing the features of one layer as several map layers draw them (a rule per part).
+
+    For data the maps split into layers drawn differently, such as the
+    ``rivers`` layer: named rivers wide and labelled, other streams thin.
+
+    Parameters
+    ----------
+    parts : sequence of (LayerSpec, str or None)
+        Single-symbol map layers of one kind, each with the column whose
+        non-blank features it draws; None for the last part, which draws
+        every other feature. Labels are those of the first part that has them.
+
+    Returns
+    -------
+    str
+        A ``<qgis>`` document with a rule-based renderer.
+    """
+    labelled = next((layer for layer, _ in parts if layer.label_column is not None), None)
+    root = ET.Element(
+        "qgis", version=QGIS_VERSION, styleCategories="Symbology|Labeling",
+        labelsEnabled="1" if labelled is not None else "0",
+    )
+    renderer = ET.SubElement(root, "renderer-v2", type="RuleRenderer", symbollevels="0", forceraster="0", enableorderby="0")
+    rules = ET.SubElement(renderer, "rules", key="{cqgis-root}")
+    symbols = ET.SubElement(renderer, "symbols")
+    for number, (layer, column) in enumerate(parts):
+        test = "ELSE" if column is None else f"coalesce(\"{column}\", '') <> ''"
+        ET.SubElement(rules, "rule", key=f"{{cqgis-rule-{number}}}", symbol=str(number), label=layer.name_zh, filter=test)
+        _symbol(symbols, str(number), layer.color, layer)
+    if labelled is not None:
+        _labeling(root, labelled)
+    ET.SubElement(root, "layerGeometryType").text = str(_GEOMETRY_TYPES[parts[0][0].kind])
     ET.indent(root)
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
 

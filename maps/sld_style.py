@@ -14,7 +14,7 @@ measures them: the QML's points times 96/72.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 
 from cqgis.maps import qgis_style
 from cqgis.maps.style import MISSING_COLOR, MISSING_LABEL, LayerSpec
@@ -47,12 +47,7 @@ def layer_sld(layer: LayerSpec, name: str) -> str:
     str
         A ``StyledLayerDescriptor`` document, UTF-8 XML.
     """
-    root = ET.Element(f"{{{_SLD}}}StyledLayerDescriptor", {"version": "1.1.0", f"{{{_XSI}}}schemaLocation": _SCHEMA})
-    named = ET.SubElement(root, f"{{{_SLD}}}NamedLayer")
-    ET.SubElement(named, f"{{{_SE}}}Name").text = name
-    user_style = ET.SubElement(named, f"{{{_SLD}}}UserStyle")
-    ET.SubElement(user_style, f"{{{_SE}}}Name").text = name
-    features = ET.SubElement(user_style, f"{{{_SE}}}FeatureTypeStyle")
+    root, features = _document(name)
     kind = qgis_style.renderer_type(layer)
     if kind == "singleSymbol":
         _rule(features, layer.name_zh, layer.color, layer)
@@ -64,6 +59,47 @@ def layer_sld(layer: LayerSpec, name: str) -> str:
         _labels(ET.SubElement(features, f"{{{_SE}}}Rule"), layer)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def parts_sld(parts: Sequence[tuple[LayerSpec, str | None]], name: str) -> str:
+    """Return the SLD of :func:`cqgis.maps.qgis_style.parts_qml`: a rule per part, from the same map layers.
+
+    Parameters
+    ----------
+    parts : sequence of (LayerSpec, str or None)
+        Single-symbol map layers, each with the column whose non-blank
+        features it draws; None for the last, drawing every other feature.
+    name : str
+        The layer's name where it is stored.
+
+    Returns
+    -------
+    str
+        A ``StyledLayerDescriptor`` document.
+    """
+    root, features = _document(name)
+    for layer, column in parts:
+        rule = _rule(features, layer.name_zh, layer.color, layer)
+        if column is None:
+            rule.insert(len(rule) - 1, ET.Element(f"{{{_SE}}}ElseFilter"))
+        else:
+            # Missing or blank: a missing value fails the comparison, so it falls to the last rule too.
+            _filter(rule, _compare("PropertyIsNotEqualTo", column, ""))
+    labelled = next((layer for layer, _ in parts if layer.label_column is not None), None)
+    if labelled is not None:
+        _labels(ET.SubElement(features, f"{{{_SE}}}Rule"), labelled)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
+def _document(name: str) -> tuple[ET.Element, ET.Element]:
+    """The document and its FeatureTypeStyle, which takes the rules."""
+    root = ET.Element(f"{{{_SLD}}}StyledLayerDescriptor", {"version": "1.1.0", f"{{{_XSI}}}schemaLocation": _SCHEMA})
+    named = ET.SubElement(root, f"{{{_SLD}}}NamedLayer")
+    ET.SubElement(named, f"{{{_SE}}}Name").text = name
+    user_style = ET.SubElement(named, f"{{{_SLD}}}UserStyle")
+    ET.SubElement(user_style, f"{{{_SE}}}Name").text = name
+    return root, ET.SubElement(user_style, f"{{{_SE}}}FeatureTypeStyle")
 
 
 def _categories(parent: ET.Element, layer: LayerSpec) -> None:

@@ -62,10 +62,14 @@ def inspect(path, render_layer=None):
                 items = [(r.label(), r.symbol().color().name()) for r in renderer.ranges()]
                 entry["attribute"] = renderer.classAttribute()
                 entry["bounds"] = [[r.lowerValue(), r.upperValue()] for r in renderer.ranges()]
+            elif kind == "RuleRenderer":
+                items = [(rule.label(), rule.symbol().color().name()) for rule in renderer.rootRule().children()]
             else:
                 items = [("", renderer.symbol().color().name())]
             entry["classes"] = [list(item) for item in items]
             entry["colors"] = _colors(layer)
+            if layer.geometryType() == 1:
+                entry["widths"] = _widths(layer)
         entry["labels"] = layer.labelsEnabled() and layer.labeling() is not None
         if entry["labels"]:
             entry["label_field"] = layer.labeling().settings().fieldName
@@ -103,6 +107,18 @@ def _colors(layer):
     symbols = [renderer.symbolsForFeature(feature, context) for feature in layer.getFeatures()]
     renderer.stopRender(context)
     return [found[0].color().name() if found else None for found in symbols]
+
+
+def _widths(layer):
+    """The width (in its unit) each feature of a line layer is drawn with (None: not drawn)."""
+    from qgis.core import QgsRenderContext
+
+    renderer = layer.renderer()
+    context = QgsRenderContext()
+    renderer.startRender(context, layer.fields())
+    symbols = [renderer.symbolsForFeature(feature, context) for feature in layer.getFeatures()]
+    renderer.stopRender(context)
+    return [found[0].width() if found else None for found in symbols]
 
 
 def read_sld(path, name):

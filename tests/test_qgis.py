@@ -18,6 +18,7 @@ from cqgis.geo import io
 from cqgis.maps import qgis_project, qgis_style, themes
 from cqgis.maps.errors import MapError
 from cqgis.maps.style import MISSING_COLOR
+from cqgis.maps import theme_base
 from cqgis.maps.theme_base import ALERT_COLOR, Layers
 from cqgis.maps.theme_overview import REGION_COLORS
 from cqgis.maps.theme_rural_sewage import RATE_COLORS, SETTLEMENT_COLORS, rate_labels, rates_layer
@@ -182,6 +183,25 @@ def test_layer_exports_and_analysis_outputs_open_styled_in_qgis(tmp_path):
     expected = rates_layer(written, written["target"].iloc[0]).feature_colors()
     assert rates["colors"] == [None if color == MISSING_COLOR else color for color in expected]
     assert outputs["layers"]["priority_untreated"]["renderer"] == "singleSymbol"
+
+
+@needs_qgis
+def test_exported_rivers_draw_named_rivers_wide_and_streams_thin_as_the_maps(tmp_path):
+    path = tmp_path / "河网.gpkg"
+    done = CliRunner().invoke(main.cli, ["layers", "export", "rivers", "-o", str(path)])
+    assert done.exit_code == 0, done.output
+    report, stderr = probe(path, render="rivers", runtime=tmp_path / "xdg")
+    assert "partially supported" not in stderr
+    rivers = report["layers"]["rivers"]
+    named, streams = theme_base.named_rivers_layer(io.read(path)), theme_base.streams_layer(io.read(path))
+    assert rivers["renderer"] == "RuleRenderer"
+    assert rivers["classes"] == [[named.name_zh, named.color], [streams.name_zh, streams.color]]
+    names = io.read(path, layer="rivers")["name"].fillna("")
+    assert (names != "").sum() and (names == "").sum()
+    assert rivers["widths"] == [named.weight if name else streams.weight for name in names]
+    assert rivers["labels"] and rivers["label_field"] == "name"
+    check_sld(path, "rivers", rivers)
+    assert report["render"]["inked_share"] > 0.01
 
 
 @needs_qgis
