@@ -97,28 +97,28 @@ def inspect(path, render_layer=None):
     return result
 
 
-def _colors(layer):
-    """The colour each feature is drawn in by the layer's renderer (None: not drawn)."""
+def _drawn(layer):
+    """The first symbol the layer's renderer draws each feature with (None: not drawn)."""
     from qgis.core import QgsRenderContext
 
     renderer = layer.renderer()
     context = QgsRenderContext()
     renderer.startRender(context, layer.fields())
+    # Copies: the renderer's own symbols go when it stops rendering.
     symbols = [renderer.symbolsForFeature(feature, context) for feature in layer.getFeatures()]
+    found = [found[0].clone() if found else None for found in symbols]
     renderer.stopRender(context)
-    return [found[0].color().name() if found else None for found in symbols]
+    return found
+
+
+def _colors(layer):
+    """The colour each feature is drawn in (None: not drawn)."""
+    return [None if symbol is None else symbol.color().name() for symbol in _drawn(layer)]
 
 
 def _widths(layer):
     """The width (in its unit) each feature of a line layer is drawn with (None: not drawn)."""
-    from qgis.core import QgsRenderContext
-
-    renderer = layer.renderer()
-    context = QgsRenderContext()
-    renderer.startRender(context, layer.fields())
-    symbols = [renderer.symbolsForFeature(feature, context) for feature in layer.getFeatures()]
-    renderer.stopRender(context)
-    return [found[0].width() if found else None for found in symbols]
+    return [None if symbol is None else symbol.width() for symbol in _drawn(layer)]
 
 
 def read_sld(path, name):

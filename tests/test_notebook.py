@@ -115,8 +115,11 @@ def test_map_saved_in_the_formats_asked(tour):
     assert (folder / "永川水质.gpkg").is_file()
 
 
-def test_atlas_draws_the_filtered_districts(tour):
+def test_atlas_draws_the_filtered_districts_with_qgis_projects(tour):
     outputs, folder = tour
     assert _text(outputs[5]).startswith("2 maps, 0 failed; index: ")
     index = (folder / "图集" / "index.html").read_text(encoding="utf-8")
     assert "永川区" in index and "江津区" in index and "万州区" not in index
+    projects = next(o for o in outputs[5] if o.output_type == "execute_result").data["text/plain"]
+    assert projects == "['atlas-water.qgz', 'atlas.qgz']"
+    assert all((folder / "图集" / name).is_file() for name in ("atlas-water.qgz", "atlas.qgz"))
