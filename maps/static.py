@@ -32,8 +32,9 @@ from matplotlib.patches import Patch, Rectangle
 from cqgis import config
 from cqgis.geo import crs
 from cqgis.maps import fonts, style
-from cqgis.maps.errors import MapOptionError
 from cqgis.geo.io import atomic
+from cqgis.maps.errors import MapOptionError
+from cqgis.maps.labels import MAX_BLOCKING_MARKERS, MAX_REQUIRED_LABELS, PRIORITY, LabelPlacer
 from cqgis.maps.style import LayerSpec, LegendEntry, MapSpec
 
 #: Output formats by suffix.
@@ -54,6 +55,8 @@ PNG_COMPRESSION = 1
 #: drawing's resolution: invisible, and the projection and the drawing handle
 #: several times fewer vertices at district scale.
 SIMPLIFY_PIXELS = 0.5
+#: Font size of feature labels, in points.
+LABEL_FONT_SIZE = 7
 #: Scale bar length, as a fraction of the map width it should not exceed.
 SCALE_BAR_FRACTION = 0.25
 # Metadata left out so that the same spec gives the same bytes.
@@ -173,14 +176,14 @@ def draw(spec: MapSpec, figsize: tuple[float, float] = FIGSIZE, dpi: int = DPI) 
     # Shapes are simplified in degrees, before the projection, which then has fewer vertices to move.
     pixel_m = (xmax - xmin) / (figsize[0] * AXES_BOX[2] * dpi)
     tolerance = SIMPLIFY_PIXELS * pixel_m / _METRES_PER_DEGREE
-    for layer in spec.layers:
-        _draw_layer(axes, layer, metric, tolerance)
+    drawn = [(layer, _draw_layer(axes, layer, metric, tolerance)) for layer in spec.layers]
     # geopandas labels the axes with the CRS units; a map frame shows none.
     axes.set_xlabel("")
     axes.set_ylabel("")
     axes.set_xlim(xmin, xmax)
     axes.set_ylim(ymin, ymax)
     axes.set_aspect("equal", adjustable="box")
+    _labels(axes, drawn, LabelPlacer((xmin, ymin, xmax, ymax), LABEL_FONT_SIZE * dpi / 72 * pixel_m), dpi / 72 * pixel_m)
     _hillshade(axes, (xmin, ymin, xmax, ymax), metric)
     _legend(axes, spec.legend_entries())
     _scale_bar(axes, (xmin, ymin, xmax, ymax))
@@ -269,10 +272,11 @@ def _hillshade(axes, extent: tuple[float, float, float, float], metric: pyproj.C
     axes.imshow(rgba, extent=(xmin, xmax, ymin, ymax), origin="upper", zorder=1.5, interpolation="bilinear")
 
 
-def _draw_layer(axes, layer: LayerSpec, metric: pyproj.CRS, tolerance: float) -> None:
+def _draw_layer(axes, layer: LayerSpec, metric: pyproj.CRS, tolerance: float) -> tuple[pd.DataFrame, gpd.GeoSeries] | None:
+    """Draw one layer; return its features and their projected shapes for labelling (None when it has none)."""
     drawable = layer.drawable()
     if not len(drawable):
-        return
+        return None
     # Plain Douglas-Peucker, ten times faster than keeping the topology: the
     # shapes are only drawn, and any ring it makes touch itself does so
     # within half a pixel.
@@ -298,18 +302,45 @@ def _draw_layer(axes, layer: LayerSpec, metric: pyproj.CRS, tolerance: float) ->
             markersize=diameter**2,
             zorder=3,
         )
-    if layer.label_column is not None:
-        _labels(axes, geometry, drawable[layer.label_column])
+    return drawable, geometry
 
 
-def _labels(axes, geometry: gpd.GeoSeries, texts: pd.Series) -> None:
-    present = texts.notna().to_numpy()
-    anchors = shapely.point_on_surface(np.asarray(geometry.values)[present])
-    for x, y, text in zip(shapely.get_x(anchors), shapely.get_y(anchors), texts[present]):
-        axes.text(
-            x, y, str(text), fontsize=7, ha="center", va="center",
-            color="#222222", path_effects=_HALO, zorder=4, clip_on=True,
-        )
+def _labels(
+    axes,
+    drawn: list[tuple[LayerSpec, tuple[pd.DataFrame, gpd.GeoSeries] | None]],
+    placer: LabelPlacer,
+    metres_per_point: float,
+) -> None:
+    """Label every layer that asks for it, points first, without two labels or a label and a marker overlapping."""
+    shown = [(layer, *features) for layer, features in drawn if features is not None]
+    for layer, _, geometry in shown:
+        if layer.kind == "point" and len(geometry) <= MAX_BLOCKING_MARKERS:
+            values = geometry.to_numpy()
+            placer.block(shapely.get_x(values), shapely.get_y(values), _marker_radius(layer, metres_per_point))
+    for kind in PRIORITY:
+        # The layers drawn last, on top, are the map's subject: theirs first.
+        for layer, drawable, geometry in reversed(shown):
+            if layer.kind != kind or layer.label_column is None:
+                continue
+            texts = drawable[layer.label_column]
+            present = texts.notna().to_numpy()
+            shapes, names = geometry.to_numpy()[present], texts[present].to_numpy()
+            # Small areas first (they have the least room) and long rivers first (the main stems).
+            size = {"polygon": shapely.area(shapes), "line": -shapely.length(shapes)}.get(kind)
+            order = np.argsort(size, kind="stable") if size is not None else np.arange(len(shapes))
+            radius = _marker_radius(layer, metres_per_point)
+            required = kind != "line" and len(shapes) <= MAX_REQUIRED_LABELS
+            for shape, text in zip(shapes[order], names[order]):
+                label = placer.place(kind, shape, str(text), radius, required)
+                if label is not None:
+                    axes.text(
+                        label.x, label.y, label.text, fontsize=LABEL_FONT_SIZE, ha=label.ha, va=label.va,
+                        color="#222222", path_effects=_HALO, zorder=4, clip_on=True,
+                    )
+
+
+def _marker_radius(layer: LayerSpec, metres_per_point: float) -> float:
+    return layer.radius * _POINTS_PER_PIXEL * metres_per_point if layer.kind == "point" else 0.0
 
 
 def _legend(axes, entries: list[LegendEntry]) -> None:
