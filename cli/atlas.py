@@ -54,7 +54,9 @@ def atlas(
     """Draw the maps listed in CONFIG.yaml (theme x district, basin, river or city).
 
     Writes every map, an index.html with thumbnails and links (opens
-    offline), and one multi-page PDF per theme. Maps whose inputs and
+    offline), and one multi-page PDF per theme; when maps are written as
+    gpkg or qgz, a QGIS project per theme (atlas-THEME.qgz) and one for the
+    whole atlas (atlas.qgz), grouped as the index. Maps whose inputs and
     config have not changed since the last run are skipped. A failing map
     does not stop the others: they are listed at the end and the exit
     status is 1.
@@ -112,6 +114,8 @@ def _summary(report: AtlasReport) -> None:
         f"{report.count(FAILED)} failed; index: {report.index}",
         err=True,
     )
+    if report.projects:
+        click.echo(f"QGIS projects: {', '.join(path.name for path in report.projects)}", err=True)
     failures = report.failures
     for what, reason in failures[:SUMMARY_LIMIT]:
         click.echo(f"  FAILED {what}: {reason}", err=True)

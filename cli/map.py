@@ -53,11 +53,13 @@ def map_command(
     from cqgis.config import settings
     from cqgis.maps import themes
 
-    # Options of the hydrogen and compliance themes, passed only when given: the theme checks them.
+    # The same map object as cqgis.map() in Python: built once, saved in the format of the suffix.
+    # The hydrogen and compliance themes' options are passed only when given: the theme checks them.
+    themes.check_suffix(output)
     given = (("target", target), ("radius", radius_m), ("status", scenario))
     options = {key: value for key, value in given if value is not None}
-    path = themes.render(
-        theme, output, district=district, basin=basin, river=river, basemap=basemap,
+    chosen = themes.make_map(
+        theme, district=district, basin=basin, river=river, basemap=basemap,
         tianditu_key=tianditu_key, settings=settings(data_dir=data_dir), **options,
     )
-    click.echo(f"{THEMES[theme]}: {path}")
+    click.echo(f"{THEMES[theme]}: {chosen.save(output)}")

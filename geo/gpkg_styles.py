@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
+from typing import NamedTuple
 
 #: Name of the table QGIS reads styles from.
 STYLE_TABLE = "layer_styles"
@@ -23,8 +24,25 @@ STYLE_COLUMNS = (
 )
 
 
-def write_styles(path: str | Path, styles: Mapping[str, str], update_time: str, owner: str = "cqgis") -> None:
-    """Store a default QGIS style (QML) for each of some layers of a GeoPackage.
+class LayerStyle(NamedTuple):
+    """A layer's style as QGIS stores it in ``layer_styles``.
+
+    Parameters
+    ----------
+    qml : str
+        The QGIS style document (``styleQML``), which QGIS applies.
+    sld : str
+        The same style as OGC SLD (``styleSLD``), for other clients; empty when there is none.
+    """
+
+    qml: str
+    sld: str = ""
+
+
+def write_styles(
+    path: str | Path, styles: Mapping[str, str | LayerStyle], update_time: str, owner: str = "cqgis"
+) -> None:
+    """Store a default QGIS style (QML, and SLD when given) for each of some layers of a GeoPackage.
 
     Run it under the same fixed ``OGR_CURRENT_DATE`` as the layers were
     written with: the table's own entry in ``gpkg_contents`` is time-stamped
@@ -34,9 +52,9 @@ def write_styles(path: str | Path, styles: Mapping[str, str], update_time: str, 
     ----------
     path : str or pathlib.Path
         An existing GeoPackage holding the layers.
-    styles : mapping of str to str
-        Layer (table) name -> QML document. Rows of other layers are kept;
-        earlier rows of these layers are replaced.
+    styles : mapping of str to str or LayerStyle
+        Layer (table) name -> its style (a bare string is the QML). Rows of
+        other layers are kept; earlier rows of these layers are replaced.
     update_time : str
         ISO 8601 time stored in ``update_time``: fixed, so that the same
         data gives the same bytes.
@@ -66,15 +84,15 @@ def write_styles(path: str | Path, styles: Mapping[str, str], update_time: str, 
                 "f_table_name": name,
                 "f_geometry_column": geometry_columns[name],
                 "styleName": name,
-                "styleQML": qml,
-                "styleSLD": "",
+                "styleQML": style.qml,
+                "styleSLD": style.sld,
                 "useAsDefault": True,
                 "description": "",
                 "owner": owner,
                 "ui": "",
                 "update_time": pd.Timestamp(update_time),
             }
-            for name, qml in styles.items()
+            for name, style in ((name, LayerStyle(given) if isinstance(given, str) else given) for name, given in styles.items())
         ],
         columns=list(STYLE_COLUMNS),
     )

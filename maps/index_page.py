@@ -88,12 +88,15 @@ class Section:
         Path of the theme's PDF relative to the index.
     groups : sequence of Group
         Cards by coverage kind.
+    project : str or None
+        Path of the theme's QGIS project relative to the index.
     """
 
     anchor: str
     heading: str
     book: str | None
     groups: tuple[Group, ...]
+    project: str | None = None
 
 
 def href(path: str) -> str:
@@ -112,7 +115,7 @@ def href(path: str) -> str:
     return html.escape(quote(path, safe="/"), quote=True)
 
 
-def index_html(title: str, sections: Sequence[Section]) -> str:
+def index_html(title: str, sections: Sequence[Section], project: str | None = None) -> str:
     """Return the index page: a navigation bar, then each theme's PDF and cards.
 
     Parameters
@@ -121,6 +124,8 @@ def index_html(title: str, sections: Sequence[Section]) -> str:
         Page title and heading.
     sections : sequence of Section
         Themes in display order.
+    project : str, optional
+        Path of the whole atlas's QGIS project relative to the index, linked after the themes.
 
     Returns
     -------
@@ -130,7 +135,7 @@ def index_html(title: str, sections: Sequence[Section]) -> str:
     """
     nav = "".join(
         f'<a href="#{href(section.anchor)}">{html.escape(section.heading)}</a>' for section in sections
-    )
+    ) + (f'<a href="{href(project)}">整本图集 QGIS 工程（.qgz）</a>' if project else "")
     page = _PAGE.format(
         title=html.escape(title),
         fonts=webfont.FONT_STACK,
@@ -143,11 +148,12 @@ def index_html(title: str, sections: Sequence[Section]) -> str:
 
 
 def _section(section: Section) -> str:
-    book = (
-        f'<p class="book"><a href="{href(section.book)}">下载本专题多页 PDF 图集</a></p>'
-        if section.book
-        else ""
-    )
+    links = [
+        f'<a href="{href(path)}">{label}</a>'
+        for path, label in ((section.book, "下载本专题多页 PDF 图集"), (section.project, "本专题 QGIS 工程（.qgz）"))
+        if path
+    ]
+    book = f'<p class="book">{"".join(links)}</p>' if links else ""
     groups = "\n".join(_group(group) for group in section.groups)
     return (
         f'<section id="{href(section.anchor)}">\n<h2>{html.escape(section.heading)}</h2>\n'

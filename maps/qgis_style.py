@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -133,10 +133,47 @@ def layer_qml(layer: LayerSpec) -> str:
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
 
 
+def parts_qml(parts: Sequence[tuple[LayerSpec, str | None]]) -> str:
+    """Return one QML style drawing the features of one layer as several map layers draw them (a rule per part).
+
+    For data the maps split into layers drawn differently, such as the
+    ``rivers`` layer: named rivers wide and labelled, other streams thin.
+
+    Parameters
+    ----------
+    parts : sequence of (LayerSpec, str or None)
+        Single-symbol map layers of one kind, each with the column whose
+        non-blank features it draws; None for the last part, which draws
+        every other feature. Labels are those of the first part that has them.
+
+    Returns
+    -------
+    str
+        A ``<qgis>`` document with a rule-based renderer.
+    """
+    labelled = next((layer for layer, _ in parts if layer.label_column is not None), None)
+    root = ET.Element(
+        "qgis", version=QGIS_VERSION, styleCategories="Symbology|Labeling",
+        labelsEnabled="1" if labelled is not None else "0",
+    )
+    renderer = ET.SubElement(root, "renderer-v2", type="RuleRenderer", symbollevels="0", forceraster="0", enableorderby="0")
+    rules = ET.SubElement(renderer, "rules", key="{cqgis-root}")
+    symbols = ET.SubElement(renderer, "symbols")
+    for number, (layer, column) in enumerate(parts):
+        test = "ELSE" if column is None else f"coalesce(\"{column}\", '') <> ''"
+        ET.SubElement(rules, "rule", key=f"{{cqgis-rule-{number}}}", symbol=str(number), label=layer.name_zh, filter=test)
+        _symbol(symbols, str(number), layer.color, layer)
+    if labelled is not None:
+        _labeling(root, labelled)
+    ET.SubElement(root, "layerGeometryType").text = str(_GEOMETRY_TYPES[parts[0][0].kind])
+    ET.indent(root)
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode")
+
+
 def _categories(parent: ET.Element, layer: LayerSpec) -> list[str]:
     """Add a category per colour of the layer (and the catch-all 无数据 row the map shows); return the colours."""
     colors: Mapping[Hashable, str] = layer.colors or {}
-    rows = [(_category_value(value), str(value), color) for value, color in colors.items()]
+    rows = [(category_value(value), str(value), color) for value, color in colors.items()]
     if (layer.feature_colors() == MISSING_COLOR).any():
         # An empty value is QGIS's "all other values": what the map draws as missing.
         rows.append(("", MISSING_LABEL, MISSING_COLOR))
@@ -145,8 +182,19 @@ def _categories(parent: ET.Element, layer: LayerSpec) -> list[str]:
     return [color for *_, color in rows]
 
 
-def _category_value(value: Hashable) -> str:
-    """Write a category value as QGIS compares it: the field value's text."""
+def category_value(value: Hashable) -> str:
+    """Write a category value as QGIS compares it: the field value's text.
+
+    Parameters
+    ----------
+    value : hashable
+        A value of the layer's class column.
+
+    Returns
+    -------
+    str
+        ``true``/``false`` for booleans, whole floats without ``.0``, else ``str``.
+    """
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
@@ -188,21 +236,21 @@ def _symbol(parent: ET.Element, name: str, color: str, layer: LayerSpec) -> None
     )
     if layer.kind == "line":
         props = {
-            "line_color": _rgba(color), "line_width": _number(layer.weight), "line_width_unit": "Point",
+            "line_color": _rgba(color), "line_width": number(layer.weight), "line_width_unit": "Point",
             "line_style": "solid", "capstyle": "round", "joinstyle": "round",
         }
     else:
         props = {
             "color": _rgba(color, layer.fill_opacity),
             "outline_color": _rgba(layer.edge_color),
-            "outline_width": _number(layer.weight),
+            "outline_width": number(layer.weight),
             "outline_width_unit": "Point",
             "outline_style": "solid",
             "style": "solid",
         }
         if layer.kind == "point":
             # The spec's radius is in pixels of the web map.
-            props |= {"name": "circle", "size": _number(2 * layer.radius), "size_unit": "Pixel"}
+            props |= {"name": "circle", "size": number(2 * layer.radius), "size_unit": "Pixel"}
     options = ET.SubElement(symbol_layer, "Option", type="Map")
     for key, value in props.items():
         ET.SubElement(options, "Option", type="QString", name=key, value=value)
@@ -212,12 +260,12 @@ def _labeling(root: ET.Element, layer: LayerSpec) -> None:
     settings = ET.SubElement(ET.SubElement(root, "labeling", type="simple"), "settings", calloutType="simple")
     style = ET.SubElement(
         settings, "text-style", fieldName=str(layer.label_column), isExpression="0",
-        fontFamily=LABEL_FONT, fontSize=_number(LABEL_SIZE), fontSizeUnit="Point",
+        fontFamily=LABEL_FONT, fontSize=number(LABEL_SIZE), fontSizeUnit="Point",
         textColor=_rgba(LABEL_COLOR), textOpacity="1", fontWeight="50", fontItalic="0",
         namedStyle="Regular", multilineHeight="1", previewBkgrdColor="255,255,255,255",
     )
     ET.SubElement(
-        style, "text-buffer", bufferDraw="1", bufferSize=_number(LABEL_HALO), bufferSizeUnits="Point",
+        style, "text-buffer", bufferDraw="1", bufferSize=number(LABEL_HALO), bufferSizeUnits="Point",
         bufferColor="255,255,255,255", bufferOpacity="1", bufferNoFill="1", bufferJoinStyle="128",
     )
     ET.SubElement(settings, "placement", placement=str(_PLACEMENTS[layer.kind]), dist="0", distUnits="Point")
@@ -230,5 +278,17 @@ def _rgba(color: str, opacity: float = 1.0) -> str:
     return f"{red},{green},{blue},{round(opacity * 255)}"
 
 
-def _number(value: float) -> str:
+def number(value: float) -> str:
+    """Write a size or bound as QGIS writes it: the shortest form, no trailing zeros.
+
+    Parameters
+    ----------
+    value : float
+        The number.
+
+    Returns
+    -------
+    str
+        ``format(value, "g")``.
+    """
     return f"{value:g}"

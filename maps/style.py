@@ -8,7 +8,6 @@ printed version agree.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,8 +57,6 @@ LEGEND_TITLE = "图例"
 MISSING_LABEL = "无数据"
 #: Separator between sources in the note.
 SOURCE_SEPARATOR = "；"
-#: Height in pixels of a map shown in a Jupyter notebook.
-NOTEBOOK_HEIGHT = 600
 
 # Colours end up inside CSS and JavaScript: only #rrggbb is accepted, which
 # also rules out any injection through a colour string.
@@ -334,11 +331,7 @@ class MapSpec:
         """Show the map inline in Jupyter: its self-contained web page (no network needed) in an iframe."""
         from cqgis.maps import web
 
-        page = web.build_html(self)
-        return (
-            f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
-            f'style="width: 100%; height: {NOTEBOOK_HEIGHT}px; border: none"></iframe>'
-        )
+        return web.notebook_frame(self)
 
     def source_note(self) -> str:
         """Return the source line (empty when no source is named).

@@ -209,7 +209,23 @@ def rivers_layer(rivers: gpd.GeoDataFrame, whole_city: bool = False) -> list[Lay
     # One feature per river, so each name is drawn once.
     named = named[["name", "geometry"]].dissolve("name", as_index=False) if len(named) else named[["name", "geometry"]]
     streams = rivers[names.isna().to_numpy()][["name", "geometry"]].assign(name=pd.NA)
-    return [LayerSpec("溪流", streams, "line", color=RIVER_COLOR, weight=0.6), named_rivers_layer(named)]
+    return [streams_layer(streams), named_rivers_layer(named)]
+
+
+def streams_layer(streams: gpd.GeoDataFrame) -> LayerSpec:
+    """Return streams drawn as the maps draw those without a name: thin blue lines, no labels.
+
+    Parameters
+    ----------
+    streams : geopandas.GeoDataFrame
+        Line features.
+
+    Returns
+    -------
+    LayerSpec
+        The line layer.
+    """
+    return LayerSpec("溪流", streams, "line", color=RIVER_COLOR, weight=0.6)
 
 
 def named_rivers_layer(rivers: gpd.GeoDataFrame) -> LayerSpec:

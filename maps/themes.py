@@ -14,6 +14,7 @@ import functools
 import importlib
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType, ModuleType
 from typing import TYPE_CHECKING
@@ -29,7 +30,10 @@ from cqgis.maps.theme_names import THEMES
 if TYPE_CHECKING:
     from cqgis.maps.atlas import AtlasItem
 
-__all__ = ["SUFFIXES", "THEMES", "build_spec", "render", "render_item", "theme_module", "write"]
+__all__ = [
+    "SUFFIXES", "THEMES", "Map", "build_spec", "check_suffix", "make_map", "render", "render_item", "theme_module",
+    "write",
+]
 
 #: Theme name -> the module that builds it.
 THEME_MODULES: Mapping[str, str] = MappingProxyType({
@@ -100,8 +104,8 @@ def build_spec(
         Layers already loaded with ``settings`` (and results derived from
         them) to reuse; by default they are loaded for this map alone.
     **theme_options
-        The theme's options: ``radius`` (metres, ``hydrogen``), ``target``
-        (target id, ``compliance``).
+        The theme's options: ``radius`` (metres) and ``status``
+        (``hydrogen``), ``target`` (target id, ``compliance``).
 
     Returns
     -------
@@ -166,7 +170,7 @@ def write(
     MapOptionError
         Unknown suffix or basemap.
     """
-    path = Path(path)
+    path = check_suffix(path)
     suffix = path.suffix.lower()
     if suffix in web.HTML_SUFFIXES:
         return web.render_html(spec, path, basemap=basemap, tianditu_key=tianditu_key)
@@ -174,11 +178,136 @@ def write(
         return static.render_static(spec, path)
     if suffix == PROJECT_SUFFIX:
         data = write(spec, path.with_suffix(DATA_SUFFIX))
-        return qgis_project.write_project(spec, path, data)
-    if suffix == DATA_SUFFIX:
-        return export_styles.write_styled({layer.name_zh: layer for layer in spec.layers}, path)
-    msg = f"cannot write {path.name}: maps are written as {', '.join(SUFFIXES)}"
-    raise MapOptionError(msg)
+        return qgis_project.write_project(path, spec.title, [data])
+    return export_styles.write_styled({layer.name_zh: layer for layer in spec.layers}, path)
+
+
+def check_suffix(path: str | os.PathLike) -> Path:
+    """Refuse a file name of a format maps are not written in, before any map is built.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    MapOptionError
+        When its suffix is not one of :data:`SUFFIXES`.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        msg = f"cannot write {path.name}: maps are written as {', '.join(SUFFIXES)}"
+        raise MapOptionError(msg)
+    return path
+
+
+@dataclass(frozen=True, repr=False)
+class Map:
+    """A theme's map: shown inline in Jupyter, saved in every format :func:`write` writes.
+
+    Parameters
+    ----------
+    spec : MapSpec
+        What the map shows.
+    basemap : {"none", "osm", "gaode", "tianditu"}
+        Tiles under the web map (inline and ``.html``); ``"none"`` needs no network.
+    tianditu_key : str, optional
+        Key of the ``tianditu`` basemap.
+
+    Examples
+    --------
+    >>> m = cqgis.map("water", district="万州区")  # doctest: +SKIP
+    >>> m                                          # in Jupyter: the map itself
+    >>> m.save("万州水质.png")                      # or .html .pdf .svg .gpkg .qgz
+    """
+
+    spec: MapSpec
+    basemap: str = "none"
+    tianditu_key: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The map's title (area · theme)."""
+        return self.spec.title
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the map; the suffix of ``path`` picks the format (see :func:`write`).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            ``.html``, ``.png``, ``.pdf``, ``.svg``, ``.gpkg`` or ``.qgz``;
+            its folder must exist.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+
+        Raises
+        ------
+        MapOptionError
+            Unknown suffix.
+        """
+        return write(self.spec, path, basemap=self.basemap, tianditu_key=self.tianditu_key)
+
+    def _repr_html_(self) -> str:
+        return web.notebook_frame(self.spec, self.basemap, self.tianditu_key)
+
+    def __repr__(self) -> str:
+        return f"<cqgis Map {self.spec.title!r}: {len(self.spec.layers)} layers>"
+
+
+def make_map(
+    theme: str,
+    *,
+    district: str | None = None,
+    basin: str | None = None,
+    river: str | None = None,
+    basemap: str = "none",
+    tianditu_key: str | None = None,
+    settings: Settings | None = None,
+    **theme_options: object,
+) -> Map:
+    """Return a theme's map of the city or one area, ready to show or save (``cqgis.map``).
+
+    Parameters
+    ----------
+    theme : str
+        One of :data:`THEMES`: ``overview``, ``water``, ``hydrogen``,
+        ``parks``, ``rural-sewage``, ``compliance``.
+    district, basin, river : str, optional
+        At most one area to focus on (see :func:`build_spec`).
+    basemap : {"none", "osm", "gaode", "tianditu"}
+        Tiles under the web map; ``"none"`` needs no network.
+    tianditu_key : str, optional
+        Key of the ``tianditu`` basemap.
+    settings : Settings, optional
+        Layer cache and the user's data folder (its files replace layers).
+    **theme_options
+        ``radius`` (metres) and ``status`` (``现状``, ``含在建``, ``含规划``)
+        for ``hydrogen``; ``target`` (target id) for ``compliance``.
+
+    Returns
+    -------
+    Map
+        The map.
+
+    Raises
+    ------
+    MapOptionError
+        Unknown theme, area, option or basemap.
+    """
+    # A bad basemap or key is refused before the layers are loaded.
+    web.tile_sources(basemap, tianditu_key)
+    spec = build_spec(theme, district=district, basin=basin, river=river, settings=settings, **theme_options)
+    return Map(spec, basemap, tianditu_key)
 
 
 def render(
@@ -210,7 +339,7 @@ def render(
     settings : Settings, optional
         Layer cache and user data folder.
     **theme_options
-        ``radius`` (``hydrogen``), ``target`` (``compliance``).
+        As for :func:`make_map`.
 
     Returns
     -------
@@ -222,13 +351,12 @@ def render(
     MapOptionError
         Unknown theme, area, option, basemap or suffix.
     """
-    path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
-        msg = f"cannot write {path.name}: maps are written as {', '.join(SUFFIXES)}"
-        raise MapOptionError(msg)
-    web.tile_sources(basemap, tianditu_key)
-    spec = build_spec(theme, district=district, basin=basin, river=river, settings=settings, **theme_options)
-    return write(spec, path, basemap=basemap, tianditu_key=tianditu_key)
+    path = check_suffix(path)
+    chosen = make_map(
+        theme, district=district, basin=basin, river=river, basemap=basemap, tianditu_key=tianditu_key,
+        settings=settings, **theme_options,
+    )
+    return chosen.save(path)
 
 
 @functools.lru_cache(maxsize=2)

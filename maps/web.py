@@ -16,6 +16,7 @@ is about 1 m at Chongqing's latitude).
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -58,6 +59,8 @@ DISPLAY_TOLERANCE_M = 100.0
 COORDINATE_DECIMALS = 5
 #: Suffixes render_html writes.
 HTML_SUFFIXES = (".html", ".htm")
+#: Height in pixels of a map shown in a Jupyter notebook.
+NOTEBOOK_HEIGHT = 600
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,35 @@ def build_html(
     figure.html.add_child(RawElement(title_html(spec)), name="cqgis_title")
     number_elements(figure)
     return webfont.embed(figure.render())
+
+
+def notebook_frame(spec: MapSpec, basemap: str = "none", tianditu_key: str | None = None) -> str:
+    """Return the HTML that shows a map inline in Jupyter: its page in an ``<iframe srcdoc>``.
+
+    The page is the one :func:`render_html` writes, so with ``basemap="none"``
+    it needs no network; inside ``srcdoc`` its own styles and scripts cannot
+    clash with the notebook's.
+
+    Parameters
+    ----------
+    spec : MapSpec
+        What to draw.
+    basemap, tianditu_key : str, optional
+        Tiles under the data, as for :func:`render_html`.
+
+    Returns
+    -------
+    str
+        An ``<iframe>`` element, the page escaped as its attribute value.
+    """
+    page = build_html(spec, basemap, tianditu_key)
+    # Escaping quotes too keeps the page inside the attribute; the sandbox
+    # lets Leaflet run but keeps the page away from the notebook's cookies and DOM.
+    return (
+        f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
+        f'title="{html.escape(spec.title, quote=True)}" '
+        f'style="width: 100%; height: {NOTEBOOK_HEIGHT}px; border: none"></iframe>'
+    )
 
 
 def tile_sources(basemap: str, tianditu_key: str | None = None) -> tuple[TileSource, ...]:

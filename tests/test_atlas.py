@@ -9,15 +9,18 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
+import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from shapely.geometry import Point
 
 from cqgis.cli.main import MainGroup
 from cqgis.geo.io import atomic
-from cqgis.maps import atlas
+from cqgis.maps import atlas, export_styles
 from cqgis.maps.errors import MapError, MapOptionError
+from cqgis.maps.style import LayerSpec
 from cqgis.maps.theme_names import THEMES
 
 CONFIG = """\
@@ -51,6 +54,11 @@ FAILING_AREA = "江北区"
 def fake_render(item: atlas.AtlasItem) -> list[Path]:
     """Write small deterministic files for every output of ``item``, atomically."""
     for fmt, path in zip(item.formats, item.paths):
+        if fmt == "gpkg":
+            # A real styled GeoPackage, one point: the atlas's QGIS projects read its styles.
+            point = gpd.GeoDataFrame({"name": [item.area_name]}, geometry=[Point(106.5, 29.5)], crs="EPSG:4326")
+            export_styles.write_styled({item.area_name: LayerSpec(item.area_name, point, "point")}, path)
+            continue
         with atomic(path) as temp:
             if fmt == "png":
                 shade = hashlib.sha256(item.ident.encode()).digest()[0]
@@ -243,9 +251,34 @@ def test_atlas_end_to_end(config_file):
     for outcome in report.outcomes:
         assert {output for _, output in outcome.item.listed} <= targets
     assert "water/渝中区.gpkg" in targets and "atlas-hydrogen.pdf" in targets
+    # Only the water maps have GeoPackages: their theme's QGIS project and the whole atlas's, linked.
+    assert [path.name for path in report.projects] == ["atlas-water.qgz", "atlas.qgz"]
+    assert {"atlas-water.qgz", "atlas.qgz"} <= targets
     # An item without PNG shows the PNG drawn for its PDF page.
     assert any(target.startswith(atlas.PAGES_DIR) for target in targets)
     assert not list(root.rglob("*.tmp*"))
+
+
+def broken_gpkg_render(item: atlas.AtlasItem) -> list[Path]:
+    """Like :func:`fake_render`, but the GeoPackages are no databases."""
+    paths = fake_render(item)
+    for fmt, path in zip(item.formats, item.paths):
+        if fmt == "gpkg":
+            path.write_text("not a GeoPackage", encoding="utf-8")
+    return paths
+
+
+broken_gpkg_render.version = "fake-broken-1"
+
+
+def test_unreadable_geopackage_fails_its_projects_only(config_file):
+    report = atlas.run_atlas(atlas.read_config(config_file), renderer=broken_gpkg_render)
+    assert report.count(atlas.BUILT) == N_ITEMS and report.projects == ()
+    assert [what for what, _ in report.failures] == ["atlas-water.qgz", "atlas.qgz"]
+    assert all("not a GeoPackage" in reason for _, reason in report.failures)
+    root = config_file.parent / "out"
+    assert not (root / "atlas.qgz").exists() and not list(root.glob("*.tmp*"))
+    assert "QGIS 工程" not in (root / "index.html").read_text(encoding="utf-8")
 
 
 def test_failing_map_is_reported_and_the_others_written(config_file, stable_inputs):

@@ -83,8 +83,8 @@ def test_single_symbol_lines_without_labels():
 
 
 def test_exports_use_the_map_layer_that_draws_them(districts):
-    root = _parse(catalog_style("districts", districts))
+    root = _parse(catalog_style("districts", districts).qml)
     assert root.find("renderer-v2").get("attr") == "region"
     assert len(list(root.iter("category"))) == districts["region"].nunique()
     assert plain_style("x", districts.to_crs(3857)) is None
-    assert _parse(plain_style("x", districts)).find("renderer-v2").get("type") == "singleSymbol"
+    assert _parse(plain_style("x", districts).qml).find("renderer-v2").get("type") == "singleSymbol"

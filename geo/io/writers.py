@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from cqgis.geo.gpkg_styles import LayerStyle
+
 
 #: Most characters an Excel cell holds.
 EXCEL_CELL_LIMIT = 32_767
@@ -37,7 +39,7 @@ GPKG_VERSION = "1.2"
 
 
 def write(
-    frame: gpd.GeoDataFrame, path: str | os.PathLike, layer: str | None = None, style: str | None = None
+    frame: gpd.GeoDataFrame, path: str | os.PathLike, layer: str | None = None, style: str | LayerStyle | None = None
 ) -> Path:
     """Write a GeoDataFrame atomically, in the format the extension names.
 
@@ -61,8 +63,8 @@ def write(
         existing GeoPackage or workbook replaces that layer or sheet and
         keeps the others; without ``layer`` the whole file is replaced, but
         a workbook holding other sheets is refused rather than lost.
-    style : str, optional
-        QGIS style (QML) stored as the layer's default in a GeoPackage's
+    style : str or LayerStyle, optional
+        QGIS style (QML, or QML and SLD) stored as the layer's default in a GeoPackage's
         ``layer_styles`` table (see :mod:`cqgis.geo.gpkg_styles`); ignored
         by the other formats.
 
@@ -136,7 +138,7 @@ def write_blocks(blocks: Iterable[gpd.GeoDataFrame], path: str | os.PathLike) ->
 def write_layers(
     layers: Mapping[str, gpd.GeoDataFrame],
     path: str | os.PathLike,
-    styles: Mapping[str, str] | None = None,
+    styles: Mapping[str, str | LayerStyle] | None = None,
     geometry_types: Mapping[str, str] | None = None,
 ) -> Path:
     """Write several layers into one new GeoPackage, atomically: all of them or nothing.
@@ -148,8 +150,8 @@ def write_layers(
     path : str or os.PathLike
         A ``.gpkg`` target; an existing file is replaced as a whole, so no
         layer of an earlier run survives.
-    styles : mapping of str to str, optional
-        Layer name -> QGIS style (QML), stored as the layer's default (see
+    styles : mapping of str to str or LayerStyle, optional
+        Layer name -> QGIS style (QML, or QML and SLD), stored as the layer's default (see
         :func:`write`).
     geometry_types : mapping of str to str, optional
         Layer name -> GDAL geometry type (``Point``, ``LineString``,
@@ -234,7 +236,7 @@ def _write_gdal(
         )
 
 
-def _write_styles(temp: Path, styles: Mapping[str, str]) -> None:
+def _write_styles(temp: Path, styles: Mapping[str, str | LayerStyle]) -> None:
     from cqgis.geo import gpkg_styles
 
     with _fixed_gdal_date():

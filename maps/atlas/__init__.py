@@ -39,13 +39,17 @@ Outputs
     ``index.html`` (:mod:`cqgis.maps.index_page`) and, per theme,
     ``atlas-THEME.pdf``: a contents page then one page per coverage feature
     showing its PNG. Items that do not ask for PNG get one under
-    ``.atlas-pages/`` for the PDF and the thumbnail.
+    ``.atlas-pages/`` for the PDF and the thumbnail. When maps are written
+    as GeoPackages (formats ``gpkg`` or ``qgz``), QGIS projects over them:
+    ``atlas-THEME.qgz`` per theme and ``atlas.qgz`` for the whole atlas,
+    grouped as the index page (:mod:`~cqgis.maps.atlas.projects`).
 
 Modules: :mod:`~cqgis.maps.atlas.filter` (the filter language),
 :mod:`~cqgis.maps.atlas.config` (the YAML file), :mod:`~cqgis.maps.atlas.items`
 (coverages and items), :mod:`~cqgis.maps.atlas.keys` (cache keys and the
 manifest), :mod:`~cqgis.maps.atlas.workers` (rendering items here, in processes or on Dask),
-:mod:`~cqgis.maps.atlas.books` (theme PDFs, index sections, previews) and
+:mod:`~cqgis.maps.atlas.books` (theme PDFs, index sections, previews),
+:mod:`~cqgis.maps.atlas.projects` (QGIS projects) and
 :mod:`~cqgis.maps.atlas.build` (:func:`run_atlas`, which runs them in order).
 """
 
@@ -56,12 +60,15 @@ from cqgis.maps.atlas.workers import DEFAULT_RENDERER, execute, load_renderer, r
 from cqgis.maps.atlas.filter import Filter
 from cqgis.maps.atlas.keys import inputs_digest, item_keys, read_manifest, renderer_version, write_manifest
 from cqgis.maps.atlas.outcome import BUILT, FAILED, SKIPPED, Outcome
-from cqgis.maps.atlas.items import BOOK_NAME, INDEX, MANIFEST, PAGES_DIR, AtlasItem, coverage, plan
+from cqgis.maps.atlas.items import (
+    ATLAS_PROJECT, BOOK_NAME, INDEX, MANIFEST, PAGES_DIR, PROJECT_NAME, AtlasItem, coverage, plan,
+)
+from cqgis.maps.atlas.projects import write_projects
 
 __all__ = [
-    "BOOK_NAME", "BUILT", "CITY_NAME", "COVERAGES", "DEFAULT_RENDERER", "FAILED", "FORMATS", "INDEX",
-    "MANIFEST", "PAGES_DIR", "SKIPPED", "AtlasConfig", "AtlasItem", "AtlasReport", "Filter", "MapEntry",
+    "ATLAS_PROJECT", "BOOK_NAME", "BUILT", "CITY_NAME", "COVERAGES", "DEFAULT_RENDERER", "FAILED", "FORMATS", "INDEX",
+    "MANIFEST", "PAGES_DIR", "PROJECT_NAME", "SKIPPED", "AtlasConfig", "AtlasItem", "AtlasReport", "Filter", "MapEntry",
     "Outcome", "coverage", "execute", "inputs_digest", "item_keys", "load_renderer", "plan", "read_config",
     "read_manifest", "renderer_version", "run_atlas", "run_item", "write_book", "write_manifest",
-    "write_previews",
+    "write_previews", "write_projects",
 ]

@@ -12,7 +12,7 @@ from cqgis.errors import CqgisError, one_line
 from cqgis.geo.io import atomic
 from cqgis.maps.atlas.config import COVERAGES, FORMATS, AtlasConfig
 from cqgis.maps.atlas.outcome import FAILED, Outcome
-from cqgis.maps.atlas.items import BOOK_NAME, AtlasItem
+from cqgis.maps.atlas.items import BOOK_NAME, PROJECT_NAME, AtlasItem
 from cqgis.maps.index_page import Card, Group, Section
 from cqgis.maps.theme_names import THEMES
 
@@ -27,7 +27,19 @@ THUMBNAIL_PIXELS = 480
 BOOK_IMAGE_PIXELS = 900
 
 
-def _by_theme(outcomes: Iterable[Outcome]) -> dict[str, list[Outcome]]:
+def by_theme(outcomes: Iterable[Outcome]) -> dict[str, list[Outcome]]:
+    """Return the outcomes of each theme that has any, in theme order, each theme's by coverage kind.
+
+    Parameters
+    ----------
+    outcomes : iterable of Outcome
+        In plan order.
+
+    Returns
+    -------
+    dict of str to list of Outcome
+        Theme -> its outcomes: the order of the PDFs, the index page and the QGIS projects.
+    """
     grouped: dict[str, list[Outcome]] = {theme: [] for theme in THEMES}
     for outcome in outcomes:
         grouped[outcome.item.theme].append(outcome)
@@ -42,7 +54,7 @@ def write_books(
     """Write each theme's PDF from its drawn maps, unless its pages are unchanged."""
     books, failures = [], []
     kept = {}
-    for theme, members in _by_theme(outcomes).items():
+    for theme, members in by_theme(outcomes).items():
         pages = [o.item for o in members if o.status != FAILED]
         if not pages:
             continue
@@ -139,9 +151,26 @@ def _page_figure(title: str, item: AtlasItem, number: int):
     return figure
 
 
-def index_sections(outcomes: Sequence[Outcome], failed_books: set[str]) -> list[Section]:
+def index_sections(outcomes: Sequence[Outcome], failed_books: set[str], projects: Sequence[Path] = ()) -> list[Section]:
+    """Return the index page's sections: per theme its PDF, its QGIS project and its cards by coverage kind.
+
+    Parameters
+    ----------
+    outcomes : sequence of Outcome
+        Every map, in plan order.
+    failed_books : set of str
+        Themes whose PDF could not be made (no link).
+    projects : sequence of Path
+        The QGIS projects written (see :func:`cqgis.maps.atlas.projects.write_projects`).
+
+    Returns
+    -------
+    list of Section
+        In theme order.
+    """
+    names = {path.name for path in projects}
     sections = []
-    for theme, members in _by_theme(outcomes).items():
+    for theme, members in by_theme(outcomes).items():
         groups = []
         for kind in COVERAGES:
             cards = tuple(_card(o) for o in members if o.item.coverage_kind == kind)
@@ -149,7 +178,10 @@ def index_sections(outcomes: Sequence[Outcome], failed_books: set[str]) -> list[
                 groups.append(Group(COVERAGES[kind], cards))
         has_book = theme not in failed_books and any(o.status != FAILED for o in members)
         book = BOOK_NAME.format(theme=theme) if has_book else None
-        sections.append(Section(f"theme-{theme}", THEMES[theme], book, tuple(groups)))
+        project = PROJECT_NAME.format(theme=theme)
+        sections.append(
+            Section(f"theme-{theme}", THEMES[theme], book, tuple(groups), project if project in names else None)
+        )
     return sections
 
 

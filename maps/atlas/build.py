@@ -14,7 +14,8 @@ from cqgis.maps.atlas.config import AtlasConfig
 from cqgis.maps.atlas.workers import execute, load_renderer
 from cqgis.maps.atlas.keys import inputs_digest, item_keys, read_manifest, write_manifest
 from cqgis.maps.atlas.outcome import FAILED, SKIPPED, Outcome
-from cqgis.maps.atlas.items import BOOK_NAME, INDEX, AtlasItem, plan
+from cqgis.maps.atlas.projects import write_projects
+from cqgis.maps.atlas.items import ATLAS_PROJECT, BOOK_NAME, INDEX, AtlasItem, plan
 from cqgis.maps.errors import MapError
 from cqgis.maps.index_page import index_html
 
@@ -35,12 +36,19 @@ class AtlasReport:
         The theme PDFs written or kept.
     book_failures : tuple of (str, str)
         (theme, reason) of PDFs that could not be made.
+    projects : tuple of Path
+        The QGIS projects (one per theme, then the whole atlas's) over
+        the maps written as GeoPackages (formats ``gpkg`` or ``qgz``).
+    project_failures : tuple of (str, str)
+        (project file name, reason) of projects that could not be written.
     """
 
     outcomes: tuple[Outcome, ...]
     index: Path
     books: tuple[Path, ...]
     book_failures: tuple[tuple[str, str], ...] = ()
+    projects: tuple[Path, ...] = ()
+    project_failures: tuple[tuple[str, str], ...] = ()
 
     def count(self, status: str) -> int:
         """Return how many items have ``status``.
@@ -59,9 +67,10 @@ class AtlasReport:
 
     @property
     def failures(self) -> list[tuple[str, str]]:
-        """Return (what, reason) of every failed map and PDF."""
+        """Return (what, reason) of every failed map, PDF and QGIS project."""
         items = [(o.item.ident, o.reason) for o in self.outcomes if o.status == FAILED]
-        return items + [(BOOK_NAME.format(theme=theme), reason) for theme, reason in self.book_failures]
+        books = [(BOOK_NAME.format(theme=theme), reason) for theme, reason in self.book_failures]
+        return items + books + list(self.project_failures)
 
 
 def run_atlas(
@@ -74,7 +83,7 @@ def run_atlas(
     progress: Callable[[Outcome], None] | None = None,
     items: Sequence[AtlasItem] | None = None,
 ) -> AtlasReport:
-    """Render an atlas: every map not up to date, then the theme PDFs and the index.
+    """Render an atlas: every map not up to date, then the theme PDFs, the QGIS projects and the index.
 
     Parameters
     ----------
@@ -149,11 +158,14 @@ def run_atlas(
             write_previews(outcome.item)
     books, book_failures = write_books(config, outcomes, keys, manifest, force)
     write_manifest(root, manifest)
+    projects, project_failures = write_projects(config, outcomes)
     index = root / INDEX
-    text = index_html(config.title, index_sections(outcomes, {theme for theme, _ in book_failures}))
+    sections = index_sections(outcomes, {theme for theme, _ in book_failures}, projects)
+    whole = next((path.name for path in projects if path.name == ATLAS_PROJECT), None)
+    text = index_html(config.title, sections, whole)
     with atomic(index) as temp:
         temp.write_text(text, encoding="utf-8")
-    return AtlasReport(outcomes, index, books, book_failures)
+    return AtlasReport(outcomes, index, books, book_failures, projects, project_failures)
 
 
 def _current(

@@ -38,6 +38,10 @@ INDEX = "index.html"
 #: File name of a theme's multi-page PDF.
 BOOK_NAME = "atlas-{theme}.pdf"
 
+#: File name of a theme's QGIS project, beside its PDF, and of the whole atlas's.
+PROJECT_NAME = "atlas-{theme}.qgz"
+ATLAS_PROJECT = "atlas.qgz"
+
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
