@@ -86,6 +86,14 @@ COLUMN_LABELS: Mapping[str, str] = MappingProxyType({
     "spans": "跨越区县",
 })
 
+# The cheap reach test of features near no unit (see _within_reach): how far
+# outlines are simplified (degrees), the fewest metres in a degree of latitude,
+# the buffers' segments per quarter circle and the margin on the tolerance.
+_REACH_SIMPLIFY_DEG = 0.002
+_METRES_PER_DEGREE_LAT = 110_574.0
+_REACH_QUAD_SEGS = 2
+_REACH_MARGIN = 1.05
+
 # How a feature relates to a unit, in order of preference.
 _INTERIOR, _CONTACT, _NEAREST = 0, 1, 2
 _STAGE_FLAGS = np.array([INSIDE, BOUNDARY, NEAR], dtype=np.int8)
@@ -195,11 +203,35 @@ def _near_pairs(geometries: np.ndarray, features: np.ndarray, units: np.ndarray,
     one district's boundary has thousands of them. Equally near units are
     all kept, so that :func:`_choose` can take the lowest.
     """
+    reachable = _within_reach(geometries, units, tolerance_m)
+    geometries, features = geometries[reachable], features[reachable]
     segments, segment_unit = _boundary_segments(_project(units, "distance"))
     (feature, segment), distance = shapely.STRtree(segments).query_nearest(
         _project(geometries, "distance"), max_distance=tolerance_m, return_distance=True, all_matches=True
     )
     return _pairs(features[feature], segment_unit[segment], _NEAREST, 0.0, distance)
+
+
+def _within_reach(geometries: np.ndarray, units: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Return which features may lie within ``tolerance_m`` of a unit: a test in degrees that can miss none.
+
+    Most features far from every unit (points of a whole province against
+    Chongqing's districts) are dropped here before they are projected and
+    measured. Each unit is simplified, which moves its outline by at most
+    :data:`_REACH_SIMPLIFY_DEG`, and buffered by that plus the tolerance in
+    degrees at the shortest a degree gets over the units (a degree of
+    longitude at their highest latitude), widened so that the buffer's
+    chords stay outside the true circle, with a margin for the metric CRS's
+    scale error.
+    """
+    south, north = shapely.total_bounds(units)[[1, 3]]
+    latitude = min(89.0, max(abs(south), abs(north)) + 1.0)
+    metres_per_degree = min(_METRES_PER_DEGREE_LAT, _METRES_PER_DEGREE_LAT * np.cos(np.radians(latitude)))
+    reach = (tolerance_m * _REACH_MARGIN / metres_per_degree + _REACH_SIMPLIFY_DEG) / np.cos(np.pi / (4 * _REACH_QUAD_SEGS))
+    zones = shapely.buffer(shapely.simplify(units, _REACH_SIMPLIFY_DEG), reach, quad_segs=_REACH_QUAD_SEGS)
+    found = np.zeros(len(geometries), dtype=bool)
+    found[shapely.STRtree(zones).query(geometries, predicate="intersects")[0]] = True
+    return found
 
 
 def _match(geometries: np.ndarray, units: np.ndarray, tolerance_m: float) -> _Pairs:
