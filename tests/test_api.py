@@ -86,7 +86,7 @@ def test_catchment_of_a_section_is_that_of_its_point():
     assert by_name.area_km2 == by_point.area_km2
     provinces = by_name.shares[by_name.shares["level"] == "省"]
     assert provinces["pct"].sum() == pytest.approx(100.0)
-    with pytest.raises(AnalysisError, match="no such section; close names: 朱沱"):
+    with pytest.raises(AnalysisError, match="no section has that name or code; did you mean 朱沱"):
         cqgis.catchment("朱陀")
     with pytest.raises(AnalysisError, match="exactly one of"):
         cqgis.catchment()
