@@ -8,8 +8,10 @@ import sys
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from geopandas.testing import assert_geodataframe_equal
 
 import cqgis
+from cqgis.analysis import compliance, cross_border, rural_sewage
 from cqgis.analysis.errors import AnalysisError
 from cqgis.cli import main
 from cqgis.cli.analyze import COMMANDS
@@ -64,6 +66,41 @@ def test_api_rates_are_the_cli_workbook(tmp_path):
     assert list(sheet["区县"]) == list(rates["district"])
     assert sheet["治理率(%)"].tolist() == pytest.approx(rates["rate_count"].tolist())
     assert (rates["precision"] == "synthetic").all()
+
+
+def _sheet_as_written(frame: pd.DataFrame, path) -> pd.DataFrame:
+    """A frame as it reads back from a workbook cell by cell, to compare with the CLI's workbook."""
+    io.write_sheets({"表": frame}, path)
+    return pd.read_excel(path, sheet_name="表")
+
+
+@pytest.mark.parametrize(
+    ("args", "sheet", "expected"),
+    [
+        (["rural-sewage"], "区县治理率", lambda: cqgis.rural_sewage().rename(columns=rural_sewage.RATE_LABELS)),
+        (["cross-border"], "跨界断面", lambda: cqgis.cross_border().rename(columns=cross_border.SECTION_LABELS)),
+        (["compliance"], "目标评估结果", lambda: cqgis.compliance().rename(columns=compliance.LABELS)),
+    ],
+    ids=["rural-sewage", "cross-border", "compliance"],
+)
+def test_cli_workbook_is_the_api_result(tmp_path, args, sheet, expected):
+    output = tmp_path / "cli.xlsx"
+    done = CliRunner().invoke(main.cli, ["analyze", *args, "-o", str(output)])
+    assert done.exit_code == 0, done.output
+    written = pd.read_excel(output, sheet_name=sheet)
+    assert len(written) > 0
+    pd.testing.assert_frame_equal(written, _sheet_as_written(expected(), tmp_path / "api.xlsx"))
+
+
+def test_cli_coverage_is_the_api_result(tmp_path):
+    output = tmp_path / "cli.gpkg"
+    args = ["--facilities", "h2_stations", "--zones", "h2_zones", "--radius", "15000", "--status", "含在建"]
+    done = CliRunner().invoke(main.cli, ["analyze", "coverage", *args, "-o", str(output)])
+    assert done.exit_code == 0, done.output
+    zones = cqgis.coverage("h2_stations", "h2_zones", radius_m=15000, status="含在建")
+    assert zones["covered_km2"].sum() > 0
+    io.write(zones, tmp_path / "api.gpkg")
+    assert_geodataframe_equal(io.read(output), io.read(tmp_path / "api.gpkg"))
 
 
 def test_water_quality_of_a_users_file_is_classed_and_credited(tmp_path):
