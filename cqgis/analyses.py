@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cqgis.analysis.errors import AnalysisError, AnalysisNote
+from cqgis.config import COVERAGE_RADIUS_M
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from cqgis.config import Settings
 
 __all__ = [
-    "Assessment", "assess_water_quality", "attribute", "catchment", "compliance", "coverage", "cross_border", "green", "inputs", "priority_untreated",
+    "Assessment", "CoverageReport", "assess_coverage", "assess_water_quality", "attribute", "catchment", "compliance", "coverage", "cross_border", "green", "inputs", "priority_untreated",
     "rural_sewage", "water_quality",
 ]
 
@@ -293,11 +294,68 @@ def compliance(
     return analysis.evaluate(targets, values, districts, own)
 
 
+@dataclass(frozen=True)
+class CoverageReport:
+    """A coverage measurement with what it rests on: what ``cqgis analyze coverage`` writes and reports.
+
+    Attributes
+    ----------
+    zones : geopandas.GeoDataFrame
+        As :func:`coverage` returns them.
+    links : geopandas.GeoDataFrame
+        One row per facility and zone it serves
+        (:class:`cqgis.analysis.coverage.Coverage`).
+    counted, left_out : geopandas.GeoDataFrame
+        The facilities counted under the status, and the others with their ``reason``.
+    """
+
+    zones: gpd.GeoDataFrame
+    links: gpd.GeoDataFrame
+    counted: gpd.GeoDataFrame
+    left_out: gpd.GeoDataFrame
+
+
+def assess_coverage(
+    facilities: gpd.GeoDataFrame | str | os.PathLike = "h2_stations",
+    zones: gpd.GeoDataFrame | str | os.PathLike = "h2_zones",
+    *,
+    radius_m: float = COVERAGE_RADIUS_M,
+    status: str = "现状",
+    settlements: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    crs: str | None = None,
+    settings: Settings | None = None,
+) -> CoverageReport:
+    """Measure as :func:`coverage` does, keeping the facility-zone links and which facilities counted.
+
+    Parameters
+    ----------
+    facilities, zones, radius_m, status, settlements, crs, settings
+        As for :func:`coverage`.
+
+    Returns
+    -------
+    CoverageReport
+        The zones, the links and the facilities counted and left out.
+    """
+    from cqgis.analysis import coverage as analysis
+
+    points = _features(facilities, crs, settings)
+    areas = _features(zones, crs, settings)
+    split = analysis.split_facilities(points, status)
+    counted = analysis.coverage(
+        split.counted, areas, radius_m, _features(settlements, crs, settings) if settlements is not None else None
+    )
+    table = counted.zones.assign(
+        scenario=analysis.scenario_label(status), not_counted=analysis.not_counted(split.left_out, areas)
+    )
+    return CoverageReport(table, counted.links, split.counted, split.left_out)
+
+
 def coverage(
     facilities: gpd.GeoDataFrame | str | os.PathLike = "h2_stations",
     zones: gpd.GeoDataFrame | str | os.PathLike = "h2_zones",
     *,
-    radius_m: float = 10_000.0,
+    radius_m: float = COVERAGE_RADIUS_M,
     status: str = "现状",
     settlements: gpd.GeoDataFrame | str | os.PathLike | None = None,
     crs: str | None = None,
@@ -328,17 +386,9 @@ def coverage(
         ``facilities``, ``scenario`` and ``not_counted`` (the facilities
         left out there, with the reason).
     """
-    from cqgis.analysis import coverage as analysis
-
-    points = _features(facilities, crs, settings)
-    areas = _features(zones, crs, settings)
-    split = analysis.split_facilities(points, status)
-    counted = analysis.coverage(
-        split.counted, areas, radius_m, _features(settlements, crs, settings) if settlements is not None else None
-    )
-    return counted.zones.assign(
-        scenario=analysis.scenario_label(status), not_counted=analysis.not_counted(split.left_out, areas)
-    )
+    return assess_coverage(
+        facilities, zones, radius_m=radius_m, status=status, settlements=settlements, crs=crs, settings=settings
+    ).zones
 
 
 def cross_border(
