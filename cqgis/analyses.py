@@ -4,7 +4,10 @@ Every input that stands for a layer takes a (Geo)DataFrame, a layer name or
 a path to the user's file (validated as that layer); ``None`` is the layer
 itself, from the user's data folder when ``settings`` names one. Results
 keep ``source`` and ``precision``: a result built on the synthetic
-examples says ``synthetic`` in every row.
+examples says ``synthetic`` in every row. Where a command reports more
+than the result (the units counted, the cells not used),
+``count_green``, ``assess_coverage`` and ``assess_water_quality`` return
+that too; ``cqgis analyze`` calls these functions.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ if TYPE_CHECKING:
     from cqgis.config import Settings
 
 __all__ = [
-    "Assessment", "CoverageReport", "assess_coverage", "assess_water_quality", "attribute", "catchment", "compliance", "coverage", "cross_border", "green", "inputs", "priority_untreated",
+    "Assessment", "CoverageReport", "GreenCounts", "assess_coverage", "assess_water_quality", "attribute", "catchment",
+    "compliance", "count_green", "coverage", "cross_border", "find_section", "green", "inputs", "priority_untreated",
     "rural_sewage", "water_quality",
 ]
 
@@ -426,6 +430,48 @@ def cross_border(
     )
 
 
+@dataclass(frozen=True)
+class GreenCounts:
+    """Green units counted per district, with what was counted and against what.
+
+    Attributes
+    ----------
+    counts : pandas.DataFrame
+        As :func:`green` returns them.
+    listed : pandas.DataFrame
+        The units counted, one row each.
+    targets : dict of str to float
+        The plan's city-wide targets ({绿色工厂: 300, 绿色园区: 30}).
+    """
+
+    counts: pd.DataFrame
+    listed: pd.DataFrame
+    targets: dict[str, float]
+
+
+def count_green(
+    levels: Sequence[str] = ("国家级", "市级"), until: int | None = None, settings: Settings | None = None
+) -> GreenCounts:
+    """Count as :func:`green` does, keeping the units counted and the targets: what ``cqgis analyze green`` writes.
+
+    Parameters
+    ----------
+    levels, until, settings
+        As for :func:`green`.
+
+    Returns
+    -------
+    GreenCounts
+        The counts, the units and the targets.
+    """
+    from cqgis.analysis import green_manufacturing as analysis
+
+    targets = analysis.plan_targets(inputs(None, "targets", settings))
+    districts = inputs(None, "districts", settings)
+    listed = analysis.units(inputs(None, "green_factories", settings), inputs(None, "parks", settings), levels, until)
+    return GreenCounts(analysis.district_counts(listed, districts, targets), listed, targets)
+
+
 def green(
     levels: Sequence[str] = ("国家级", "市级"), until: int | None = None, settings: Settings | None = None
 ) -> pd.DataFrame:
@@ -447,11 +493,7 @@ def green(
         known) and 全市 with the targets (300 factories, 30 parks). The
         lists are incomplete: counts are floors.
     """
-    from cqgis.analysis import green_manufacturing as analysis
-
-    listed = analysis.units(inputs(None, "green_factories", settings), inputs(None, "parks", settings), levels, until)
-    targets = analysis.plan_targets(inputs(None, "targets", settings))
-    return analysis.district_counts(listed, inputs(None, "districts", settings), targets)
+    return count_green(levels, until, settings).counts
 
 
 def rural_sewage(

@@ -37,7 +37,7 @@ def green(output: Path, levels: tuple[str, ...], until: int | None, data_dir: Pa
     """
     import pandas as pd
 
-    from cqgis.analyses import inputs
+    from cqgis import analyses
     from cqgis.analysis import green_manufacturing as analysis
     from cqgis.config import settings
     from cqgis.geo import io
@@ -48,10 +48,8 @@ def green(output: Path, levels: tuple[str, ...], until: int | None, data_dir: Pa
         raise OptionError(msg)
     levels = levels or LEVEL_CHOICES
     config = settings(data_dir=data_dir)
-    targets = analysis.plan_targets(inputs(None, "targets", config))
-    districts = inputs(None, "districts", config)
-    listed = analysis.units(inputs(None, "green_factories", config), inputs(None, "parks", config), levels, until)
-    counts = analysis.district_counts(listed, districts, targets)
+    counted = analyses.count_green(levels, until, config)
+    counts, listed, targets = counted.counts, counted.listed, counted.targets
     reported = analysis.reported_totals()
     if suffix == ".xlsx":
         io.write_sheets(
@@ -66,7 +64,7 @@ def green(output: Path, levels: tuple[str, ...], until: int | None, data_dir: Pa
     else:
         from cqgis.maps import export_styles, theme_parks
 
-        polygons = theme_parks.district_counts(districts, counts)
+        polygons = theme_parks.district_counts(analyses.inputs(None, "districts", config), counts)
         export_styles.write_styled({"green_counts": theme_parks.counts_layer(polygons)}, output)
     city = counts.set_index("district").loc[analysis.CITY]
     unplaced = counts.set_index("district").loc[analysis.UNPLACED]
