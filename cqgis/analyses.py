@@ -48,9 +48,10 @@ def inputs(
     Parameters
     ----------
     value : DataFrame, str, os.PathLike or None
-        A frame (used as it is); None or ``"default"``: the layer
-        ``layer``; a layer name: that layer; otherwise the path of a user's
-        file, validated against the schema of ``layer``.
+        A frame (used as it is); anything else as
+        :func:`cqgis.layers.catalog.load_input` reads it (None or
+        ``"default"``: the layer ``layer``; a layer name: that layer;
+        otherwise a user's file, validated against the schema of ``layer``).
     layer : str
         The catalogue layer the input stands for.
     settings : Settings, optional
