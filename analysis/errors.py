@@ -13,3 +13,7 @@ class AttributionError(AnalysisError):
 
 class ParameterError(UsageError, AnalysisError):
     """A parameter an analysis cannot work with: a radius that is no positive distance, an unknown scenario."""
+
+
+class AnalysisNote(UserWarning):
+    """What an analysis says about its result: what a figure counts, what it left out (the CLI prints it as a note)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -19,6 +19,8 @@ from cqgis.config import COVERAGE_RADIUS_M, COVERAGE_SCENARIOS
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
+
+T = TypeVar("T")
 
 data_dir_option = click.option(
     "--data-dir",
@@ -193,31 +195,41 @@ def refuse_input_as_output(outputs: Sequence[Path | None], inputs: Sequence[str 
                 raise OptionError(msg)
 
 
-def load_input(
-    value: str | None, layer: str, data_dir: Path | None = None, header_row: int | None = None
-) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Return the data an analysis runs on, as :func:`cqgis.layers.catalog.load_input`, with ``--data-dir``'s files.
+def noted(call: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, list[str]]:
+    """Call an analysis of :mod:`cqgis.analyses` and print its notes, as the commands report them.
 
     Parameters
     ----------
-    value : str or None
-        A layer name, a user's file, or None (layer ``layer``).
-    layer : str
-        The layer the input stands for.
-    data_dir : Path, optional
-        The user's data folder.
-    header_row : int, optional
-        Header row of a user's table, from 1; default: found.
+    call : callable
+        The analysis.
+    *args, **kwargs
+        Its arguments.
 
     Returns
     -------
-    geopandas.GeoDataFrame or pandas.DataFrame
-        In EPSG:4326.
+    result : object
+        What ``call`` returns.
+    notes : list of str
+        Each :class:`~cqgis.analysis.errors.AnalysisNote` it gave, printed
+        on stdout (and kept for the output's notes sheet).
     """
-    from cqgis.config import settings
-    from cqgis.layers import catalog
+    import warnings
 
-    return catalog.load_input(value, layer, settings(data_dir=data_dir), header_row)
+    from cqgis.analysis.errors import AnalysisNote
+
+    with warnings.catch_warnings(record=True) as caught:
+        # Only the analysis's own notes are caught; any other warning goes on as it would.
+        warnings.simplefilter("always", AnalysisNote)
+        result = call(*args, **kwargs)
+    notes = []
+    for warning in caught:
+        if issubclass(warning.category, AnalysisNote):
+            notes.append(str(warning.message))
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    for note in notes:
+        click.echo(note)
+    return result, notes
 
 
 def read_features(
@@ -230,7 +242,7 @@ def read_features(
     credit: bool = False,
     data_dir: Path | None = None,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
-    """Return a file's features, or a catalogue layer when ``spec`` names one (:func:`cqgis.layers.catalog.layer_named`).
+    """Return the features of a file or layer named (:func:`cqgis.layers.catalog.load_features`), saying on stderr which rows were repaired.
 
     Parameters
     ----------
@@ -241,9 +253,7 @@ def read_features(
     header_row : int, optional
         A table's header row, from 1, passed on likewise.
     credit : bool
-        For an analysis that reports provenance: name a file in every
-        ``source`` and count unknown precision as ``approximate``
-        (:func:`cqgis.layers.user.credit`).
+        Name a file in every ``source`` and count unknown precision as ``approximate``.
     data_dir : Path, optional
         The user's data folder: a layer named is read from it when it holds
         a file for that layer.
@@ -251,29 +261,16 @@ def read_features(
     Returns
     -------
     geopandas.GeoDataFrame or pandas.DataFrame
-        The features in EPSG:4326, invalid geometries repaired as ``cqgis
-        validate`` repairs them (said on stderr); an embedded table layer
-        is a DataFrame.
-
-    Raises
-    ------
-    ReadError
-        The file is missing, of an unknown format or unreadable.
-    CRSError
-        Unknown ``crs``, or a vector file without a CRS and no ``crs``.
+        The features in EPSG:4326, invalid geometries repaired.
     """
     from cqgis.config import settings
-    from cqgis.geo import io
-    from cqgis.geo.validate import repair
-    from cqgis.layers import catalog, user
+    from cqgis.layers import catalog
 
-    named = catalog.layer_named(spec)
-    if named is not None:
-        return catalog.load(named, settings(data_dir=data_dir))
-    path = Path(spec)
-    frame, repaired = repair(io.read(path, crs=crs, layer=layer, lon=lon, lat=lat, header_row=header_row))
-    if repaired.size:
-        rows = ", ".join(str(row) for row in io.row_numbers(frame)[repaired][:10])
-        more = " ..." if repaired.size > 10 else ""
-        click.echo(f"{path.name}: {repaired.size} invalid geometries repaired with make_valid (rows {rows}{more})", err=True)
-    return user.credit(frame, path) if credit else frame
+    frame, repaired = catalog.load_features(
+        spec, settings(data_dir=data_dir), crs=crs, layer=layer, lon=lon, lat=lat, header_row=header_row, credit=credit
+    )
+    if repaired:
+        rows = ", ".join(str(row) for row in repaired[:10])
+        more = " ..." if len(repaired) > 10 else ""
+        click.echo(f"{Path(spec).name}: {len(repaired)} invalid geometries repaired with make_valid (rows {rows}{more})", err=True)
+    return frame

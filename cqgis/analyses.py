@@ -4,28 +4,35 @@ Every input that stands for a layer takes a (Geo)DataFrame, a layer name or
 a path to the user's file (validated as that layer); ``None`` is the layer
 itself, from the user's data folder when ``settings`` names one. Results
 keep ``source`` and ``precision``: a result built on the synthetic
-examples says ``synthetic`` in every row.
+examples says ``synthetic`` in every row. Where a command reports more
+than the result (the units counted, the cells not used),
+``count_green``, ``assess_coverage`` and ``assess_water_quality`` return
+that too; ``cqgis analyze`` calls these functions.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cqgis.analysis.errors import AnalysisError
+from cqgis.analysis.errors import AnalysisError, AnalysisNote
+from cqgis.config import COVERAGE_RADIUS_M
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
     from cqgis.analysis.catchment import Catchment
+    from cqgis.analysis.monitoring import Reading
     from cqgis.config import Settings
 
 __all__ = [
-    "attribute", "catchment", "compliance", "coverage", "cross_border", "green", "inputs", "priority_untreated",
+    "Assessment", "CoverageReport", "GreenCounts", "assess_coverage", "assess_water_quality", "attribute", "catchment",
+    "compliance", "count_green", "coverage", "cross_border", "find_section", "green", "inputs", "priority_untreated",
     "rural_sewage", "water_quality",
 ]
 
@@ -41,9 +48,10 @@ def inputs(
     Parameters
     ----------
     value : DataFrame, str, os.PathLike or None
-        A frame (used as it is); None or ``"default"``: the layer
-        ``layer``; a layer name: that layer; otherwise the path of a user's
-        file, validated against the schema of ``layer``.
+        A frame (used as it is); anything else as
+        :func:`cqgis.layers.catalog.load_input` reads it (None or
+        ``"default"``: the layer ``layer``; a layer name: that layer;
+        otherwise a user's file, validated against the schema of ``layer``).
     layer : str
         The catalogue layer the input stands for.
     settings : Settings, optional
@@ -70,30 +78,20 @@ def inputs(
 
     if isinstance(value, pd.DataFrame):
         return value
-    if value is None or value == "default":
-        return catalog.load(layer, settings)
-    if isinstance(value, str) and value in catalog.names():
-        return catalog.load(value, settings)
-    return catalog.load_file(layer, value, settings, header_row=header_row)
+    return catalog.load_input(value, layer, settings, header_row)
 
 
 def _features(
     value: gpd.GeoDataFrame | str | os.PathLike, crs: str | None, settings: Settings | None
 ) -> gpd.GeoDataFrame:
-    """Features of any vector file or point table (not held to a layer's schema), credited to their file."""
+    """Features of a layer named or of any vector file or point table (not held to a layer's schema), credited to their file."""
     import pandas as pd
 
-    from cqgis.geo import io
-    from cqgis.geo.validate import repair
-    from cqgis.layers import catalog, user
+    from cqgis.layers import catalog
 
     if isinstance(value, pd.DataFrame):
         return value
-    if isinstance(value, str) and value in catalog.names() and not Path(value).exists():
-        return catalog.load(value, settings)
-    # Overlays fail on self-intersecting polygons: repaired as `cqgis validate` repairs them.
-    frame, _ = repair(io.read(value, crs=crs))
-    return user.credit(frame, value)
+    return catalog.load_features(value, settings, crs=crs, credit=True)[0]
 
 
 def attribute(
@@ -220,10 +218,10 @@ def find_section(sections: pd.DataFrame, name: str) -> pd.Series:
     Raises
     ------
     AnalysisError
-        No section of that name (the message lists the closest names), or
+        No section of that name (the message offers close names), or
         several (it lists their codes).
     """
-    import difflib
+    from cqgis.errors import did_you_mean
 
     hits = sections[(sections["name"] == name) | (sections["code"] == name)]
     if len(hits) == 1:
@@ -231,8 +229,8 @@ def find_section(sections: pd.DataFrame, name: str) -> pd.Series:
     if len(hits) > 1:
         msg = f"section {name}: {len(hits)} sections have that name ({'、'.join(hits['code'].astype(str))}); give the code"
         raise AnalysisError(msg)
-    close = difflib.get_close_matches(name, sections["name"].astype(str).tolist(), n=5, cutoff=0.0)
-    msg = f"section {name}: no such section; close names: {'、'.join(close)}"
+    hint = did_you_mean(name, sections["name"].astype(str))
+    msg = f"section {name}: no section has that name or code{f'; {hint}' if hint else ''}"
     raise AnalysisError(msg)
 
 
@@ -240,6 +238,7 @@ def compliance(
     indicators: pd.DataFrame | str | os.PathLike | None = None,
     *,
     district_targets: pd.DataFrame | str | os.PathLike | None = None,
+    header_row: int | None = None,
     settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Status (达标 / 未达标 / 无数据) and gap of every target of the plan, city-wide and per district.
@@ -255,6 +254,8 @@ def compliance(
     district_targets : DataFrame, str or os.PathLike, optional
         Districts' own targets; without them districts are judged against
         the city-wide figure (``target_basis`` 参照全市目标).
+    header_row : int, optional
+        Header row of the users' tables, from 1; default: found.
     settings : Settings, optional
         Cache and the user's data folder.
 
@@ -263,6 +264,16 @@ def compliance(
     pandas.DataFrame
         One row per target and district: ``status``, ``gap``,
         ``target_basis``, ``source``, ``precision`` ...
+
+    Warns
+    -----
+    AnalysisNote
+        What the rural sewage rate counts, or that it was left out.
+
+    Raises
+    ------
+    cqgis.layers.errors.LayerError
+        A user's table breaks its schema (rows and columns named).
     """
     import pandas as pd
 
@@ -270,15 +281,17 @@ def compliance(
 
     targets = inputs(None, "targets", settings)
     districts = inputs(None, "districts", settings)
-    values, _ = analysis.with_rural_sewage(
-        inputs(indicators, "indicators", settings), inputs(None, "rural_sewage", settings), targets
+    values, note = analysis.with_rural_sewage(
+        inputs(indicators, "indicators", settings, header_row), inputs(None, "rural_sewage", settings), targets
     )
+    if note:
+        warnings.warn(note, AnalysisNote, stacklevel=2)
     own = district_targets
     if own is not None and not isinstance(own, pd.DataFrame):
         from cqgis.layers import district_targets as schema, user
         from cqgis.layers.errors import LayerError
 
-        report = user.load(own, schema)
+        report = user.load(own, schema, header_row=header_row)
         if not report.ok:
             msg = f"district targets {report.format(limit=10)}"
             raise LayerError(msg)
@@ -286,11 +299,68 @@ def compliance(
     return analysis.evaluate(targets, values, districts, own)
 
 
+@dataclass(frozen=True)
+class CoverageReport:
+    """A coverage measurement with what it rests on: what ``cqgis analyze coverage`` writes and reports.
+
+    Attributes
+    ----------
+    zones : geopandas.GeoDataFrame
+        As :func:`coverage` returns them.
+    links : geopandas.GeoDataFrame
+        One row per facility and zone it serves
+        (:class:`cqgis.analysis.coverage.Coverage`).
+    counted, left_out : geopandas.GeoDataFrame
+        The facilities counted under the status, and the others with their ``reason``.
+    """
+
+    zones: gpd.GeoDataFrame
+    links: gpd.GeoDataFrame
+    counted: gpd.GeoDataFrame
+    left_out: gpd.GeoDataFrame
+
+
+def assess_coverage(
+    facilities: gpd.GeoDataFrame | str | os.PathLike = "h2_stations",
+    zones: gpd.GeoDataFrame | str | os.PathLike = "h2_zones",
+    *,
+    radius_m: float = COVERAGE_RADIUS_M,
+    status: str = "现状",
+    settlements: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    crs: str | None = None,
+    settings: Settings | None = None,
+) -> CoverageReport:
+    """Measure as :func:`coverage` does, keeping the facility-zone links and which facilities counted.
+
+    Parameters
+    ----------
+    facilities, zones, radius_m, status, settlements, crs, settings
+        As for :func:`coverage`.
+
+    Returns
+    -------
+    CoverageReport
+        The zones, the links and the facilities counted and left out.
+    """
+    from cqgis.analysis import coverage as analysis
+
+    points = _features(facilities, crs, settings)
+    areas = _features(zones, crs, settings)
+    split = analysis.split_facilities(points, status)
+    counted = analysis.coverage(
+        split.counted, areas, radius_m, _features(settlements, crs, settings) if settlements is not None else None
+    )
+    table = counted.zones.assign(
+        scenario=analysis.scenario_label(status), not_counted=analysis.not_counted(split.left_out, areas)
+    )
+    return CoverageReport(table, counted.links, split.counted, split.left_out)
+
+
 def coverage(
     facilities: gpd.GeoDataFrame | str | os.PathLike = "h2_stations",
     zones: gpd.GeoDataFrame | str | os.PathLike = "h2_zones",
     *,
-    radius_m: float = 10_000.0,
+    radius_m: float = COVERAGE_RADIUS_M,
     status: str = "现状",
     settlements: gpd.GeoDataFrame | str | os.PathLike | None = None,
     crs: str | None = None,
@@ -321,17 +391,9 @@ def coverage(
         ``facilities``, ``scenario`` and ``not_counted`` (the facilities
         left out there, with the reason).
     """
-    from cqgis.analysis import coverage as analysis
-
-    points = _features(facilities, crs, settings)
-    areas = _features(zones, crs, settings)
-    split = analysis.split_facilities(points, status)
-    counted = analysis.coverage(
-        split.counted, areas, radius_m, _features(settlements, crs, settings) if settlements is not None else None
-    )
-    return counted.zones.assign(
-        scenario=analysis.scenario_label(status), not_counted=analysis.not_counted(split.left_out, areas)
-    )
+    return assess_coverage(
+        facilities, zones, radius_m=radius_m, status=status, settlements=settlements, crs=crs, settings=settings
+    ).zones
 
 
 def cross_border(
@@ -369,6 +431,48 @@ def cross_border(
     )
 
 
+@dataclass(frozen=True)
+class GreenCounts:
+    """Green units counted per district, with what was counted and against what.
+
+    Attributes
+    ----------
+    counts : pandas.DataFrame
+        As :func:`green` returns them.
+    listed : pandas.DataFrame
+        The units counted, one row each.
+    targets : dict of str to float
+        The plan's city-wide targets ({绿色工厂: 300, 绿色园区: 30}).
+    """
+
+    counts: pd.DataFrame
+    listed: pd.DataFrame
+    targets: dict[str, float]
+
+
+def count_green(
+    levels: Sequence[str] = ("国家级", "市级"), until: int | None = None, settings: Settings | None = None
+) -> GreenCounts:
+    """Count as :func:`green` does, keeping the units counted and the targets: what ``cqgis analyze green`` writes.
+
+    Parameters
+    ----------
+    levels, until, settings
+        As for :func:`green`.
+
+    Returns
+    -------
+    GreenCounts
+        The counts, the units and the targets.
+    """
+    from cqgis.analysis import green_manufacturing as analysis
+
+    targets = analysis.plan_targets(inputs(None, "targets", settings))
+    districts = inputs(None, "districts", settings)
+    listed = analysis.units(inputs(None, "green_factories", settings), inputs(None, "parks", settings), levels, until)
+    return GreenCounts(analysis.district_counts(listed, districts, targets), listed, targets)
+
+
 def green(
     levels: Sequence[str] = ("国家级", "市级"), until: int | None = None, settings: Settings | None = None
 ) -> pd.DataFrame:
@@ -390,11 +494,7 @@ def green(
         known) and 全市 with the targets (300 factories, 30 parks). The
         lists are incomplete: counts are floors.
     """
-    from cqgis.analysis import green_manufacturing as analysis
-
-    listed = analysis.units(inputs(None, "green_factories", settings), inputs(None, "parks", settings), levels, until)
-    targets = analysis.plan_targets(inputs(None, "targets", settings))
-    return analysis.district_counts(listed, inputs(None, "districts", settings), targets)
+    return count_green(levels, until, settings).counts
 
 
 def rural_sewage(
@@ -451,6 +551,82 @@ def priority_untreated(
     return analysis.priority_untreated(inputs(settlements, "rural_sewage", settings))
 
 
+@dataclass(frozen=True)
+class Assessment:
+    """A water-quality assessment and the reading it rests on.
+
+    Attributes
+    ----------
+    results : pandas.DataFrame
+        As :func:`water_quality` returns them.
+    reading : cqgis.analysis.monitoring.Reading
+        The values read and the cells and rows not used, by kind.
+    class_only : bool
+        The measurements were a report of classes without values: classes
+        and main pollutants are the report's, per its own period.
+    """
+
+    results: pd.DataFrame
+    reading: Reading
+    class_only: bool
+
+
+def assess_water_quality(
+    measurements: pd.DataFrame | str | os.PathLike | None = None,
+    sections: pd.DataFrame | str | os.PathLike | None = None,
+    *,
+    period: str = "year",
+    sheet: str | None = None,
+    year: int | None = None,
+    header_row: int | None = None,
+    settings: Settings | None = None,
+) -> Assessment:
+    """Assess as :func:`water_quality` does, keeping the reading: what ``cqgis analyze water-quality`` reports.
+
+    Parameters
+    ----------
+    measurements, sections, period, sheet, year, header_row, settings
+        As for :func:`water_quality`.
+
+    Returns
+    -------
+    Assessment
+        The results, the reading and whether it was a class-only report.
+
+    Raises
+    ------
+    AnalysisError
+        A value or time that cannot be read, an item given twice (row and
+        column named), or a sections file without rows.
+    """
+    import pandas as pd
+
+    from cqgis.analysis import monitoring, water_quality as wq
+    from cqgis.layers import catalog
+
+    if measurements is None or isinstance(measurements, pd.DataFrame):
+        table = catalog.load("measurements", settings) if measurements is None else measurements
+    else:
+        table = wq.read_table(Path(measurements), sheet, columns=monitoring.is_measurement_column, header_row=header_row)
+        if not monitoring.is_complete(table):
+            # Read every column again, so that the message says which headers the file has.
+            table = wq.read_table(Path(measurements), sheet, header_row=header_row)
+        table = _credited(table, Path(measurements), monitoring.ID_ALIASES)
+    if sections is None or isinstance(sections, pd.DataFrame):
+        listed = catalog.load("sections", settings) if sections is None else sections
+    else:
+        listed = _sections_table(Path(sections), header_row)
+    if monitoring.is_class_table(table):
+        reading = monitoring.read_classes(table, listed, year)
+        return Assessment(reading.frame, reading, class_only=True)
+    reading = monitoring.read_measurements(table, year)
+    del table  # a large table's cells are no longer needed: the reading holds what is used
+    reading.raise_fatal()
+    unmatched = monitoring.unmatched_sections(reading.frame, listed)
+    reading = monitoring.Reading(reading.frame, pd.concat([reading.problems, unmatched], ignore_index=True))
+    return Assessment(wq.classify(reading.frame, listed, period), reading, class_only=False)
+
+
 def water_quality(
     measurements: pd.DataFrame | str | os.PathLike | None = None,
     sections: pd.DataFrame | str | os.PathLike | None = None,
@@ -496,42 +672,37 @@ def water_quality(
     Raises
     ------
     AnalysisError
-        A value or time that cannot be read, or an item given twice (row
-        and column named).
+        A value or time that cannot be read, an item given twice (row and
+        column named), or a sections file without rows.
     """
-    import pandas as pd
-
-    from cqgis.analysis import monitoring, water_quality as wq
-    from cqgis.layers import catalog
-
-    if measurements is None or isinstance(measurements, pd.DataFrame):
-        table = catalog.load("measurements", settings) if measurements is None else measurements
-    else:
-        table = wq.read_table(Path(measurements), sheet, columns=monitoring.is_measurement_column, header_row=header_row)
-        if not monitoring.is_complete(table):
-            # Read every column again, so that the message says which headers the file has.
-            table = wq.read_table(Path(measurements), sheet, header_row=header_row)
-        table = _credited(table, Path(measurements), monitoring.ID_ALIASES)
-    if sections is None or isinstance(sections, pd.DataFrame):
-        listed = catalog.load("sections", settings) if sections is None else sections
-    else:
-        listed = _credited(wq.read_table(Path(sections), header_row=header_row), Path(sections), wq.SECTION_ALIASES)
-    if monitoring.is_class_table(table):
-        reading = monitoring.read_classes(table, listed, year)
-        results = reading.frame
-    else:
-        reading = monitoring.read_measurements(table, year)
-        reading.raise_fatal()
-        unmatched = monitoring.unmatched_sections(reading.frame, listed)
-        reading = monitoring.Reading(reading.frame, pd.concat([reading.problems, unmatched], ignore_index=True))
-        results = wq.classify(reading.frame, listed, period)
-    notes = reading.summary()
+    assessed = assess_water_quality(
+        measurements, sections, period=period, sheet=sheet, year=year, header_row=header_row, settings=settings
+    )
+    notes = assessed.reading.summary()
     if notes:
         warnings.warn("; ".join(notes), UserWarning, stacklevel=2)
-    return results
+    return assessed.results
 
 
-def _credited(table: pd.DataFrame, path: Path, aliases: dict[str, str]) -> pd.DataFrame:
+def _sections_table(path: Path, header_row: int | None) -> pd.DataFrame:
+    """Read a user's sections table, credited to its file; refuse one without rows."""
+    from cqgis.analysis import water_quality as wq
+    from cqgis.geo.errors import NoRowsError
+
+    try:
+        table = wq.read_table(path, header_row=header_row)
+    except NoRowsError:
+        table = None
+    if table is None or table.empty:
+        msg = (
+            f"the sections file {path.name} has no rows: give one row per section (断面名称, 水质目标 ...), "
+            "or leave the sections out to use the built-in sections layer"
+        )
+        raise AnalysisError(msg)
+    return _credited(table, path, wq.SECTION_ALIASES)
+
+
+def _credited(table: pd.DataFrame, path: Path, aliases: Mapping[str, str]) -> pd.DataFrame:
     """Name the file in every source of a user's table and make unknown precision approximate, in the columns it uses."""
     from cqgis.analysis.monitoring import header_key
     from cqgis.layers import user

@@ -357,6 +357,61 @@ def load_input(
     return load_file(layer, value, settings, header_row=header_row)
 
 
+def load_features(
+    spec: str | os.PathLike,
+    settings: Settings | None = None,
+    *,
+    crs: str | None = None,
+    layer: str | None = None,
+    lon: str | None = None,
+    lat: str | None = None,
+    header_row: int | None = None,
+    credit: bool = False,
+) -> tuple[gpd.GeoDataFrame | pd.DataFrame, list[int]]:
+    """Return the features of a layer named or of any file, not held to a layer's schema, and the rows repaired.
+
+    Parameters
+    ----------
+    spec : str or os.PathLike
+        A layer name (see :func:`layer_named`) or a vector file or point table.
+    settings : Settings, optional
+        Cache and the user's data folder, whose files replace the layers named.
+    crs, layer, lon, lat : str, optional
+        Passed to :func:`cqgis.geo.io.read` for a file.
+    header_row : int, optional
+        A table's header row, from 1; default: found.
+    credit : bool
+        For an analysis that reports provenance: name the file in every
+        ``source`` and count unknown precision as ``approximate``.
+
+    Returns
+    -------
+    frame : geopandas.GeoDataFrame or pandas.DataFrame
+        The features in EPSG:4326, invalid geometries repaired as ``cqgis
+        validate`` repairs them (overlays fail on self-intersecting polygons);
+        an embedded table layer is a DataFrame.
+    repaired : list of int
+        The file's row numbers whose geometry was repaired (none for a layer).
+
+    Raises
+    ------
+    cqgis.geo.errors.ReadError
+        The file is missing, of an unknown format or unreadable.
+    cqgis.geo.errors.CRSError
+        Unknown ``crs``, or a vector file without a CRS and no ``crs``.
+    """
+    from cqgis.geo import io
+    from cqgis.geo.validate import repair
+    from cqgis.layers import user
+
+    named = layer_named(spec)
+    if named is not None:
+        return load(named, settings), []
+    frame, repaired = repair(io.read(spec, crs=crs, layer=layer, lon=lon, lat=lat, header_row=header_row))
+    rows = [int(row) for row in io.row_numbers(frame)[repaired]]
+    return (user.credit(frame, spec) if credit else frame), rows
+
+
 def drainage_model(settings: Settings | None = None) -> drainage.Drainage:
     """Return the drainage model of the catalogue's ``river_courses`` layer (the user's, when their folder has one).
 

@@ -327,12 +327,6 @@ class MapSpec:
             float(boxes[:, 2].max()), float(boxes[:, 3].max()),
         )
 
-    def _repr_html_(self) -> str:
-        """Show the map inline in Jupyter: its self-contained web page (no network needed) in an iframe."""
-        from cqgis.maps import web
-
-        return web.notebook_frame(self)
-
     def source_note(self) -> str:
         """Return the source line (empty when no source is named).
 

@@ -258,6 +258,7 @@ class Map:
         return write(self.spec, path, basemap=self.basemap, tianditu_key=self.tianditu_key)
 
     def _repr_html_(self) -> str:
+        """Show the map inline in Jupyter: its self-contained web page (no network needed) in an iframe."""
         return web.notebook_frame(self.spec, self.basemap, self.tianditu_key)
 
     def __repr__(self) -> str:

@@ -71,25 +71,15 @@ def attribute(
     Points on a border take the lowest adcode and are flagged ``boundary``;
     points just outside (border rivers) take the nearest district, flagged ``near``.
     """
-    from cqgis.analysis.attribution import COLUMNS
-    from cqgis.analysis.attribution import attribute as run
+    from cqgis import analyses
     from cqgis.config import settings
     from cqgis.geo import io
-    from cqgis.layers import catalog
     from cqgis.maps.export_styles import plain_style
-
-    config = settings(data_dir=data_dir)
 
     refuse_input_as_output([output], [input_spec])
     frame = read_features(input_spec, crs=source, layer=layer, lon=lon, lat=lat, header_row=header_row, data_dir=data_dir)
-    if replace:
-        frame = frame.drop(columns=[column for column in COLUMNS if column in frame.columns])
-    result = run(
-        frame,
-        catalog.load("districts", config),
-        zones=catalog.load("functional_zones", config) if zones else None,
-        basins=catalog.load("basins", config) if basins else None,
-        tolerance_m=tolerance_m,
+    result = analyses.attribute(
+        frame, zones=zones, basins=basins, tolerance_m=tolerance_m, replace=replace, settings=settings(data_dir=data_dir)
     )
     io.write(result, output, style=plain_style(output.stem, result))
     flags = result["attribution_flag"].value_counts()

@@ -8,27 +8,10 @@ from typing import TYPE_CHECKING
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, header_row_option, load_input, output_option, refuse_input_as_output, sections_option
-from cqgis.errors import did_you_mean
+from cqgis.cli.options import data_dir_option, header_row_option, output_option, refuse_input_as_output, sections_option
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from cqgis.analysis.catchment import Catchment
-
-
-def _section(sections: pd.DataFrame, name: str) -> pd.Series:
-    """Return the section row called ``name`` (or with that code); a clean error offering close names."""
-    hits = sections[(sections["name"] == name) | (sections["code"] == name)]
-    if len(hits) == 1:
-        return hits.iloc[0]
-    if len(hits) > 1:
-        codes = "、".join(hits["code"].astype(str))
-        msg = f"--section {name}: {len(hits)} sections have that name ({codes}); give the code"
-        raise OptionError(msg)
-    hint = did_you_mean(name, sections["name"].astype(str))
-    msg = f"--section {name}: no section has that name or code{f'; {hint}' if hint else ''}"
-    raise OptionError(msg)
 
 
 def _point(text: str) -> tuple[float, float]:
@@ -84,22 +67,23 @@ def _run(
     data_dir: Path | None,
     header_row: int | None,
 ) -> None:
-    from cqgis.analysis.catchment import catchment as compute
+    from cqgis import analyses
     from cqgis.config import settings
 
     if (name is None) == (at is None):
         msg = "give exactly one of --section NAME or --at LON,LAT"
         raise OptionError(msg)
     refuse_input_as_output([output], [sections_path])
-    sections = load_input(sections_path, "sections", data_dir, header_row)
+    config = settings(data_dir=data_dir)
+    sections = analyses.inputs(sections_path, "sections", config, header_row)
     if name is not None:
-        section = _section(sections, name)
-        lon, lat, river = section.geometry.x, section.geometry.y, section.get("river")
-        title = f"{section['name']}（{river}）以上流域"
+        section = analyses.find_section(sections, name)
+        title = f"{section['name']}（{section.get('river')}）以上流域"
+        result = analyses.catchment(name, sections=sections, settings=config)
     else:
         lon, lat = _point(at)
         title = f"({lon:.4f}, {lat:.4f}) 以上流域"
-    result = compute(lon, lat, river=river, sections=sections, settings=settings(data_dir=data_dir))
+        result = analyses.catchment(at=(lon, lat), river=river, sections=sections, settings=config)
     _report(title, result)
     if output is not None:
         _write(result, output)

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, header_row_option, load_input, output_option, refuse_input_as_output
-
-if TYPE_CHECKING:
-    import pandas as pd
+from cqgis.cli.options import data_dir_option, header_row_option, noted, output_option, refuse_input_as_output
 
 
 @click.command()
@@ -53,7 +49,9 @@ def compliance(
     """
     import pandas as pd
 
+    from cqgis import analyses
     from cqgis.analysis import compliance as analysis
+    from cqgis.config import settings
     from cqgis.geo import io
 
     suffix = output.suffix.lower()
@@ -61,27 +59,23 @@ def compliance(
         msg = f"-o {output.name}: write an .xlsx or a .gpkg"
         raise OptionError(msg)
     refuse_input_as_output([output], [indicators, district_targets_path])
-    targets = load_input(None, "targets", data_dir)
-    districts = load_input(None, "districts", data_dir)
-    values = load_input(indicators, "indicators", data_dir, header_row)
-    values, note = analysis.with_rural_sewage(values, load_input(None, "rural_sewage", data_dir), targets)
-    if note:
-        click.echo(note)
-    own = _district_targets(district_targets_path, header_row) if district_targets_path is not None else None
-    results = analysis.evaluate(targets, values, districts, own)
+    config = settings(data_dir=data_dir)
+    results, notes = noted(
+        analyses.compliance, indicators, district_targets=district_targets_path, header_row=header_row, settings=config
+    )
     if suffix == ".xlsx":
         io.write_sheets(
             {
                 "目标评估结果": results.rename(columns=analysis.LABELS),
                 "汇总": analysis.summary(results).rename(columns=analysis.LABELS),
-                "说明": pd.DataFrame({"说明": analysis.notes(results) + ([note] if note else [])}),
+                "说明": pd.DataFrame({"说明": analysis.notes(results) + notes}),
             },
             output,
         )
     else:
         from cqgis.maps import export_styles, theme_compliance
 
-        mapped = theme_compliance.status_frame(results, districts, target_id)
+        mapped = theme_compliance.status_frame(results, analyses.inputs(None, "districts", config), target_id)
         export_styles.write_styled({target_id: theme_compliance.status_layer(mapped)}, output)
     counts = results["status"].value_counts()
     synthetic = (results["precision"] == "synthetic").any()
@@ -90,14 +84,3 @@ def compliance(
         + f"{'; synthetic example data' if synthetic else ''} -> {output}"
     )
 
-
-def _district_targets(path: Path, header_row: int | None = None) -> pd.DataFrame:
-    """Read and check the user's district-targets table (rows and columns named on error)."""
-    from cqgis.layers import district_targets, user
-    from cqgis.layers.errors import LayerError
-
-    report = user.load(path, district_targets, header_row=header_row)
-    if not report.ok:
-        msg = f"district targets {report.format(limit=10)}"
-        raise LayerError(msg)
-    return report.frame

@@ -64,7 +64,9 @@ def coverage(
     data_dir: Path | None,
 ) -> None:
     """Measure, per zone, the area and settlements within --radius metres of the facilities of --status."""
+    from cqgis import analyses
     from cqgis.analysis import coverage as analysis
+    from cqgis.config import settings
     from cqgis.geo import io
     from cqgis.maps.export_styles import plain_style
 
@@ -73,28 +75,32 @@ def coverage(
     read = {"crs": source, "header_row": header_row, "credit": True, "data_dir": data_dir}
     facilities = read_features(facilities_spec, **read)
     zones = read_features(zones_spec, **read)
-    settlements = read_features(settlements_spec, **read) if settlements_spec else None
-    split = analysis.split_facilities(facilities, scenario)
-    result = analysis.coverage(split.counted, zones, radius_m, settlements)
-    table = result.zones.assign(
-        scenario=analysis.scenario_label(scenario), not_counted=analysis.not_counted(split.left_out, zones)
+    result = analyses.assess_coverage(
+        facilities,
+        zones,
+        radius_m=radius_m,
+        status=scenario,
+        settlements=read_features(settlements_spec, **read) if settlements_spec else None,
+        settings=settings(data_dir=data_dir),
     )
+    table = result.zones
     if raster is not None:
-        if split.counted.empty:
+        if result.counted.empty:
             msg = (
                 f"--raster: no facility counts under {analysis.scenario_label(scenario)} "
-                f"({len(split.left_out)} left out), so there is nothing to measure distances to; "
+                f"({len(result.left_out)} left out), so there is nothing to measure distances to; "
                 "try --status 含在建 or 含规划"
             )
             raise OptionError(msg)
-        distances, profile = analysis.distance_raster(split.counted, path=raster)
+        distances, profile = analysis.distance_raster(result.counted, path=raster)
         table = table.join(analysis.zonal_stats(distances, profile, zones, radius_m))
     io.write(table, output, style=plain_style(output.stem, table))
     io.write(result.links, links_path, style=plain_style(links_path.stem, result.links))
-    names = split.left_out["name"] if "name" in split.left_out else split.left_out.index
-    left_out = "、".join(f"{name}（{reason}）" for name, reason in zip(names, split.left_out["reason"]))
+    left = result.left_out
+    names = left["name"] if "name" in left else left.index
+    left_out = "、".join(f"{name}（{reason}）" for name, reason in zip(names, left["reason"]))
     click.echo(
-        f"{analysis.scenario_label(scenario)}: {len(split.counted)} of {len(facilities)} facilities counted"
+        f"{analysis.scenario_label(scenario)}: {len(result.counted)} of {len(facilities)} facilities counted"
         + (f"; not counted: {left_out}" if left_out else "")
     )
     click.echo(

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, header_row_option, load_input, output_option, refuse_input_as_output, sections_option
+from cqgis.cli.options import data_dir_option, header_row_option, output_option, refuse_input_as_output, sections_option
 from cqgis.config import CROSS_BORDER_REACH_KM
 
 RIVERS_SHEET = "跨界河流"
@@ -31,18 +31,18 @@ def cross_border(
     reach_km: float, sections_path: str | None, output: Path | None, data_dir: Path | None, header_row: int | None
 ) -> None:
     """List the cross-border sections (川入渝 / 渝入川): documented, or nearest a crossing of the flow; report conflicts."""
+    from cqgis import analyses
     from cqgis.analysis import cross_border as analysis
+    from cqgis.config import settings
     from cqgis.geo import io
 
     if output is not None and output.suffix.lower() != ".xlsx":
         msg = f"-o {output.name}: write an .xlsx workbook"
         raise OptionError(msg)
     refuse_input_as_output([output], [sections_path])
-    sections = analysis.cross_border_sections(
-        load_input(sections_path, "sections", data_dir, header_row),
-        load_input(None, "districts", data_dir),
-        load_input(None, "neighbors", data_dir),
-        reach_km=reach_km,
+    config = settings(data_dir=data_dir)
+    sections = analyses.cross_border(
+        analyses.inputs(sections_path, "sections", config, header_row), reach_km=reach_km, settings=config
     )
     rivers = analysis.cross_border_rivers(sections)
     for _, row in rivers.iterrows():

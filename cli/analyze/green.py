@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, load_input, output_option
+from cqgis.cli.options import data_dir_option, output_option
 
 LEVEL_CHOICES = ("国家级", "市级")
 
@@ -37,7 +37,9 @@ def green(output: Path, levels: tuple[str, ...], until: int | None, data_dir: Pa
     """
     import pandas as pd
 
+    from cqgis import analyses
     from cqgis.analysis import green_manufacturing as analysis
+    from cqgis.config import settings
     from cqgis.geo import io
 
     suffix = output.suffix.lower()
@@ -45,12 +47,9 @@ def green(output: Path, levels: tuple[str, ...], until: int | None, data_dir: Pa
         msg = f"-o {output.name}: write an .xlsx or a .gpkg"
         raise OptionError(msg)
     levels = levels or LEVEL_CHOICES
-    targets = analysis.plan_targets(load_input(None, "targets", data_dir))
-    districts = load_input(None, "districts", data_dir)
-    listed = analysis.units(
-        load_input(None, "green_factories", data_dir), load_input(None, "parks", data_dir), levels, until
-    )
-    counts = analysis.district_counts(listed, districts, targets)
+    config = settings(data_dir=data_dir)
+    counted = analyses.count_green(levels, until, config)
+    counts, listed, targets = counted.counts, counted.listed, counted.targets
     reported = analysis.reported_totals()
     if suffix == ".xlsx":
         io.write_sheets(
@@ -65,7 +64,7 @@ def green(output: Path, levels: tuple[str, ...], until: int | None, data_dir: Pa
     else:
         from cqgis.maps import export_styles, theme_parks
 
-        polygons = theme_parks.district_counts(districts, counts)
+        polygons = theme_parks.district_counts(analyses.inputs(None, "districts", config), counts)
         export_styles.write_styled({"green_counts": theme_parks.counts_layer(polygons)}, output)
     city = counts.set_index("district").loc[analysis.CITY]
     unplaced = counts.set_index("district").loc[analysis.UNPLACED]

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cqgis.cli.errors import OptionError
-from cqgis.cli.options import data_dir_option, header_row_option, load_input, output_option, refuse_input_as_output
+from cqgis.cli.options import data_dir_option, header_row_option, output_option, refuse_input_as_output
 
 
 @click.command("rural-sewage")
@@ -32,7 +32,9 @@ def rural_sewage(
     """
     import pandas as pd
 
+    from cqgis import analyses
     from cqgis.analysis import rural_sewage as analysis
+    from cqgis.config import settings
     from cqgis.geo import io
 
     suffix = output.suffix.lower()
@@ -40,15 +42,17 @@ def rural_sewage(
         msg = f"-o {output.name}: write an .xlsx or a .gpkg"
         raise OptionError(msg)
     refuse_input_as_output([output], [settlements])
-    frame = load_input(settlements, "rural_sewage", data_dir, header_row)
-    target = target if target is not None else analysis.plan_target(load_input(None, "targets", data_dir))
+    config = settings(data_dir=data_dir)
+    frame = analyses.inputs(settlements, "rural_sewage", config, header_row)
     outside = analysis.outside_chongqing(frame)
     if len(outside):
         rows = io.row_numbers(frame)[frame.index.get_indexer(outside.index)]
         listed = ", ".join(f"{name} (row {row})" for name, row in zip(outside["name"], rows))
         click.echo(f"left out, outside Chongqing: {listed}", err=True)
-    rates = analysis.treatment_rates(frame, target)
-    priority = analysis.priority_untreated(frame)
+    rates = analyses.rural_sewage(frame, target=target, settings=config)
+    priority = analyses.priority_untreated(frame, settings=config)
+    # Every row is judged against the same target, the plan's when none was given.
+    target = float(rates["target"].iloc[-1])
     if suffix == ".xlsx":
         io.write_sheets(
             {
@@ -61,7 +65,7 @@ def rural_sewage(
     else:
         from cqgis.maps import export_styles, theme_rural_sewage as theme
 
-        polygons = theme.district_rates(load_input(None, "districts", data_dir), rates, target)
+        polygons = theme.district_rates(analyses.inputs(None, "districts", config), rates, target)
         export_styles.write_styled(
             {"rates": theme.rates_layer(polygons, target), "priority_untreated": theme.priority_layer(priority)}, output
         )

@@ -84,76 +84,28 @@ def water_quality(
     if output.suffix.lower() != ".xlsx":
         msg = f"output must be an .xlsx workbook, got {output.name}"
         raise OptionError(msg)
-    import pandas as pd
-
-    from cqgis.analysis import monitoring
-    from cqgis.analysis import water_quality as wq
+    from cqgis.analyses import assess_water_quality
     from cqgis.geo import io
 
     refuse_input_as_output([output], [None if measurements == DEFAULT else measurements, sections_path])
-    table, sections = _inputs(measurements, sections_path, sheet, header_row)
-    if monitoring.is_class_table(table):
-        reading = monitoring.read_classes(table, sections, year)
-        click.echo(f"note: {CLASS_ONLY_NOTE}", err=True)
-        results = reading.frame
-        period = "report"
-    else:
-        reading = monitoring.read_measurements(table, year)
-        del table  # a large table's cells are no longer needed: the reading holds what is used
-        reading.raise_fatal()
-        unmatched = monitoring.unmatched_sections(reading.frame, sections)
-        reading = monitoring.Reading(reading.frame, pd.concat([reading.problems, unmatched], ignore_index=True))
-        results = wq.classify(reading.frame, sections, period)
-    for line in reading.summary():
-        click.echo(f"note: {line}", err=True)
-    sheets = _sheets(results, reading)
-    io.write_sheets(sheets, output)
-    assessed = results["class"].notna().sum()
-    failing = results["meets_target"].eq(False).sum()
-    click.echo(f"{assessed} section-{period} results, {failing} below target: {output}")
-
-
-def _inputs(
-    measurements: str, sections_path: Path | None, sheet: str | None, header_row: int | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return the measurements and sections tables; a user's table is credited to its file (see :func:`_credited`)."""
-    from cqgis.analysis import monitoring
-    from cqgis.analysis import water_quality as wq
-    from cqgis.geo.errors import NoRowsError
-    from cqgis.layers import catalog
-
-    if measurements == DEFAULT:
-        table = catalog.load("measurements")
-    else:
-        table = wq.read_table(Path(measurements), sheet, columns=monitoring.is_measurement_column, header_row=header_row)
-        if not monitoring.is_complete(table):
-            # Read every column again, so that the message says which headers the file has.
-            table = wq.read_table(Path(measurements), sheet, header_row=header_row)
-        table = _credited(table, Path(measurements), monitoring.ID_ALIASES)
-    if sections_path is None:
-        return table, catalog.load("sections")
-    try:
-        sections = wq.read_table(sections_path, header_row=header_row)
-    except NoRowsError:
-        sections = None
-    if sections is None or sections.empty:
-        msg = (
-            f"the sections file {sections_path.name} has no rows: give one row per section (断面名称, 水质目标 ...), "
-            "or leave out --sections to use the built-in sections layer"
-        )
-        raise OptionError(msg)
-    return table, _credited(sections, sections_path, wq.SECTION_ALIASES)
-
-
-def _credited(table: pd.DataFrame, path: Path, aliases: Mapping[str, str]) -> pd.DataFrame:
-    """Name the file in every source of a user's table and make unknown precision approximate, in the columns it uses."""
-    from cqgis.analysis.monitoring import header_key
-    from cqgis.layers import user
-
-    spelled = {header_key(c, aliases): c for c in reversed(table.columns)}
-    return user.credit(
-        table, path, source_column=spelled.get("source", "source"), precision_column=spelled.get("precision", "precision")
+    assessed = assess_water_quality(
+        None if measurements == DEFAULT else measurements,
+        sections_path,
+        period=period,
+        sheet=sheet,
+        year=year,
+        header_row=header_row,
     )
+    if assessed.class_only:
+        click.echo(f"note: {CLASS_ONLY_NOTE}", err=True)
+        period = "report"
+    for line in assessed.reading.summary():
+        click.echo(f"note: {line}", err=True)
+    results = assessed.results
+    io.write_sheets(_sheets(results, assessed.reading), output)
+    assessed_count = results["class"].notna().sum()
+    failing = results["meets_target"].eq(False).sum()
+    click.echo(f"{assessed_count} section-{period} results, {failing} below target: {output}")
 
 
 def _sheets(results: pd.DataFrame, reading: Reading) -> dict[str, pd.DataFrame]:
