@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cqgis.cli.options import data_dir_option, radius_option, status_option
+from cqgis.cli.options import data_dir_option, in_existing_folder, radius_option, status_option
 from cqgis.maps.theme_names import THEMES
 
 BASEMAPS = ("none", "osm", "gaode", "tianditu")
@@ -21,7 +21,7 @@ BASEMAPS = ("none", "osm", "gaode", "tianditu")
 )
 @click.argument("theme", type=click.Choice(list(THEMES)))
 @click.option(
-    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), callback=in_existing_folder,
     help="Map file: .html (interactive), .png, .pdf, .svg, .gpkg (the map's data layers, styled for QGIS) or .qgz (a QGIS project, with its .gpkg beside it).",
 )
 @click.option("--district", metavar="NAME", help="Focus on a district (full or short name, e.g. 潼南区 or 潼南).")

@@ -57,7 +57,6 @@ sections_option = click.option(
 )
 
 
-
 def output_option(help: str = "File to write; its extension picks the format.", required: bool = True) -> Callable:
     """Return the ``-o/--output`` option of a command that writes one file (the extension picks its format).
 
@@ -73,7 +72,39 @@ def output_option(help: str = "File to write; its extension picks the format.", 
     callable
         A click decorator setting the parameter ``output`` (a Path).
     """
-    return click.option("-o", "--output", required=required, type=click.Path(path_type=Path), help=help)
+    return click.option(
+        "-o", "--output", required=required, type=click.Path(dir_okay=False, path_type=Path), help=help,
+        callback=in_existing_folder,
+    )
+
+
+def in_existing_folder(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Refuse an output file whose folder does not exist, before any work is done.
+
+    The writers refuse it too, but only when they write, after a map or an
+    analysis that may take a minute.
+
+    Parameters
+    ----------
+    ctx, param : click.Context, click.Parameter
+        As click passes them to a callback.
+    value : Path or None
+        The output file.
+
+    Returns
+    -------
+    Path or None
+        ``value``.
+
+    Raises
+    ------
+    click.BadParameter
+        When its folder does not exist.
+    """
+    if value is not None and not value.absolute().parent.is_dir():
+        msg = f"folder {value.parent} does not exist"
+        raise click.BadParameter(msg, ctx=ctx, param=param)
+    return value
 
 
 def radius_option(required: bool = False) -> Callable:

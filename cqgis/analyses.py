@@ -217,10 +217,12 @@ def find_section(sections: pd.DataFrame, name: str) -> pd.Series:
 
     Raises
     ------
-    AnalysisError
+    ParameterError
         No section of that name (the message offers close names), or
-        several (it lists their codes).
+        several (it lists their codes): a usage error, as for any name the
+        user gives.
     """
+    from cqgis.analysis.errors import ParameterError
     from cqgis.errors import did_you_mean
 
     hits = sections[(sections["name"] == name) | (sections["code"] == name)]
@@ -228,10 +230,10 @@ def find_section(sections: pd.DataFrame, name: str) -> pd.Series:
         return hits.iloc[0]
     if len(hits) > 1:
         msg = f"section {name}: {len(hits)} sections have that name ({'、'.join(hits['code'].astype(str))}); give the code"
-        raise AnalysisError(msg)
+        raise ParameterError(msg)
     hint = did_you_mean(name, sections["name"].astype(str))
     msg = f"section {name}: no section has that name or code{f'; {hint}' if hint else ''}"
-    raise AnalysisError(msg)
+    raise ParameterError(msg)
 
 
 def compliance(

@@ -80,3 +80,14 @@ def test_hydrogen_map_says_which_stations_it_counts(cli, tmp_path, layer_cache):
         assert f"计入{status}（" in (tmp_path / f"{status}.html").read_text(encoding="utf-8")
     other = run(cli, "water", "--status", "含规划", "-o", tmp_path / "w.html")
     assert other.exit_code != 0 and "no option status" in other.output
+
+
+@pytest.mark.parametrize("args", [["map", "water"], ["analyze", "green"], ["analyze", "rural-sewage"]])
+def test_output_in_a_missing_folder_is_refused_before_any_work(tmp_path, args):
+    from cqgis.cli.main import cli as cqgis_cli
+
+    target = tmp_path / "没有的文件夹" / "out.xlsx"
+    result = CliRunner().invoke(cqgis_cli, [*args, "-o", str(target)])
+    assert result.exit_code == 2
+    assert f"folder {target.parent} does not exist" in result.output
+    assert not target.parent.exists()
