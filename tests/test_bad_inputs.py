@@ -297,7 +297,7 @@ CASES = [
     Case("csv-output-is-input", _text("a.csv", POINTS_CSV), _convert("a.csv", "a.csv"), 2, "that is the input file"),
     Case("txt-not-written", _text("a.csv", POINTS_CSV), _convert("a.csv", "out.txt"), 1, "cannot write out.txt"),
     Case("kml-not-read", _text("a.kml", "<kml/>"), _convert("a.kml"), 1, "does not read '.kml' files"),
-    Case("output-folder-missing", _text("a.csv", POINTS_CSV), _convert("a.csv", "无此目录/out.csv"), 1, "does not exist"),
+    Case("output-folder-missing", _text("a.csv", POINTS_CSV), _convert("a.csv", "无此目录/out.csv"), 2, "does not exist"),
     Case(
         "csv-swapped-columns", _text("a.csv", "名称,经度,纬度\n甲,29.5,106.5\n"), ("validate", "a.csv"), 1,
         "swap the columns",
