@@ -105,6 +105,16 @@ class LabelPlacer:
         """
         self._boxes.extend(zip(x - radius, y - radius, x + radius, y + radius))
 
+    def block_box(self, xmin: float, ymin: float, xmax: float, ymax: float) -> None:
+        """Keep labels off a rectangle of the map: the legend, the scale bar, the north arrow.
+
+        Parameters
+        ----------
+        xmin, ymin, xmax, ymax : float
+            The rectangle in map units.
+        """
+        self._boxes.append((xmin, ymin, xmax, ymax))
+
     def place(
         self, kind: str, geometry: shapely.Geometry, text: str, radius: float = 0.0, required: bool = False
     ) -> Label | None:

@@ -57,6 +57,8 @@ PNG_COMPRESSION = 1
 SIMPLIFY_PIXELS = 0.5
 #: Font size of feature labels, in points.
 LABEL_FONT_SIZE = 7
+#: Drawing order of the labels: above the features, below the legend, scale bar and north arrow (5).
+LABEL_ZORDER = 4
 #: Scale bar length, as a fraction of the map width it should not exceed.
 SCALE_BAR_FRACTION = 0.25
 # Metadata left out so that the same spec gives the same bytes.
@@ -183,11 +185,14 @@ def draw(spec: MapSpec, figsize: tuple[float, float] = FIGSIZE, dpi: int = DPI) 
     axes.set_xlim(xmin, xmax)
     axes.set_ylim(ymin, ymax)
     axes.set_aspect("equal", adjustable="box")
-    _labels(axes, drawn, LabelPlacer((xmin, ymin, xmax, ymax), LABEL_FONT_SIZE * dpi / 72 * pixel_m), dpi / 72 * pixel_m)
-    _hillshade(axes, (xmin, ymin, xmax, ymax), metric)
     _legend(axes, spec.legend_entries())
     _scale_bar(axes, (xmin, ymin, xmax, ymax))
     _north_arrow(axes, spec.bounds(), metric, (xmin, ymin, xmax, ymax))
+    placer = LabelPlacer((xmin, ymin, xmax, ymax), LABEL_FONT_SIZE * dpi / 72 * pixel_m)
+    for box in _furniture_boxes(figure, axes):
+        placer.block_box(*box)
+    _labels(axes, drawn, placer, dpi / 72 * pixel_m)
+    _hillshade(axes, (xmin, ymin, xmax, ymax), metric)
     _texts(figure, spec)
     return figure
 
@@ -335,8 +340,22 @@ def _labels(
                 if label is not None:
                     axes.text(
                         label.x, label.y, label.text, fontsize=LABEL_FONT_SIZE, ha=label.ha, va=label.va,
-                        color="#222222", path_effects=_HALO, zorder=4, clip_on=True,
+                        color="#222222", path_effects=_HALO, zorder=LABEL_ZORDER, clip_on=True,
                     )
+
+
+def _furniture_boxes(figure: Figure, axes) -> list[tuple[float, float, float, float]]:
+    """Return where the legend, scale bar and north arrow (the artists above the labels) cover the map, in map units."""
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    # The frame's final place on the page, which the data coordinates below depend on.
+    axes.apply_aspect()
+    to_data = axes.transData.inverted()
+    boxes = []
+    for artist in axes.get_children():
+        if artist.get_visible() and artist.get_zorder() > LABEL_ZORDER:
+            extent = artist.get_window_extent(renderer).transformed(to_data)
+            boxes.append((extent.x0, extent.y0, extent.x1, extent.y1))
+    return boxes
 
 
 def _marker_radius(layer: LayerSpec, metres_per_point: float) -> float:

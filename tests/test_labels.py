@@ -83,7 +83,7 @@ def test_placed_labels_never_overlap_and_stay_inside(features):
 
 
 def test_city_water_map_labels_sections_first_without_overlaps():
-    """On the real city map every section with a label keeps it and no two drawn labels overlap."""
+    """On the real city map every section with a label keeps it; no two drawn labels overlap, nor a label and the legend."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib import rc_context
 
@@ -96,14 +96,15 @@ def test_city_water_map_labels_sections_first_without_overlaps():
         canvas.draw()
         renderer = canvas.get_renderer()
         axes = figure.axes[0]
-        texts = [t for t in axes.texts if t.get_zorder() == 4]
+        texts = [t for t in axes.texts if t.get_zorder() == static.LABEL_ZORDER]
         extents = [t.get_window_extent(renderer) for t in texts]
+        legend = axes.get_legend().get_window_extent(renderer)
     shown = {t.get_text() for t in texts}
     sections = next(layer for layer in spec.layers if layer.kind == "point" and layer.label_column)
     wanted = set(sections.drawable()[sections.label_column].dropna().astype(str))
     assert wanted and wanted <= shown
     # The estimate of a text's size may be a little off; real overlaps of more than 2 pixels are not allowed.
-    for a, b in itertools.combinations(extents, 2):
+    for a, b in itertools.combinations([*extents, legend], 2):
         assert min(a.x1, b.x1) - max(a.x0, b.x0) <= 2 or min(a.y1, b.y1) - max(a.y0, b.y0) <= 2
 
 
@@ -115,3 +116,23 @@ def test_required_label_is_placed_where_it_overlaps_least():
     assert placer.place("polygon", area, "两江新区") is None
     crowded = placer.place("polygon", area, "两江新区", required=True)
     assert crowded is not None and placer.placed[-1] == crowded
+
+
+def test_district_map_keeps_names_off_the_legend():
+    """丰都县's neighbour 彭水 lies under the legend's corner: its name moves out from under it."""
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from cqgis.maps import fonts, themes
+
+    with rc_context(fonts.rc_params()):
+        figure = static.draw(themes.build_spec("rural-sewage", district="丰都县"))
+        canvas = FigureCanvasAgg(figure)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        axes = figure.axes[0]
+        legend = axes.get_legend().get_window_extent(renderer)
+        labels = {t.get_text(): t.get_window_extent(renderer) for t in axes.texts if t.get_zorder() == static.LABEL_ZORDER}
+    assert "彭水苗族土家族自治县" in labels
+    for extent in labels.values():
+        assert min(extent.x1, legend.x1) - max(extent.x0, legend.x0) <= 0 or min(extent.y1, legend.y1) - max(extent.y0, legend.y0) <= 0
