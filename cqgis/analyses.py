@@ -164,7 +164,8 @@ def catchment(
     at : (float, float), optional
         A point (lon, lat in WGS84) instead of a section.
     river : str, optional
-        With ``at``: the river the point is on (it snaps to that river).
+        With ``at``: the river the point is on (it snaps to that river); a
+        river the model traces, by any of its names.
     sections : GeoDataFrame, str or os.PathLike, optional
         Sections to look ``section`` up in and to list upstream; default:
         the ``sections`` layer.
@@ -185,6 +186,8 @@ def catchment(
     AnalysisError
         Neither or both of ``section`` and ``at``, an unknown section, or a
         point off the stream network.
+    UnknownPlaceError
+        A ``river`` the model does not trace (the message offers close names).
     """
     from cqgis.analysis import catchment as analysis
 
@@ -197,7 +200,24 @@ def catchment(
         lon, lat, river = found.geometry.x, found.geometry.y, found.get("river")
     else:
         lon, lat = at
+        if river is not None:
+            river = _traced_river(river, settings)
     return analysis.catchment(lon, lat, river=river, sections=listed, settings=settings)
+
+
+def _traced_river(name: str, settings: Settings | None) -> str:
+    """Return the model's name of a river the user names (澎溪河 is 小江); an unknown one is an error.
+
+    A name the model does not trace would otherwise snap the point to the
+    nearest stream without a word, and the catchment of a creek would be
+    reported for the river the user meant.
+    """
+    import pandas as pd
+
+    from cqgis.layers import places
+
+    known = places.lookup(inputs(None, "rivers", settings), "river")
+    return str(places.canonical(pd.Series([name]), known, "traced river").iloc[0])
 
 
 def find_section(sections: pd.DataFrame, name: str) -> pd.Series:

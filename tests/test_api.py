@@ -16,7 +16,7 @@ from cqgis.analysis.errors import AnalysisError
 from cqgis.cli import main
 from cqgis.cli.analyze import COMMANDS
 from cqgis.geo import io
-from cqgis.layers.errors import UnknownLayerError
+from cqgis.layers.errors import UnknownLayerError, UnknownPlaceError
 from cqgis.maps import web
 from cqgis.maps.errors import MapOptionError
 from cqgis.maps.themes import Map
@@ -127,6 +127,15 @@ def test_catchment_of_a_section_is_that_of_its_point():
         cqgis.catchment("朱陀")
     with pytest.raises(AnalysisError, match="exactly one of"):
         cqgis.catchment()
+
+
+def test_catchment_river_is_a_traced_river_by_any_of_its_names():
+    """A misspelt river must not silently snap the point to the nearest creek."""
+    wushan = cqgis.layer("sections").set_index("name").loc["巫山乡"]
+    at = (wushan.geometry.x, wushan.geometry.y)
+    assert cqgis.catchment(at=at, river="澎溪河").river == cqgis.catchment(at=at, river="小江").river == "小江"
+    with pytest.raises(UnknownPlaceError, match="did you mean 嘉陵江"):
+        cqgis.catchment(at=(106.45, 29.85), river="嘉陵")
 
 
 def test_coverage_counts_only_the_stations_of_the_status():

@@ -92,7 +92,9 @@ def _run(
 _OPTIONS = [
     click.option("--section", "name", help="Section name (断面名称, e.g. 朱沱) or code (CQ-S001)."),
     click.option("--at", help="A point instead of a section: LON,LAT (WGS84)."),
-    click.option("--river", help="With --at: the river the point is on (snaps to it)."),
+    click.option(
+        "--river", help="With --at: the river the point is on (snaps to it); one the model traces (长江, 嘉陵江, 小江/澎溪河 ...)."
+    ),
     sections_option,
     output_option("Catchment polygon (gpkg, geojson ...) or a workbook (xlsx: outline, shares, sections).", required=False),
     data_dir_option,
