@@ -382,7 +382,7 @@ def render_item(item: AtlasItem) -> tuple[Path, ...]:
     item : cqgis.maps.atlas.AtlasItem
         Gives ``theme``, ``focus`` (None for the city, else ``(kind, name)``
         with kind ``district``, ``basin`` or ``river``), ``paths``,
-        ``settings()`` and ``inputs``.
+        ``settings`` and ``inputs``.
 
     Returns
     -------
@@ -395,7 +395,7 @@ def render_item(item: AtlasItem) -> tuple[Path, ...]:
         Unknown theme or area, or a path of an unknown format.
     """
     area = {item.focus[0]: item.focus[1]} if item.focus else {}
-    settings = item.settings()
+    settings = item.settings or default_settings()
     layers = _run_layers(settings, item.inputs) if item.inputs else None
     spec = build_spec(item.theme, settings=settings, layers=layers, **area)
     return tuple(write(spec, path) for path in item.paths)

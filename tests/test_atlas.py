@@ -196,6 +196,19 @@ def test_coverage_of_real_layers():
     assert "乌江" not in rivers  # it enters from Guizhou, not across the Sichuan border
 
 
+def test_items_carry_the_callers_cache_and_data_folders(config_file, tmp_path, monkeypatch):
+    """Workers load layers from the caller's cache, not the default one (issue 14)."""
+    from cqgis.config import Settings, settings as default_settings
+
+    monkeypatch.chdir(tmp_path)
+    chosen = Settings(cache_dir=default_settings().cache_dir, data_dir=Path("data"))
+    (tmp_path / "data").mkdir()
+    items = atlas.plan(atlas.read_config(config_file), chosen)
+    assert {item.settings for item in items} == {
+        Settings(cache_dir=chosen.cache_dir.absolute(), data_dir=tmp_path / "data")
+    }
+
+
 def test_plan_filters_sorts_and_names_outputs(config_file):
     items = atlas.plan(atlas.read_config(config_file))
     assert len(items) == N_ITEMS

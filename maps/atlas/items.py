@@ -121,8 +121,10 @@ class AtlasItem:
         POSIX paths relative to the output folder, one per format.
     root : str
         The output folder.
-    data_dir : str or None
-        The user's data folder the layers come from.
+    settings : Settings or None
+        Where the renderer loads layers from: the caller's cache and user
+        data folders, made absolute so that workers with another working
+        folder find them; None for the defaults.
     inputs : str
         The run's :func:`inputs_digest` (set by :func:`run_atlas`; empty
         otherwise): renderers may share loaded layers between items with
@@ -135,7 +137,7 @@ class AtlasItem:
     formats: tuple[str, ...]
     outputs: tuple[str, ...]
     root: str = ""
-    data_dir: str | None = None
+    settings: Settings | None = None
     inputs: str = ""
 
     @property
@@ -174,17 +176,6 @@ class AtlasItem:
         return tuple(
             (fmt, output) for fmt, output in zip(self.formats, self.outputs) if not output.startswith(PAGES_DIR + "/")
         )
-
-    def settings(self) -> Settings:
-        """Return the settings the renderer should load layers with.
-
-        Returns
-        -------
-        Settings
-            With the item's user data folder, else the defaults.
-        """
-        return Settings(data_dir=Path(self.data_dir)) if self.data_dir else default_settings()
-
 
 def plan(config: AtlasConfig, settings: Settings | None = None) -> list[AtlasItem]:
     """List every item of an atlas, in config order and each entry's sort order.
@@ -233,8 +224,9 @@ def _item(entry: MapEntry, area: str, root: Path, settings: Settings) -> AtlasIt
     if PAGE_FORMAT not in formats:
         formats.append(PAGE_FORMAT)
         outputs.append(f"{PAGES_DIR}/{entry.theme}/{entry.coverage}/{safe}.{PAGE_FORMAT}")
-    data_dir = str(Path(settings.data_dir).absolute()) if settings.data_dir is not None else None
-    return AtlasItem(entry.theme, entry.coverage, area, tuple(formats), tuple(outputs), str(root), data_dir)
+    data_dir = Path(settings.data_dir).absolute() if settings.data_dir is not None else None
+    absolute = Settings(cache_dir=Path(settings.cache_dir).absolute(), data_dir=data_dir)
+    return AtlasItem(entry.theme, entry.coverage, area, tuple(formats), tuple(outputs), str(root), absolute)
 
 
 def _output(entry: MapEntry, names: Mapping[str, str]) -> str:
