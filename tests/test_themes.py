@@ -230,7 +230,7 @@ def test_render_refuses_unknown_outputs(tmp_path):
 def test_render_item_writes_every_format_of_an_atlas_item(tmp_path, layer_cache):
     item = SimpleNamespace(
         theme="parks", focus=("district", "永川区"), paths=(tmp_path / "a.png", tmp_path / "a.html"),
-        settings=settings, inputs="",
+        settings=settings(), inputs="",
     )
     assert themes.render_item(item) == item.paths
     assert "永川区 · 绿色园区与园区循环化改造" in (tmp_path / "a.html").read_text(encoding="utf-8")
@@ -265,7 +265,7 @@ def test_items_of_one_run_share_layers_without_changing_the_maps(tmp_path, layer
     def item(district, name, inputs):
         return SimpleNamespace(
             theme="water", focus=("district", district), paths=(tmp_path / f"{name}.png",),
-            settings=settings, inputs=inputs,
+            settings=settings(), inputs=inputs,
         )
 
     themes.render_item(item("江北区", "first", "run-1"))
