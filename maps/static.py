@@ -23,6 +23,7 @@ import pyproj
 import shapely
 from PIL import Image
 from matplotlib import patheffects
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba_array
 from matplotlib.figure import Figure
@@ -144,8 +145,9 @@ def _save_png(figure: Figure, path: Path, dpi: int) -> None:
     figure.set_facecolor("white")
     canvas = FigureCanvasAgg(figure)
     canvas.draw()
-    pixels = np.asarray(canvas.buffer_rgba())[..., :3]
-    Image.fromarray(pixels).save(path, format="PNG", dpi=(dpi, dpi), compress_level=PNG_COMPRESSION)
+    # Pillow's own RGBA to RGB conversion, several times faster than copying a numpy view without alpha.
+    rgba = Image.frombuffer("RGBA", canvas.get_width_height(physical=True), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    rgba.convert("RGB").save(path, format="PNG", dpi=(dpi, dpi), compress_level=PNG_COMPRESSION)
 
 
 def draw(spec: MapSpec, figsize: tuple[float, float] = FIGSIZE, dpi: int = DPI) -> Figure:
@@ -270,11 +272,41 @@ def _hillshade(axes, extent: tuple[float, float, float, float], metric: pyproj.C
         dst_transform=transform_from_bounds(xmin, ymin, xmax, ymax, width, height), dst_crs=metric,
         resampling=Resampling.bilinear, src_nodata=np.nan, dst_nodata=np.nan,
     )
-    rgba = np.zeros((height, width, 4), dtype=np.float32)
     # Lit and flat ground (shade near the flat value) stays untouched; only shadowed slopes darken.
     flat = float(np.sin(np.radians(45.0)))
-    rgba[..., 3] = np.nan_to_num(np.clip((flat - warped) / flat, 0, 1) * HILLSHADE_ALPHA)
-    axes.imshow(rgba, extent=(xmin, xmax, ymin, ymax), origin="upper", zorder=1.5, interpolation="bilinear")
+    alpha = np.nan_to_num(np.clip((flat - warped) / flat, 0, 1) * HILLSHADE_ALPHA)
+    axes.add_artist(_FrameShade(np.rint(alpha * 255).astype(np.uint8), zorder=1.5))
+
+
+class _FrameShade(Artist):
+    """A black image of varying opacity that fills the map frame, drawn at the frame's own pixel size.
+
+    ``imshow`` sends an image through matplotlib's general resampling,
+    which took a fifth of a district map's time. The shade is smooth (its
+    30″ cells span many pixels), so Pillow's bilinear scaling of the
+    opacity to the frame's size, handed to the renderer as it is, draws
+    the same picture several times faster, in raster and vector output.
+    """
+
+    def __init__(self, opacity: np.ndarray, zorder: float) -> None:
+        super().__init__()
+        self._opacity = Image.fromarray(opacity, mode="L")
+        self.set_zorder(zorder)
+
+    def draw(self, renderer) -> None:
+        if not self.get_visible():
+            return
+        box = self.axes.bbox
+        # Vector renderers draw images at their image resolution, not at 72 points per inch.
+        scale = renderer.get_image_magnification()
+        width, height = max(1, round(box.width * scale)), max(1, round(box.height * scale))
+        rgba = np.zeros((height, width, 4), dtype=np.uint8)
+        rgba[..., 3] = np.asarray(self._opacity.resize((width, height), Image.Resampling.BILINEAR))
+        context = renderer.new_gc()
+        context.set_clip_rectangle(box)
+        # Renderers take image rows from the bottom up.
+        renderer.draw_image(context, box.x0, box.y0, rgba[::-1])
+        context.restore()
 
 
 def _draw_layer(axes, layer: LayerSpec, metric: pyproj.CRS, tolerance: float) -> tuple[pd.DataFrame, gpd.GeoSeries] | None:

@@ -18,6 +18,13 @@ Hints and OpenType layout tables are dropped (horizontal Chinese needs
 neither) and the font's timestamps are kept, so the same page always gets
 the same bytes.
 
+Cutting the whole font down took most of a web map's time, for each page.
+Given a cache folder, the first page cuts it once to a base font of the
+characters maps use (every GB 2312 character and everything before the
+CJK blocks) and keeps it there; later pages are cut from that base, three
+times faster, into the very same bytes. A page with a character outside
+the base is cut from the whole font.
+
 Without the packaged font the page is written without an embedded font and
 a warning says what to install: a web map still works wherever a Chinese
 system font exists, and only static maps cannot be drawn without one. The
@@ -28,6 +35,8 @@ the fonts of the machine that wrote it.
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 import html
 import io
 import re
@@ -38,6 +47,8 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
+from cqgis.geo.errors import WriteError
+from cqgis.geo.io import atomic
 from cqgis.maps.fonts import FONT_DISTRIBUTION, packaged_font_path
 
 #: Container of the embedded subset (see the module docstring).
@@ -69,6 +80,8 @@ NAME_IDS = (0, 1, 2, 3, 4, 5, 6, 13, 14)
 _SURROGATE_PAIR = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
 _ESCAPE = re.compile(r"\\u([0-9a-f]{4})", re.IGNORECASE)
 _HEAD_END = "</head>"
+# Changed whenever the base font's characters or cutting options change.
+_BASE_RULE = "gb2312+below-2e80;no-hints;desubroutinized;no-layout;v1"
 
 
 def page_characters(page: str) -> frozenset[str]:
@@ -140,7 +153,59 @@ def subset_font(path: str | Path, characters: Iterable[str], flavor: str | None 
     return buffer.getvalue()
 
 
-def font_face_css(characters: Iterable[str], path: str | Path) -> str:
+@functools.cache
+def base_characters() -> frozenset[str]:
+    """Return the characters of the base font: every GB 2312 character and every one before U+2E80.
+
+    Returns
+    -------
+    frozenset of str
+        About 8,000 characters: the Chinese of place names, rivers and
+        labels, with Latin, digits, punctuation and symbols.
+    """
+    gb2312 = set()
+    for row in range(0xA1, 0xF8):
+        for cell in range(0xA1, 0xFF):
+            try:
+                gb2312.add(bytes((row, cell)).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return frozenset(gb2312 | {chr(code) for code in range(0x20, 0x2E80)} - {chr(c) for c in range(0x7F, 0xA0)})
+
+
+def base_font(path: str | Path, cache_dir: Path) -> Path:
+    """Return the base font cut from ``path`` (see the module docstring), making it on first use.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The whole font.
+    cache_dir : pathlib.Path
+        Cache folder; the base goes into its ``fonts`` folder, named after
+        the font file and this code, so a changed font or rule makes a new one.
+
+    Returns
+    -------
+    pathlib.Path
+        The base font (OpenType).
+
+    Raises
+    ------
+    OSError, cqgis.geo.errors.WriteError
+        The cache folder cannot be made or written.
+    """
+    path = Path(path)
+    status = path.stat()
+    stamp = f"{path.resolve()}|{status.st_size}|{status.st_mtime_ns}|{_BASE_RULE}"
+    target = Path(cache_dir, "fonts", f"{path.stem}-base-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.otf")
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic(target) as temp:
+            temp.write_bytes(subset_font(path, base_characters()))
+    return target
+
+
+def font_face_css(characters: Iterable[str], path: str | Path, cache_dir: Path | None = None) -> str:
     """Return an @font-face rule for :data:`WEB_FONT_FAMILY`: the subset as a data URI.
 
     Parameters
@@ -149,21 +214,31 @@ def font_face_css(characters: Iterable[str], path: str | Path) -> str:
         Characters the font must hold.
     path : str or pathlib.Path
         Font to cut down.
+    cache_dir : pathlib.Path, optional
+        Cache folder of the base font (see :func:`base_font`); without it,
+        or when it cannot be written, the whole font is cut.
 
     Returns
     -------
     str
-        CSS text, ASCII only.
+        CSS text, ASCII only; the same with or without the cache.
     """
     flavor = WEB_FONT_FLAVOR
-    data = base64.b64encode(subset_font(path, characters, flavor)).decode("ascii")
+    characters = frozenset(characters)
+    source = Path(path)
+    if cache_dir is not None and characters <= base_characters():
+        try:
+            source = base_font(path, cache_dir)
+        except (OSError, WriteError) as exc:
+            warnings.warn(f"web font cut from the whole font, more slowly: {exc}", stacklevel=2)
+    data = base64.b64encode(subset_font(source, characters, flavor)).decode("ascii")
     return (
         f'@font-face{{font-family:"{WEB_FONT_FAMILY}";font-style:normal;font-weight:400;'
         f'src:url(data:font/{flavor};base64,{data}) format("{flavor}")}}'
     )
 
 
-def embed(page: str) -> str:
+def embed(page: str, cache_dir: Path | None = None) -> str:
     """Return a page with the subset of its characters embedded as :data:`WEB_FONT_FAMILY`.
 
     The @font-face rule goes at the end of the head. Without the packaged
@@ -175,6 +250,9 @@ def embed(page: str) -> str:
     page : str
         A finished HTML page with a ``</head>`` tag, using
         :data:`FONT_STACK`.
+    cache_dir : pathlib.Path, optional
+        Cache folder of the base font, which makes the subset faster (see
+        :func:`font_face_css`); the page is the same either way.
 
     Returns
     -------
@@ -191,5 +269,5 @@ def embed(page: str) -> str:
         warnings.warn(msg, stacklevel=2)
         return page
     head, end, body = page.partition(_HEAD_END)
-    style = f"<style>{font_face_css(page_characters(page), path)}</style>\n"
+    style = f"<style>{font_face_css(page_characters(page), path, cache_dir)}</style>\n"
     return f"{head}{style}{end}{body}"

@@ -129,3 +129,28 @@ def test_extent_matches_the_frame_ratio():
     xmin, ymin, xmax, ymax = static.fit_extent((0.0, 0.0, 100.0, 10.0), 1.5)
     assert (xmax - xmin) / (ymax - ymin) == pytest.approx(1.5)
     assert xmin < 0 and xmax > 100
+
+
+@pytest.mark.parametrize("suffix", [".png", ".pdf"])
+def test_relief_shade_fills_the_frame_north_up(tmp_path, suffix):
+    if suffix == ".pdf" and shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    opacity = np.zeros((40, 50), dtype=np.uint8)
+    opacity[:20] = 255  # the northern half in full shadow
+    figure = Figure(figsize=(4, 3))
+    axes = figure.add_axes((0.25, 0.25, 0.5, 0.5))
+    axes.set_axis_off()
+    axes.add_artist(static._FrameShade(opacity, zorder=1.5))
+    path = tmp_path / f"shade{suffix}"
+    figure.savefig(path, dpi=100, facecolor="white")
+    if suffix == ".pdf":
+        subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", str(path), str(tmp_path / "page")], check=True)
+        path = tmp_path / "page.png"
+    grey = np.asarray(Image.open(path).convert("L"), dtype=float)
+    assert grey.shape == (300, 400)
+    # The frame spans rows 75-225 and columns 100-300 of the page.
+    assert grey[80:145, 105:295].max() < 30
+    assert grey[155:220, 105:295].min() > 225
+    outside = np.ones_like(grey, dtype=bool)
+    outside[72:228, 97:303] = False
+    assert grey[outside].min() > 225
