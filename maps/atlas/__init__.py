@@ -32,6 +32,7 @@ Execution
     processes (forked from a server that has imported the renderer, where
     the platform has one; spawned otherwise), or on a Dask cluster, all through :func:`run_item`, which
     turns a failure into a one-line reason instead of stopping the others.
+    The theme PDFs are then written the same way, one theme per worker.
     Nothing in an output depends on the order items finish in, so the files
     are the same whatever the worker count.
 
@@ -47,13 +48,15 @@ Outputs
 Modules: :mod:`~cqgis.maps.atlas.filter` (the filter language),
 :mod:`~cqgis.maps.atlas.config` (the YAML file), :mod:`~cqgis.maps.atlas.items`
 (coverages and items), :mod:`~cqgis.maps.atlas.keys` (cache keys and the
-manifest), :mod:`~cqgis.maps.atlas.workers` (rendering items here, in processes or on Dask),
-:mod:`~cqgis.maps.atlas.books` (theme PDFs, index sections, previews),
+manifest), :mod:`~cqgis.maps.atlas.workers` (rendering items and PDFs here, in processes or on Dask),
+:mod:`~cqgis.maps.atlas.previews` (thumbnails and PDF page images),
+:mod:`~cqgis.maps.atlas.books` (theme PDFs, index sections),
 :mod:`~cqgis.maps.atlas.projects` (QGIS projects) and
 :mod:`~cqgis.maps.atlas.build` (:func:`run_atlas`, which runs them in order).
 """
 
-from cqgis.maps.atlas.books import write_book, write_previews
+from cqgis.maps.atlas.books import write_book
+from cqgis.maps.atlas.previews import write_previews
 from cqgis.maps.atlas.build import AtlasReport, run_atlas
 from cqgis.maps.atlas.config import CITY_NAME, COVERAGES, FORMATS, AtlasConfig, MapEntry, read_config
 from cqgis.maps.atlas.workers import DEFAULT_RENDERER, execute, load_renderer, run_item

@@ -1,4 +1,4 @@
-"""Atlas books and index: one PDF per theme (contents, then a page per map), the index page's sections, and the previews both show."""
+"""Atlas books and index: one PDF per theme (contents, then a page per map) and the index page's sections."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from cqgis.errors import CqgisError, one_line
+from cqgis.errors import one_line
 from cqgis.geo.io import atomic
 from cqgis.maps.atlas.config import COVERAGES, FORMATS, AtlasConfig
 from cqgis.maps.atlas.outcome import FAILED, Outcome
 from cqgis.maps.atlas.items import BOOK_NAME, PROJECT_NAME, AtlasItem
+from cqgis.maps.atlas.workers import run_jobs
 from cqgis.maps.index_page import Card, Group, Section
 from cqgis.maps.theme_names import THEMES
 
@@ -21,10 +22,6 @@ CONTENTS_LINES = 26
 
 #: Page size of the theme PDFs in inches (A4 landscape).
 BOOK_PAGE = (11.69, 8.27)
-
-THUMBNAIL_PIXELS = 480
-
-BOOK_IMAGE_PIXELS = 900
 
 
 def by_theme(outcomes: Iterable[Outcome]) -> dict[str, list[Outcome]]:
@@ -49,11 +46,42 @@ def by_theme(outcomes: Iterable[Outcome]) -> dict[str, list[Outcome]]:
 
 
 def write_books(
-    config: AtlasConfig, outcomes: Sequence[Outcome], keys: Mapping[str, str], manifest: dict, force: bool
+    config: AtlasConfig,
+    outcomes: Sequence[Outcome],
+    keys: Mapping[str, str],
+    manifest: dict,
+    force: bool,
+    workers: int = 1,
+    scheduler: str | None = None,
 ) -> tuple[tuple[Path, ...], tuple[tuple[str, str], ...]]:
-    """Write each theme's PDF from its drawn maps, unless its pages are unchanged."""
-    books, failures = [], []
-    kept = {}
+    """Write each theme's PDF from its drawn maps, unless its pages are unchanged.
+
+    Parameters
+    ----------
+    config : AtlasConfig
+        Gives the output folder and the title.
+    outcomes : sequence of Outcome
+        Every map, in plan order; failed ones get no page.
+    keys : mapping of str to str
+        Each item's key: a PDF whose pages and keys are those recorded in
+        ``manifest`` is kept.
+    manifest : dict
+        Its ``books`` entry is read and replaced.
+    force : bool
+        Write every PDF.
+    workers : int
+        Processes writing the PDFs, one theme each.
+    scheduler : str, optional
+        Dask scheduler address; overrides ``workers``.
+
+    Returns
+    -------
+    (tuple of Path, tuple of (str, str))
+        The PDFs written or kept, in theme order; (theme, reason) of those
+        that could not be written.
+    """
+    written, failures, kept = {}, [], {}
+    stale = []
     for theme, members in by_theme(outcomes).items():
         pages = [o.item for o in members if o.status != FAILED]
         if not pages:
@@ -62,15 +90,20 @@ def write_books(
         payload = json.dumps([config.title, theme, [(item.ident, keys[item.ident]) for item in pages]], ensure_ascii=False)
         key = hashlib.sha256(payload.encode()).hexdigest()[:24]
         if force or manifest["books"].get(theme) != key or not path.is_file():
-            try:
-                write_book(path, f"{config.title} · {THEMES[theme]}", pages)
-            except CqgisError as exc:
-                failures.append((theme, one_line(exc)))
-                continue
-        kept[theme] = key
-        books.append(path)
-    manifest["books"] = kept
-    return tuple(books), tuple(failures)
+            stale.append((theme, key, (path, f"{config.title} · {THEMES[theme]}", pages)))
+        else:
+            kept[theme], written[theme] = key, path
+    for index, result in run_jobs(write_book, [job for _, _, job in stale], workers, scheduler):
+        theme, key, (path, _, _) = stale[index]
+        try:
+            result()
+        except Exception as exc:
+            failures.append((theme, one_line(exc)))
+            continue
+        kept[theme], written[theme] = key, path
+    manifest["books"] = {theme: kept[theme] for theme in THEMES if theme in kept}
+    order = [theme for theme in THEMES if theme in written]
+    return tuple(written[theme] for theme in order), tuple(sorted(failures, key=lambda f: list(THEMES).index(f[0])))
 
 
 def write_book(path: Path, title: str, items: Sequence[AtlasItem]) -> Path:
@@ -83,7 +116,7 @@ def write_book(path: Path, title: str, items: Sequence[AtlasItem]) -> Path:
     title : str
         Title of the contents pages.
     items : sequence of AtlasItem
-        Items whose :attr:`AtlasItem.book_image` exists (see :func:`write_previews`), in page order.
+        Items whose :attr:`AtlasItem.book_image` exists (see :func:`cqgis.maps.atlas.previews.write_previews`), in page order.
 
     Returns
     -------
@@ -191,39 +224,3 @@ def _card(outcome: Outcome) -> Card:
         return Card(item.area_name, (), None, outcome.reason)
     links = tuple((FORMATS[fmt], output) for fmt, output in item.listed)
     return Card(item.area_name, links, item.thumbnail, picture=item.page)
-
-
-def write_previews(item: AtlasItem) -> None:
-    """Write the index thumbnail and the PDF page image of an item whose page is newer than them.
-
-    Parameters
-    ----------
-    item : AtlasItem
-        An item whose :attr:`AtlasItem.page` PNG exists.
-
-    Raises
-    ------
-    OSError
-        The page cannot be read or a preview written (nothing half-written is left).
-    """
-    from PIL import Image
-
-    page = Path(item.root, item.page)
-    # zlib levels: PIL's default for the thumbnails the index loads (its
-    # optimize option made them 5 % smaller for six times the time), the
-    # fastest for the page images the PDF encodes again anyway.
-    wanted = [
-        (Path(item.root, item.thumbnail), THUMBNAIL_PIXELS, 6),
-        (Path(item.root, item.book_image), BOOK_IMAGE_PIXELS, 1),
-    ]
-    stale = [w for w in wanted if not w[0].exists() or w[0].stat().st_mtime < page.stat().st_mtime]
-    if not stale:
-        return
-    with Image.open(page) as image:
-        full = image.convert("RGB")
-    for path, pixels, level in stale:
-        small = full.copy()
-        small.thumbnail((pixels, pixels))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic(path) as temp:
-            small.save(temp, format="PNG", compress_level=level)

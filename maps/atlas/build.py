@@ -9,7 +9,8 @@ from pathlib import Path
 from cqgis.config import Settings, settings as default_settings
 from cqgis.errors import one_line
 from cqgis.geo.io import atomic
-from cqgis.maps.atlas.books import index_sections, write_books, write_previews
+from cqgis.maps.atlas.books import index_sections, write_books
+from cqgis.maps.atlas.previews import write_previews
 from cqgis.maps.atlas.config import AtlasConfig
 from cqgis.maps.atlas.workers import execute, load_renderer
 from cqgis.maps.atlas.keys import inputs_digest, item_keys, read_manifest, write_manifest
@@ -156,7 +157,7 @@ def run_atlas(
         # Drawn items have theirs already; skipped ones may predate them.
         if outcome.status != FAILED:
             write_previews(outcome.item)
-    books, book_failures = write_books(config, outcomes, keys, manifest, force)
+    books, book_failures = write_books(config, outcomes, keys, manifest, force, workers, scheduler)
     write_manifest(root, manifest)
     projects, project_failures = write_projects(config, outcomes)
     index = root / INDEX

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from cqgis.errors import one_line
-from cqgis.maps.atlas.books import write_previews
+from cqgis.maps.atlas.previews import write_previews
 from cqgis.maps.atlas.outcome import BUILT, FAILED, Outcome
 from cqgis.maps.atlas.items import AtlasItem
 from cqgis.maps.errors import MapError
@@ -53,42 +54,103 @@ def run_item(item: AtlasItem, renderer: Callable[[AtlasItem], Sequence[Path]]) -
     return Outcome(item, BUILT)
 
 
-def _serial(items: Sequence[AtlasItem], renderer: Callable) -> Iterator[Outcome]:
-    for item in items:
-        yield run_item(item, renderer)
-
-
-def _worker_context(renderer: Callable) -> multiprocessing.context.BaseContext:
-    """Where the platform allows, a fork server that has imported the renderer's module once.
+def _worker_context(preload: str) -> multiprocessing.context.BaseContext:
+    """Where the platform allows, a fork server that has imported the module ``preload`` once.
 
     Each spawned worker would spend seconds importing geopandas, matplotlib
     and folium before its first map; workers forked from a server that
     preloaded them start at once, and the server is single-threaded, so the
-    fork is safe. Windows has no fork server: its workers are spawned.
+    fork is safe (the process that plans the atlas has library threads, and
+    is not forked). The server outlives a pool, so the theme PDFs' workers,
+    started after the maps', fork from the same warm server. Windows has
+    no fork server: its workers are spawned.
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([renderer.__module__])
+    context.set_forkserver_preload([preload])
     return context
 
 
-def _processes(items: Sequence[AtlasItem], renderer: Callable, workers: int) -> Iterator[Outcome]:
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(renderer))
+def run_jobs(
+    function: Callable,
+    jobs: Sequence[tuple],
+    workers: int = 1,
+    scheduler: str | None = None,
+    preload: str | None = None,
+) -> Iterator[tuple[int, Callable[[], object]]]:
+    """Run ``function(*job)`` for each job, here, in worker processes or on Dask, yielding each as it finishes.
+
+    Parameters
+    ----------
+    function : callable
+        Importable by name (it is sent to workers by reference).
+    jobs : sequence of tuple
+        The arguments of each call; picklable.
+    workers : int
+        1 runs here, one job after another; more runs in that many worker
+        processes.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://host:port``); overrides ``workers``.
+    preload : str, optional
+        Module the worker processes' server imports once, before the first
+        worker starts (default: the module of ``function``).
+
+    Returns
+    -------
+    iterator of (int, callable)
+        The index of a finished job and a function returning its result,
+        or raising what the job (or the worker running it) raised.
+
+    Raises
+    ------
+    MapError
+        While iterating, when the Dask scheduler cannot be reached.
+    """
+    if not jobs:
+        return iter(())
+    if scheduler is not None:
+        return _dask(function, jobs, scheduler)
+    if workers > 1:
+        return _processes(function, jobs, min(workers, len(jobs)), preload or function.__module__)
+    return _serial(function, jobs)
+
+
+def _serial(function: Callable, jobs: Sequence[tuple]) -> Iterator[tuple[int, Callable[[], object]]]:
+    for index, job in enumerate(jobs):
+        try:
+            result = function(*job)
+        except Exception as exc:
+            yield index, functools.partial(_raise, exc)
+            continue
+        yield index, functools.partial(_identity, result)
+
+
+def _identity(value: object) -> object:
+    return value
+
+
+def _raise(exc: Exception) -> object:
+    raise exc
+
+
+def _processes(
+    function: Callable, jobs: Sequence[tuple], workers: int, preload: str
+) -> Iterator[tuple[int, Callable[[], object]]]:
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(preload))
     try:
-        pending = {executor.submit(run_item, item, renderer): item for item in items}
+        pending = {executor.submit(function, *job): index for index, job in enumerate(jobs)}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                item = pending.pop(future)
-                yield _collect(future.result, item)
+                yield pending.pop(future), future.result
     except BaseException:
         executor.shutdown(wait=True, cancel_futures=True)
         raise
     executor.shutdown(wait=True)
 
 
-def _dask(items: Sequence[AtlasItem], renderer: Callable, scheduler: str) -> Iterator[Outcome]:
+def _dask(function: Callable, jobs: Sequence[tuple], scheduler: str) -> Iterator[tuple[int, Callable[[], object]]]:
     from dask.distributed import Client, as_completed
 
     try:
@@ -97,11 +159,11 @@ def _dask(items: Sequence[AtlasItem], renderer: Callable, scheduler: str) -> Ite
         msg = f"cannot reach the Dask scheduler at {scheduler}: {one_line(exc)}"
         raise MapError(msg) from exc
     with client:
-        futures = client.map(run_item, items, renderer=renderer, pure=False)
-        owner = {future.key: item for future, item in zip(futures, items)}
+        futures = [client.submit(function, *job, pure=False) for job in jobs]
+        index = {future.key: number for number, future in enumerate(futures)}
         try:
             for future in as_completed(futures):
-                yield _collect(future.result, owner[future.key])
+                yield index[future.key], future.result
         except BaseException:
             client.cancel(futures)
             raise
@@ -142,13 +204,9 @@ def execute(
     MapError
         While iterating, when the Dask scheduler cannot be reached.
     """
-    if not items:
-        return iter(())
-    if scheduler is not None:
-        return _dask(items, renderer, scheduler)
-    if workers > 1:
-        return _processes(items, renderer, min(workers, len(items)))
-    return _serial(items, renderer)
+    # The renderer's module holds the heavy imports (run_item's own are light).
+    finished = run_jobs(run_item, [(item, renderer) for item in items], workers, scheduler, renderer.__module__)
+    return (_collect(result, items[index]) for index, result in finished)
 
 
 def load_renderer(target: str | None = None) -> Callable[[AtlasItem], Sequence[Path]]:
