@@ -89,7 +89,7 @@ def run_jobs(
         The arguments of each call; picklable.
     workers : int
         1 runs here, one job after another; more runs in that many worker
-        processes.
+        processes (a single job runs here).
     scheduler : str, optional
         Address of a Dask scheduler (``tcp://host:port``); overrides ``workers``.
     preload : str, optional
@@ -111,7 +111,8 @@ def run_jobs(
         return iter(())
     if scheduler is not None:
         return _dask(function, jobs, scheduler)
-    if workers > 1:
+    # A single job runs here: a fresh worker would only add its start-up to it.
+    if workers > 1 and len(jobs) > 1:
         return _processes(function, jobs, min(workers, len(jobs)), preload or function.__module__)
     return _serial(function, jobs)
 
