@@ -28,7 +28,7 @@ DEMO_ATLAS = Path(str(resources.files("cqgis.maps") / "data" / "demo_atlas.yaml"
     default=2,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Processes drawing the atlas in parallel.",
+    help="Processes building the layers and drawing the atlas in parallel.",
 )
 def demo(output: Path, workers: int) -> None:
     """Build the layers, run every analysis and draw the atlas into OUTPUT.
@@ -49,7 +49,7 @@ def demo(output: Path, workers: int) -> None:
     analysis_dir = output / "analysis"
     layer_dir.mkdir(parents=True, exist_ok=True)
     analysis_dir.mkdir(parents=True, exist_ok=True)
-    _export_layers(layer_dir)
+    _export_layers(layer_dir, workers)
     failed = []
     for args in _analyses(analysis_dir):
         click.echo(f"cqgis {' '.join(args)}")
@@ -78,12 +78,18 @@ def _run(cli: click.Group, args: list[str]) -> bool:
     return True
 
 
-def _export_layers(folder: Path) -> None:
-    """Write every catalogue layer into ``folder``: GeoPackage for geometry layers, CSV for tables."""
+def _export_layers(folder: Path, workers: int) -> None:
+    """Write every catalogue layer into ``folder``: GeoPackage for geometry layers, CSV for tables.
+
+    Layers not yet cached are first built ``workers`` at a time.
+    """
     from cqgis.geo import io
     from cqgis.layers import catalog
     from cqgis.maps.export_styles import catalog_style
 
+    built = catalog.prepare(workers=workers)
+    if built:
+        click.echo(f"built {len(built)} layers in {workers} processes: {', '.join(built)}")
     for name in catalog.names():
         frame = catalog.load(name)
         geometry = catalog.schema(name).geometry_type is not None

@@ -25,8 +25,10 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.metadata
+import multiprocessing
 import os
 from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -426,6 +428,87 @@ def drainage_model(settings: Settings | None = None) -> drainage.Drainage:
         The model, from its cache when current.
     """
     return drainage.model(load("river_courses", settings), settings)
+
+
+def prepare(settings: Settings | None = None, workers: int = 1, layers: Iterable[str] | None = None) -> list[str]:
+    """Build and cache the layers whose cache is missing, ``workers`` at a time, each once its dependencies are cached.
+
+    Layers built on the user's files are left out (they are never cached).
+    Independent layers are built side by side: the drainage model behind
+    ``rivers`` while ``counties`` and ``border`` are built, say.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Cache and the user's data folder; default: :func:`cqgis.config.settings`.
+    workers : int
+        Processes building layers; 1 builds them here, in catalogue order.
+    layers : iterable of str, optional
+        The layers wanted, with what they are built from; default: all.
+
+    Returns
+    -------
+    list of str
+        The layers built, in the order they were started.
+
+    Raises
+    ------
+    UnknownLayerError
+        A name of ``layers`` is not in the catalogue.
+    """
+    settings = settings or default_settings()
+    wanted = set(names()) if layers is None else set().union(*({n} | _sources(n) for n in layers))
+    todo = [
+        name for name in names()
+        if name in wanted
+        and find_user_file(name, settings) is None
+        and not _depends_on_user_files(name, settings)
+        and not cache_path(name, settings).exists()
+    ]
+    if workers <= 1 or len(todo) <= 1:
+        for name in todo:
+            load(name, settings)
+        return todo
+    # Spawned, not forked: this process may hold library threads, and a fork
+    # server started here would preload only this module for later users.
+    context = multiprocessing.get_context("spawn")
+    started, waiting, running = [], list(todo), {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        while waiting or running:
+            blocked = set(waiting) | set(running.values())
+            # One layer per free worker, those that more layers wait on first (the
+            # chain behind ``sections`` is the longest), so that a layer becoming
+            # ready later is not queued behind ones that nothing waits on.
+            ready = [n for n in waiting if blocked.isdisjoint(module(n).DEPENDS)]
+            for name in sorted(ready, key=lambda n: -len(_dependents(n)))[: workers - len(running)]:
+                waiting.remove(name)
+                started.append(name)
+                running[pool.submit(_cache_layer, name, settings)] = name
+            if not running:
+                msg = f"layers that depend on each other cannot be built: {', '.join(waiting)}"
+                raise LayerError(msg)
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                del running[future]
+                future.result()
+    return started
+
+
+def _sources(name: str) -> set[str]:
+    """Return every layer ``name`` is built from, directly or not."""
+    direct = set(module(name).DEPENDS)
+    return direct.union(*(_sources(other) for other in direct))
+
+
+def _dependents(name: str) -> set[str]:
+    """Return every layer built from ``name``, directly or not."""
+    direct = {other for other in names() if name in module(other).DEPENDS}
+    return direct.union(*(_dependents(other) for other in direct))
+
+
+def _cache_layer(name: str, settings: Settings) -> None:
+    """Load (so build and cache) a layer in a worker, sending nothing back."""
+    load(name, settings)
 
 
 def build_all(settings: Settings | None = None, names_: Iterable[str] | None = None) -> dict:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -252,6 +254,14 @@ def test_atlas_end_to_end(config_file):
     assert water.startswith(b"%PDF") and page_count(water) == 1 + 6
     assert b"CreationDate" not in water
     assert page_count((root / "atlas-overview.pdf").read_bytes()) == 2
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(root / "atlas-water.pdf"), "-"], capture_output=True, text=True, check=True
+        ).stdout.split("\f")
+        # The contents list every map with its page; each map's page is headed by its area and numbered.
+        contents = [" ".join(line.split()) for line in text[0].splitlines()]
+        assert contents[:2] == [f"测试图集 · {THEMES['water']}", "目录"] and "区县 · 南岸区 2" in contents
+        assert text[1].split()[:3] == ["区县", "·", "南岸区"] and text[1].split()[-1] == "2"
 
     index = (root / "index.html").read_text(encoding="utf-8")
     assert "<title>测试图集</title>" in index and THEMES["water"] in index and "跨界河流" in index

@@ -9,7 +9,8 @@ import shapely
 from cqgis.geo import crs
 from cqgis.layers import border as border_layer
 from cqgis.layers import catalog, cnmaps, districts as districts_layer, functional_zones as zones_layer
-from cqgis.layers.errors import LayerError
+from cqgis.config import Settings
+from cqgis.layers.errors import LayerError, UnknownLayerError
 
 ADMIN_LAYERS = ("districts", "neighbors", "border", "functional_zones")
 
@@ -200,3 +201,17 @@ def test_rebuild_is_identical(name):
     rebuilt = catalog.load(name, rebuild=True)
     pd.testing.assert_frame_equal(cached.drop(columns="geometry"), rebuilt.drop(columns="geometry"))
     assert shapely.equals_exact(cached.geometry.to_numpy(), rebuilt.geometry.to_numpy(), tolerance=0).all()
+
+
+def test_prepare_builds_missing_layers_after_their_sources_in_two_processes(tmp_path, layer_cache):
+    fresh = Settings(cache_dir=tmp_path)
+    started = catalog.prepare(fresh, workers=2, layers=["indicators", "h2_zones"])
+    assert set(started) == {"districts", "targets", "indicators", "functional_zones", "h2_zones"}
+    for name in started:
+        assert catalog.cache_path(name, fresh).is_file()
+        assert all(started.index(source) < started.index(name) for source in catalog.module(name).DEPENDS)
+    # Built in the workers exactly as here, and nothing is built twice.
+    pd.testing.assert_frame_equal(catalog.load("indicators", fresh), catalog.load("indicators"))
+    assert catalog.prepare(fresh, workers=2, layers=["indicators"]) == []
+    with pytest.raises(UnknownLayerError):
+        catalog.prepare(fresh, layers=["no_such_layer"])

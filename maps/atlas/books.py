@@ -9,19 +9,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from cqgis.errors import one_line
-from cqgis.geo.io import atomic
 from cqgis.maps.atlas.config import COVERAGES, FORMATS, AtlasConfig
 from cqgis.maps.atlas.outcome import FAILED, Outcome
 from cqgis.maps.atlas.items import BOOK_NAME, PROJECT_NAME, AtlasItem
 from cqgis.maps.atlas.workers import run_jobs
+from cqgis.maps.errors import AssetError
 from cqgis.maps.index_page import Card, Group, Section
 from cqgis.maps.theme_names import THEMES
 
 #: Contents lines per page of a theme PDF.
 CONTENTS_LINES = 26
 
-#: Page size of the theme PDFs in inches (A4 landscape).
-BOOK_PAGE = (11.69, 8.27)
+#: Page size of the theme PDFs in points (A4 landscape).
+BOOK_PAGE = (841.89, 595.28)
 
 
 def by_theme(outcomes: Iterable[Outcome]) -> dict[str, list[Outcome]]:
@@ -128,60 +128,65 @@ def write_book(path: Path, title: str, items: Sequence[AtlasItem]) -> Path:
     WriteError
         The PDF cannot be written; ``path`` is left as it was.
     AssetError
-        No font can draw the Chinese text.
+        The packaged Chinese font is not installed.
+    MapError
+        A page image cannot be read.
     """
-    import matplotlib
-    from matplotlib.backends.backend_pdf import PdfPages
+    from cqgis.maps import fonts, pdf
 
-    from cqgis.maps import fonts
-
+    font = fonts.packaged_font_path()
+    if font is None:
+        msg = f"theme PDFs embed the packaged Chinese font: install the Python package {fonts.FONT_DISTRIBUTION}"
+        raise AssetError(msg)
     contents = math.ceil(len(items) / CONTENTS_LINES)
-    metadata = {"Creator": "cqgis", "Producer": None, "CreationDate": None, "Title": title}
-    with matplotlib.rc_context(fonts.rc_params()), atomic(path) as temp, PdfPages(temp, metadata=metadata) as pdf:
-        for number in range(contents):
-            chunk = items[number * CONTENTS_LINES : (number + 1) * CONTENTS_LINES]
-            first_page = contents + number * CONTENTS_LINES + 1
-            pdf.savefig(_contents_figure(title, chunk, first_page, number + 1))
-        for offset, item in enumerate(items):
-            pdf.savefig(_page_figure(title, item, contents + offset + 1))
-    return path
+    pages = [
+        _contents_page(title, items[number * CONTENTS_LINES : (number + 1) * CONTENTS_LINES],
+                       contents + number * CONTENTS_LINES + 1, number + 1)
+        for number in range(contents)
+    ]
+    pages += [_map_page(title, item, contents + offset + 1) for offset, item in enumerate(items)]
+    return pdf.write_pdf(path, pages, font, title, BOOK_PAGE)
 
 
 def _area_label(item: AtlasItem) -> str:
     return f"{COVERAGES[item.coverage_kind]} · {item.area_name}"
 
 
-def _contents_figure(title: str, items: Sequence[AtlasItem], first_page: int, number: int):
-    from matplotlib.figure import Figure
+# Text is placed as on the matplotlib pages of earlier versions: by the top
+# or bottom of the line, as fractions of the page; the font's ascent is 0.88
+# of its size and its descent 0.12.
+def _below(fraction: float, size: float) -> float:
+    return fraction * BOOK_PAGE[1] - 0.88 * size
 
-    figure = Figure(figsize=BOOK_PAGE)
-    figure.text(0.5, 0.93, title, ha="center", va="top", fontsize=20)
-    figure.text(0.5, 0.86, "目录", ha="center", va="top", fontsize=15)
+
+def _above(fraction: float, size: float) -> float:
+    return fraction * BOOK_PAGE[1] + 0.12 * size
+
+
+def _contents_page(title: str, items: Sequence[AtlasItem], first_page: int, number: int):
+    from cqgis.maps.pdf import Page, Text
+
+    width = BOOK_PAGE[0]
+    texts = [Text(width / 2, _below(0.93, 20), title, 20, "center"), Text(width / 2, _below(0.86, 15), "目录", 15, "center")]
     step = 0.74 / CONTENTS_LINES
     for row, item in enumerate(items):
-        y = 0.80 - row * step
-        figure.text(0.2, y, _area_label(item), ha="left", va="top", fontsize=11)
-        figure.text(0.8, y, str(first_page + row), ha="right", va="top", fontsize=11)
-    figure.text(0.5, 0.03, str(number), ha="center", va="bottom", fontsize=9)
-    return figure
+        y = _below(0.80 - row * step, 11)
+        texts += [Text(0.2 * width, y, _area_label(item), 11), Text(0.8 * width, y, str(first_page + row), 11, "right")]
+    texts.append(Text(width / 2, _above(0.03, 9), str(number), 9, "center"))
+    return Page(tuple(texts))
 
 
-def _page_figure(title: str, item: AtlasItem, number: int):
-    import numpy as np
-    from matplotlib.figure import Figure
-    from PIL import Image
+def _map_page(title: str, item: AtlasItem, number: int):
+    from cqgis.maps.pdf import Page, Picture, Text
 
-    figure = Figure(figsize=BOOK_PAGE)
-    figure.text(0.5, 0.97, f"{_area_label(item)}", ha="center", va="top", fontsize=15)
-    axes = figure.add_axes((0.03, 0.06, 0.94, 0.86))
-    with Image.open(Path(item.root, item.book_image)) as image:
-        pixels = np.asarray(image.convert("RGB"))
-    # Embedded as they are: resampling the full PNG took most of the PDF's time.
-    axes.imshow(pixels, interpolation="none")
-    axes.set_axis_off()
-    figure.text(0.03, 0.03, title, ha="left", va="bottom", fontsize=9)
-    figure.text(0.97, 0.03, str(number), ha="right", va="bottom", fontsize=9)
-    return figure
+    width, height = BOOK_PAGE
+    texts = (
+        Text(width / 2, _below(0.97, 15), _area_label(item), 15, "center"),
+        Text(0.03 * width, _above(0.03, 9), title, 9),
+        Text(0.97 * width, _above(0.03, 9), str(number), 9, "right"),
+    )
+    picture = Picture(Path(item.root, item.book_image), (0.03 * width, 0.06 * height, 0.94 * width, 0.86 * height))
+    return Page(texts, (picture,))
 
 
 def index_sections(outcomes: Sequence[Outcome], failed_books: set[str], projects: Sequence[Path] = ()) -> list[Section]:

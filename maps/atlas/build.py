@@ -9,6 +9,7 @@ from pathlib import Path
 from cqgis.config import Settings, settings as default_settings
 from cqgis.errors import one_line
 from cqgis.geo.io import atomic
+from cqgis.layers import catalog
 from cqgis.maps.atlas.books import index_sections, write_books
 from cqgis.maps.atlas.previews import write_previews
 from cqgis.maps.atlas.config import AtlasConfig
@@ -142,6 +143,9 @@ def run_atlas(
     for item in todo:
         for path in item.paths:
             path.parent.mkdir(parents=True, exist_ok=True)
+    if todo and workers > 1 and scheduler is None:
+        # Each worker would otherwise build the same missing layers for itself.
+        catalog.prepare(settings, workers)
     try:
         for outcome in execute(todo, renderer, workers, scheduler):
             done[outcome.item.ident] = outcome

@@ -29,11 +29,10 @@ def write_previews(item: AtlasItem) -> None:
     from PIL import Image
 
     page = Path(item.root, item.page)
-    # zlib levels: PIL's default for the thumbnails the index loads (its
-    # optimize option made them 5 % smaller for six times the time), the
-    # fastest for the page images the PDF encodes again anyway.
+    # zlib level: Pillow's default (its optimize option made them 5 % smaller
+    # for six times the time); the theme PDF copies the page image's data as it is.
     wanted = [
-        (Path(item.root, item.book_image), BOOK_IMAGE_PIXELS, 1),
+        (Path(item.root, item.book_image), BOOK_IMAGE_PIXELS, 6),
         (Path(item.root, item.thumbnail), THUMBNAIL_PIXELS, 6),
     ]
     if all(path.exists() and path.stat().st_mtime >= page.stat().st_mtime for path, _, _ in wanted):
