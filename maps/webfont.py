@@ -23,7 +23,8 @@ Given a cache folder, the first page cuts it once to a base font of the
 characters maps use (every GB 2312 character and everything before the
 CJK blocks) and keeps it there; later pages are cut from that base, three
 times faster, into the very same bytes. A page with a character outside
-the base is cut from the whole font.
+the base, or made while another process (an atlas worker) is making the
+base, is cut from the whole font.
 
 Without the packaged font the page is written without an embedded font and
 a warning says what to install: a web map still works wherever a Chinese
@@ -35,13 +36,14 @@ the fonts of the machine that wrote it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import html
 import io
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fontTools import subset
@@ -112,7 +114,9 @@ def _join_surrogates(match: re.Match[str]) -> str:
     return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
 
 
-def subset_font(path: str | Path, characters: Iterable[str], flavor: str | None = None) -> bytes:
+def subset_font(
+    path: str | Path, characters: Iterable[str], flavor: str | None = None, stripped: bool = False
+) -> bytes:
     """Return a font file holding only the glyphs of ``characters``.
 
     Parameters
@@ -123,6 +127,9 @@ def subset_font(path: str | Path, characters: Iterable[str], flavor: str | None 
         Single characters; those the font lacks are ignored.
     flavor : {"woff2", "woff"} or None
         Web font container ("woff2" needs the brotli package); None writes a plain OpenType/TrueType file.
+    stripped : bool
+        The font has no hints and no subroutines already (a :func:`base_font`):
+        removing them again would run every glyph's program for nothing.
 
     Returns
     -------
@@ -131,8 +138,8 @@ def subset_font(path: str | Path, characters: Iterable[str], flavor: str | None 
         timestamps are those of the original).
     """
     options = subset.Options()
-    options.hinting = False
-    options.desubroutinize = True
+    options.hinting = stripped
+    options.desubroutinize = not stripped
     options.layout_features = []
     options.name_IDs = list(NAME_IDS)
     # Saving would otherwise stamp head.modified with the current time, and
@@ -173,7 +180,7 @@ def base_characters() -> frozenset[str]:
     return frozenset(gb2312 | {chr(code) for code in range(0x20, 0x2E80)} - {chr(c) for c in range(0x7F, 0xA0)})
 
 
-def base_font(path: str | Path, cache_dir: Path) -> Path:
+def base_font(path: str | Path, cache_dir: Path) -> Path | None:
     """Return the base font cut from ``path`` (see the module docstring), making it on first use.
 
     Parameters
@@ -186,8 +193,8 @@ def base_font(path: str | Path, cache_dir: Path) -> Path:
 
     Returns
     -------
-    pathlib.Path
-        The base font (OpenType).
+    pathlib.Path or None
+        The base font (OpenType); None while another process is making it.
 
     Raises
     ------
@@ -195,14 +202,60 @@ def base_font(path: str | Path, cache_dir: Path) -> Path:
         The cache folder cannot be made or written.
     """
     path = Path(path)
+    target = base_path(path, cache_dir)
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(target.with_suffix(".lock")) as mine:
+        # Another process (an atlas worker) is making it: this page is cut
+        # from the whole font meanwhile rather than waiting or making it twice.
+        if not mine:
+            return None
+        if not target.is_file():
+            with atomic(target) as temp:
+                temp.write_bytes(subset_font(path, base_characters()))
+    return target
+
+
+def base_path(path: str | Path, cache_dir: Path) -> Path:
+    """Return where :func:`base_font` keeps the base of the font ``path``: named after the file and the base's rule.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The whole font.
+    cache_dir : pathlib.Path
+        Cache folder.
+
+    Returns
+    -------
+    pathlib.Path
+        ``cache_dir/fonts/STEM-base-DIGEST.otf``.
+    """
+    path = Path(path)
     status = path.stat()
     stamp = f"{path.resolve()}|{status.st_size}|{status.st_mtime_ns}|{_BASE_RULE}"
-    target = Path(cache_dir, "fonts", f"{path.stem}-base-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.otf")
-    if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with atomic(target) as temp:
-            temp.write_bytes(subset_font(path, base_characters()))
-    return target
+    return Path(cache_dir, "fonts", f"{path.stem}-base-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.otf")
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[bool]:
+    """Hold an exclusive lock on a file if no other process holds it; yield whether this one does."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; processes may make the base side by side
+        yield True
+        return
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def font_face_css(characters: Iterable[str], path: str | Path, cache_dir: Path | None = None) -> str:
@@ -225,13 +278,14 @@ def font_face_css(characters: Iterable[str], path: str | Path, cache_dir: Path |
     """
     flavor = WEB_FONT_FLAVOR
     characters = frozenset(characters)
-    source = Path(path)
+    base = None
     if cache_dir is not None and characters <= base_characters():
         try:
-            source = base_font(path, cache_dir)
+            base = base_font(path, cache_dir)
         except (OSError, WriteError) as exc:
             warnings.warn(f"web font cut from the whole font, more slowly: {exc}", stacklevel=2)
-    data = base64.b64encode(subset_font(source, characters, flavor)).decode("ascii")
+    font = subset_font(base or path, characters, flavor, stripped=base is not None)
+    data = base64.b64encode(font).decode("ascii")
     return (
         f'@font-face{{font-family:"{WEB_FONT_FAMILY}";font-style:normal;font-weight:400;'
         f'src:url(data:font/{flavor};base64,{data}) format("{flavor}")}}'

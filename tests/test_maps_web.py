@@ -345,3 +345,14 @@ def test_unwritable_font_cache_falls_back_to_the_whole_font(tmp_path):
     with pytest.warns(UserWarning, match="whole font"):
         page = web.build_html(make_spec(), cache_dir=blocked)
     assert page == web.build_html(make_spec())
+
+
+def test_page_is_cut_from_the_whole_font_while_another_process_makes_the_base(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    target = webfont.base_path(fonts.packaged_font_path(), tmp_path)
+    target.parent.mkdir(parents=True)
+    with open(target.with_suffix(".lock"), "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        assert webfont.base_font(fonts.packaged_font_path(), tmp_path) is None
+        assert web.build_html(make_spec(), cache_dir=tmp_path) == web.build_html(make_spec())
+    assert not target.exists()
