@@ -75,8 +75,12 @@ _POINTS_PER_PIXEL = 0.75
 _METRES_PER_DEGREE = 111_694.0
 
 
-#: Width of the hillshade image in pixels (enough for 200 dpi on the map frame).
+#: Widest grid the relief shade is computed on, in pixels (the frame is
+#: scaled to its pixel size when drawn).
 HILLSHADE_PIXELS = 1_200
+#: Grid cells across each DEM cell: the shade has no detail finer than the
+#: 30″ DEM, and a district spans only tens of its cells.
+HILLSHADE_CELL_PIXELS = 4
 
 #: Darkest a shadowed slope gets (alpha of black).
 HILLSHADE_ALPHA = 0.45
@@ -264,7 +268,7 @@ def _hillshade(axes, extent: tuple[float, float, float, float], metric: pyproj.C
     if dem.size < 9:
         return
     shade = terrain.hillshade(np.where(dem <= terrain.NODATA, np.nan, dem.astype(np.float32)), transform)
-    width = HILLSHADE_PIXELS
+    width = int(min(HILLSHADE_PIXELS, HILLSHADE_CELL_PIXELS * dem.shape[1]))
     height = max(1, round(width * (ymax - ymin) / (xmax - xmin)))
     warped = np.full((height, width), np.nan, dtype=np.float32)
     reproject(
