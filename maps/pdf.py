@@ -70,7 +70,8 @@ class Picture:
     Parameters
     ----------
     path : pathlib.Path
-        An 8-bit greyscale or RGB PNG; other PNGs are converted first.
+        An 8-bit greyscale or RGB PNG; other pictures are converted to RGB
+        first (any transparency is dropped).
     box : (float, float, float, float)
         x, y (lower left), width and height in points.
     """
