@@ -59,8 +59,7 @@ import pandas as pd
 
 from cqgis.analysis import provenance
 from cqgis.analysis.errors import AnalysisError
-from cqgis.analysis.monitoring import SECTION_ALIASES, ParsedValue, parse_value, read_table, section_table, tidy
-from cqgis.geo import io
+from cqgis.analysis.monitoring import ParsedValue, parse_value, read_table, section_table, tidy
 from cqgis.layers.gb3838 import (
     CLASS_NAMES,
     STATUS,

@@ -32,7 +32,7 @@ def main() -> None:
     import pyflwdir
 
     from cqgis.analysis.catchment import catchment
-    from cqgis.layers import catalog, drainage, terrain
+    from cqgis.layers import catalog, terrain
 
     print("== build (fresh cache)")
     total = 0.0

@@ -12,6 +12,8 @@ from cqgis.cli.errors import OptionError
 from cqgis.cli.options import crs_option, header_row_option, is_csv, lat_option, layer_option, lon_option, year_option
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from cqgis.geo.validate import Problem, Report
 
 

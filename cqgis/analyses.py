@@ -708,11 +708,11 @@ def water_quality(
 
 def _sections_table(path: Path, header_row: int | None) -> pd.DataFrame:
     """Read a user's sections table, credited to its file; refuse one without rows."""
-    from cqgis.analysis import water_quality as wq
+    from cqgis.analysis import monitoring
     from cqgis.geo.errors import NoRowsError
 
     try:
-        table = wq.read_table(path, header_row=header_row)
+        table = monitoring.read_table(path, header_row=header_row)
     except NoRowsError:
         table = None
     if table is None or table.empty:
@@ -721,7 +721,7 @@ def _sections_table(path: Path, header_row: int | None) -> pd.DataFrame:
             "or leave the sections out to use the built-in sections layer"
         )
         raise AnalysisError(msg)
-    return _credited(table, path, wq.SECTION_ALIASES)
+    return _credited(table, path, monitoring.SECTION_ALIASES)
 
 
 def _credited(table: pd.DataFrame, path: Path, aliases: Mapping[str, str]) -> pd.DataFrame:

@@ -41,7 +41,7 @@ from cqgis.errors import UsageError
 from cqgis.layers import drainage
 from cqgis.layers.errors import LayerError, UnknownLayerError
 from cqgis.layers.schema import Schema
-from cqgis.layers.sources import COLUMNS_FILE, DATA_DIR, code_digest, data_digest
+from cqgis.layers.sources import COLUMNS_FILE, code_digest, data_digest
 from cqgis.version import __version__
 
 if TYPE_CHECKING:

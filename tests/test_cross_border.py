@@ -5,14 +5,13 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
-import shapely
 from click.testing import CliRunner
 
 from cqgis.analysis import cross_border as cb
 from cqgis.analysis.errors import ParameterError
 from cqgis.cli.main import cli
 from cqgis.cli.analyze.cross_border import RIVERS_SHEET, SECTIONS_SHEET, cross_border as cross_border_command
-from cqgis.layers import catalog, drainage
+from cqgis.layers import catalog
 
 
 @pytest.fixture(scope="module")
