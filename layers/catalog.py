@@ -472,6 +472,7 @@ def prepare(settings: Settings | None = None, workers: int = 1, layers: Iterable
     # Spawned, not forked: this process may hold library threads, and a fork
     # server started here would preload only this module for later users.
     context = multiprocessing.get_context("spawn")
+    waited_on = {name: len(_dependents(name)) for name in todo}
     started, waiting, running = [], list(todo), {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         while waiting or running:
@@ -480,7 +481,7 @@ def prepare(settings: Settings | None = None, workers: int = 1, layers: Iterable
             # chain behind ``sections`` is the longest), so that a layer becoming
             # ready later is not queued behind ones that nothing waits on.
             ready = [n for n in waiting if blocked.isdisjoint(module(n).DEPENDS)]
-            for name in sorted(ready, key=lambda n: -len(_dependents(n)))[: workers - len(running)]:
+            for name in sorted(ready, key=lambda n: -waited_on[n])[: workers - len(running)]:
                 waiting.remove(name)
                 started.append(name)
                 running[pool.submit(_cache_layer, name, settings)] = name

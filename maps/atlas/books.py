@@ -15,13 +15,14 @@ from cqgis.maps.atlas.items import BOOK_NAME, PROJECT_NAME, AtlasItem
 from cqgis.maps.atlas.workers import run_jobs
 from cqgis.maps.errors import AssetError
 from cqgis.maps.index_page import Card, Group, Section
+from cqgis.maps.pdf import A4_LANDSCAPE
 from cqgis.maps.theme_names import THEMES
 
 #: Contents lines per page of a theme PDF.
 CONTENTS_LINES = 26
 
-#: Page size of the theme PDFs in points (A4 landscape).
-BOOK_PAGE = (841.89, 595.28)
+#: Page size of the theme PDFs in points.
+BOOK_PAGE = A4_LANDSCAPE
 
 
 def by_theme(outcomes: Iterable[Outcome]) -> dict[str, list[Outcome]]:
