@@ -4,10 +4,11 @@ The maps are the water theme over all 38 districts, PNG only, rebuilt with
 ``force`` so nothing is skipped, with the real renderer,
 ``cqgis.maps.themes.render_item``, when that module exists, and always with
 a CPU-bound stand-in that spends a fixed amount of arithmetic per map (the
-engine's own scaling, free of the renderer's start-up imports). Times
-include starting the workers and writing the theme PDF and the
-index. Layers are built once before timing, so every run reads the same
-cache. Each run's time is split into planning, item keys, drawing the maps
+engine's own scaling, free of the renderer's start-up imports). Each run
+is a new Python process, as a user's ``cqgis atlas`` is: times include
+importing the renderer, starting the workers and writing the theme PDF and
+the index. Layers are built once before timing, so every run reads the
+same cache. Each run's time is split into planning, item keys, drawing the maps
 (workers), writing the theme PDF, the index page and the rest (manifest,
 folders); in one process the time of each map is printed too, the first
 with the renderer's warm-up. The files of the two runs are compared byte
@@ -69,10 +70,10 @@ stand_in_render.version = "stand-in"
 
 
 def renderers() -> list[tuple[object, str]]:
-    """Return (renderer, description) pairs: the real one when cqgis.maps.themes exists, and the stand-in."""
+    """Return (renderer, description) pairs: the real one (None: the atlas's default) when cqgis.maps.themes exists, and the stand-in."""
     found = []
     if importlib.util.find_spec("cqgis.maps.themes") is not None:
-        found.append((atlas.load_renderer(), "real renderer (cqgis.maps.themes.render_item)"))
+        found.append((None, "real renderer (cqgis.maps.themes.render_item)"))
     found.append((stand_in_render, f"CPU-bound stand-in ({STAND_IN_ROUNDS} SHA-256 rounds per map)"))
     return found
 
@@ -123,10 +124,21 @@ class Phases:
             setattr(build, name, function)
 
 
-def timed(folder: Path, render, workers: int) -> tuple[float, Phases]:
-    """Render the atlas into ``folder`` with ``workers`` processes; return seconds and their split."""
+def timed(folder: Path, render, workers: int) -> tuple[float, dict[str, float], list[float]]:
+    """Render the atlas into ``folder`` with ``workers`` processes, from a fresh process as ``cqgis atlas`` does.
+
+    Returns the seconds, their split (:class:`Phases`) and the moments maps
+    were done. The atlas runs in a new Python process that has imported
+    only :mod:`cqgis.maps.atlas`: the renderer's imports and warm-up count
+    for one worker as for two, as they do for a user.
+    """
     folder.mkdir()
     (folder / "atlas.yaml").write_text(CONFIG, encoding="utf-8")
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_timed_here, folder, render, workers).result()
+
+
+def _timed_here(folder: Path, render, workers: int) -> tuple[float, dict[str, float], list[float]]:
     config = atlas.read_config(folder / "atlas.yaml")
     with Phases() as phases:
         start = time.perf_counter()
@@ -134,7 +146,7 @@ def timed(folder: Path, render, workers: int) -> tuple[float, Phases]:
         elapsed = time.perf_counter() - start
     if report.failures:
         raise SystemExit(f"maps failed: {report.failures}")
-    return elapsed, phases
+    return elapsed, phases.seconds, phases.outcomes
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -219,27 +231,27 @@ def main() -> None:
     speed_ups = []
     for render, description in renderers():
         with tempfile.TemporaryDirectory() as tmp:
-            one, one_phases = timed(Path(tmp, "w1"), render, 1)
-            two, two_phases = timed(Path(tmp, "w2"), render, 2)
+            one, *one_phases = timed(Path(tmp, "w1"), render, 1)
+            two, *two_phases = timed(Path(tmp, "w2"), render, 2)
             same = digests(Path(tmp, "w1", "atlas")) == digests(Path(tmp, "w2", "atlas"))
         print(f"{description}")
-        each = np.diff(one_phases.outcomes, prepend=0.0)
+        each = np.diff(one_phases[1], prepend=0.0)
         print(f"  one process: first map {each[0]:.2f} s (with the renderer's warm-up), "
               f"the others {np.median(each[1:]):.2f} s each (median; {each[1:].min():.2f}-{each[1:].max():.2f})")
-        for label, total, phases in (("1 worker ", one, one_phases), ("2 workers", two, two_phases)):
-            rest = total - sum(phases.seconds.values())
-            parts = " + ".join(f"{step} {seconds:.1f}" for step, seconds in phases.seconds.items())
-            print(f"  {label}: {total:5.1f} s = {parts} + rest {rest:.1f} s; first map done after {phases.outcomes[0]:.1f} s")
+        for label, total, seconds, outcomes in (("1 worker ", one, *one_phases), ("2 workers", two, *two_phases)):
+            rest = total - sum(seconds.values())
+            parts = " + ".join(f"{step} {value:.1f}" for step, value in seconds.items())
+            print(f"  {label}: {total:5.1f} s = {parts} + rest {rest:.1f} s; first map done after {outcomes[0]:.1f} s")
         print(f"  speed-up of 2 workers over 1: {one / two:.2f}x overall, "
-              f"{one_phases.seconds['maps'] / two_phases.seconds['maps']:.2f}x in the drawing (goal >= 1.7x)")
+              f"{one_phases[0]['maps'] / two_phases[0]['maps']:.2f}x in the drawing (goal >= 1.7x)")
         print(f"  outputs byte-identical for 1 and 2 workers: {same}")
         if render is not stand_in_render:
             with tempfile.TemporaryDirectory() as tmp:
-                alone, together = ceiling(render, Path(tmp))
+                alone, together = ceiling(atlas.load_renderer(), Path(tmp))
             most = 2 * alone / together
             print(f"  this machine: {alone:.2f} s per map drawn alone, {together:.2f} s each when two independent "
                   f"processes draw at once: two workers can reach at most {most:.2f}x; "
-                  f"the atlas reached {one_phases.seconds['maps'] / two_phases.seconds['maps'] / most:.0%} of that "
+                  f"the atlas reached {one_phases[0]['maps'] / two_phases[0]['maps'] / most:.0%} of that "
                   f"in the drawing, {one / two / most:.0%} overall")
         speed_ups.append(one / two)
     if len(speed_ups) == 2:

@@ -50,6 +50,12 @@ def demo(output: Path, workers: int) -> None:
     layer_dir.mkdir(parents=True, exist_ok=True)
     analysis_dir.mkdir(parents=True, exist_ok=True)
     _export_layers(layer_dir, workers)
+    if workers > 1:
+        from cqgis.maps.atlas.workers import start_server
+
+        # The atlas's workers are forked from a server whose imports then
+        # overlap the analyses, which keep one core busy.
+        start_server()
     failed = []
     for args in _analyses(analysis_dir):
         click.echo(f"cqgis {' '.join(args)}")

@@ -128,30 +128,63 @@ def render_static(
     if dpi <= 0:
         msg = f"dpi must be positive, not {dpi}"
         raise MapOptionError(msg)
+    if fmt == "png":
+        render_png(spec, path, dpi, figsize)
+        return path
     with matplotlib.rc_context(fonts.rc_params()):
         figure = draw(spec, figsize, dpi)
         with atomic(path) as temp:
-            if fmt == "png":
-                _save_png(figure, temp, dpi)
-            else:
-                figure.savefig(temp, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white")
-    return Path(path)
+            figure.savefig(temp, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white")
+    return path
 
 
-def _save_png(figure: Figure, path: Path, dpi: int) -> None:
-    """Write an opaque RGB PNG (no date, no software name: the same map gives the same bytes).
+def render_png(
+    spec: MapSpec, path: str | os.PathLike, dpi: int = DPI, figsize: tuple[float, float] = FIGSIZE
+) -> Image.Image:
+    """Draw a map to an opaque RGB PNG, atomically, and return the picture written.
 
-    matplotlib writes RGBA; the maps have a white page, and without the
-    alpha channel the encoding, the largest part of a map's time, takes
-    less time and the file is smaller.
+    The file has no date and no software name: the same map gives the same
+    bytes. The picture is returned so that smaller copies of it (an
+    atlas's previews) need not decode the file again.
+
+    Parameters
+    ----------
+    spec : MapSpec
+        What to draw.
+    path : str or os.PathLike
+        Target PNG; its folder must exist.
+    dpi : int
+        Resolution.
+    figsize : (float, float)
+        Page size in inches.
+
+    Returns
+    -------
+    PIL.Image.Image
+        The RGB picture the file holds.
+
+    Raises
+    ------
+    AssetError
+        When no Chinese font is installed.
+    cqgis.geo.errors.WriteError
+        When the file cannot be written (nothing is left behind).
     """
-    figure.set_dpi(dpi)
-    figure.set_facecolor("white")
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    # Pillow's own RGBA to RGB conversion, several times faster than copying a numpy view without alpha.
+    with matplotlib.rc_context(fonts.rc_params()):
+        figure = draw(spec, figsize, dpi)
+        figure.set_dpi(dpi)
+        figure.set_facecolor("white")
+        canvas = FigureCanvasAgg(figure)
+        canvas.draw()
+    # matplotlib draws RGBA; the page is white, and without the alpha channel
+    # the encoding, the largest part of a map's time, is faster and the file
+    # smaller. Pillow's own conversion is several times faster than copying
+    # a numpy view without alpha.
     rgba = Image.frombuffer("RGBA", canvas.get_width_height(physical=True), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    rgba.convert("RGB").save(path, format="PNG", dpi=(dpi, dpi), compress_level=PNG_COMPRESSION)
+    image = rgba.convert("RGB")
+    with atomic(path) as temp:
+        image.save(temp, format="PNG", dpi=(dpi, dpi), compress_level=PNG_COMPRESSION)
+    return image
 
 
 def draw(spec: MapSpec, figsize: tuple[float, float] = FIGSIZE, dpi: int = DPI) -> Figure:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from cqgis.config import Settings, settings as default_settings
 from cqgis.maps import export_styles, qgis_project, static, web
+from cqgis.maps.atlas.previews import write_previews
 from cqgis.maps.errors import MapOptionError
 from cqgis.maps.style import MapSpec
 from cqgis.maps.theme_base import Layers, is_synthetic, legend
@@ -383,7 +384,7 @@ def _run_layers(settings: Settings, inputs: str) -> Layers:
 
 
 def render_item(item: AtlasItem) -> tuple[Path, ...]:
-    """Render one atlas item: build its map once and write every path it asks for.
+    """Render one atlas item: build its map once and write every path it asks for, and its previews.
 
     Items of one run (the same :attr:`~cqgis.maps.atlas.AtlasItem.inputs`)
     drawn in the same process share their layers and derived results.
@@ -409,4 +410,11 @@ def render_item(item: AtlasItem) -> tuple[Path, ...]:
     settings = item.settings or default_settings()
     layers = _run_layers(settings, item.inputs) if item.inputs else None
     spec = build_spec(item.theme, settings=settings, layers=layers, **area)
-    return tuple(write(spec, path, cache_dir=settings.cache_dir) for path in item.paths)
+    page = Path(item.root, item.page)
+    for path in item.paths:
+        if path == page:
+            # Its previews are made from the picture in hand, not by reading the file back.
+            write_previews(item, static.render_png(spec, path))
+        else:
+            write(spec, path, cache_dir=settings.cache_dir)
+    return item.paths

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,6 +14,8 @@ from cqgis.errors import UsageError
 from cqgis.geo import io
 from cqgis.layers import catalog
 from cqgis.maps import themes
+from cqgis.maps.atlas import AtlasItem
+from cqgis.maps.atlas.previews import BOOK_IMAGE_PIXELS, THUMBNAIL_PIXELS
 from cqgis.maps.errors import MapOptionError
 from cqgis.analysis.errors import ParameterError
 from cqgis.layers.errors import UnknownPlaceError
@@ -227,13 +228,22 @@ def test_render_refuses_unknown_outputs(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_render_item_writes_every_format_of_an_atlas_item(tmp_path, layer_cache):
-    item = SimpleNamespace(
-        theme="parks", focus=("district", "永川区"), paths=(tmp_path / "a.png", tmp_path / "a.html"),
-        settings=settings(), inputs="",
+def test_render_item_writes_every_format_of_an_atlas_item_and_its_previews(tmp_path, layer_cache):
+    item = AtlasItem(
+        theme="parks", coverage_kind="district", area_name="永川区", formats=("png", "html"),
+        outputs=("a.png", "a.html"), root=str(tmp_path), settings=settings(),
     )
     assert themes.render_item(item) == item.paths
     assert "永川区 · 绿色园区与园区循环化改造" in (tmp_path / "a.html").read_text(encoding="utf-8")
+    # The previews come from the picture drawn, and are those of the PNG written.
+    with Image.open(tmp_path / "a.png") as page, Image.open(tmp_path / item.book_image) as book:
+        assert page.mode == "RGB" and book.mode == "RGB"
+        assert max(book.size) == BOOK_IMAGE_PIXELS
+        assert abs(book.width / book.height - page.width / page.height) < 0.01
+        expected = np.asarray(page.resize(book.size, Image.Resampling.BOX), dtype=float)
+        assert np.abs(np.asarray(book, dtype=float) - expected).mean() < 3
+    with Image.open(tmp_path / item.thumbnail) as thumbnail:
+        assert max(thumbnail.size) == THUMBNAIL_PIXELS
 
 
 @pytest.mark.parametrize("theme", ["water", "rural-sewage", "compliance"])
@@ -263,9 +273,9 @@ def test_a_water_map_without_sections_says_so():
 
 def test_items_of_one_run_share_layers_without_changing_the_maps(tmp_path, layer_cache):
     def item(district, name, inputs):
-        return SimpleNamespace(
-            theme="water", focus=("district", district), paths=(tmp_path / f"{name}.png",),
-            settings=settings(), inputs=inputs,
+        return AtlasItem(
+            theme="water", coverage_kind="district", area_name=district, formats=("png",),
+            outputs=(f"{name}.png",), root=str(tmp_path), settings=settings(), inputs=inputs,
         )
 
     themes.render_item(item("江北区", "first", "run-1"))

@@ -13,7 +13,7 @@ from cqgis.layers import catalog
 from cqgis.maps.atlas.books import index_sections, write_books
 from cqgis.maps.atlas.previews import write_previews
 from cqgis.maps.atlas.config import AtlasConfig
-from cqgis.maps.atlas.workers import execute, load_renderer
+from cqgis.maps.atlas.workers import execute, load_renderer, start_server
 from cqgis.maps.atlas.keys import inputs_digest, item_keys, read_manifest, write_manifest
 from cqgis.maps.atlas.outcome import FAILED, SKIPPED, Outcome
 from cqgis.maps.atlas.projects import write_projects
@@ -124,6 +124,8 @@ def run_atlas(
         finished ones; no partial file is left.
     """
     settings = settings or default_settings()
+    if workers > 1 and scheduler is None:
+        start_server(renderer.__module__ if renderer else None)
     renderer = renderer or load_renderer()
     root = config.output
     try:

@@ -72,6 +72,26 @@ def _worker_context(preload: str) -> multiprocessing.context.BaseContext:
     return context
 
 
+def start_server(preload: str | None = None) -> None:
+    """Start the server worker processes are forked from, and return while it imports the module ``preload``.
+
+    A pool started later forks its workers from this server; started early,
+    the server's imports (seconds: geopandas, matplotlib, folium) overlap
+    the work this process does before the first map. Where there is no fork
+    server (Windows), nothing happens: workers are spawned.
+
+    Parameters
+    ----------
+    preload : str, optional
+        Module name; default: that of :data:`DEFAULT_RENDERER`.
+    """
+    context = _worker_context(preload or DEFAULT_RENDERER.partition(":")[0])
+    if context.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def run_jobs(
     function: Callable,
     jobs: Sequence[tuple],
