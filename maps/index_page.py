@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote
 
 from cqgis.maps import webfont
@@ -116,9 +115,7 @@ def href(path: str) -> str:
     return html.escape(quote(path, safe="/"), quote=True)
 
 
-def index_html(
-    title: str, sections: Sequence[Section], project: str | None = None, cache_dir: Path | None = None
-) -> str:
+def index_html(title: str, sections: Sequence[Section], project: str | None = None) -> str:
     """Return the index page: a navigation bar, then each theme's PDF and cards.
 
     Parameters
@@ -129,9 +126,6 @@ def index_html(
         Themes in display order.
     project : str, optional
         Path of the whole atlas's QGIS project relative to the index, linked after the themes.
-    cache_dir : pathlib.Path, optional
-        Cache folder that makes embedding the Chinese font faster (see
-        :func:`cqgis.maps.webfont.embed`); the page is the same either way.
 
     Returns
     -------
@@ -150,7 +144,7 @@ def index_html(
         sections="\n".join(_section(section) for section in sections),
     )
     # The same embedded Chinese subset as the maps, for machines without a Chinese font.
-    return webfont.embed(page, cache_dir)
+    return webfont.embed(page)
 
 
 def _section(section: Section) -> str:

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from cqgis.geo.io import atomic
-from cqgis.maps.errors import AssetError, MapError
+from cqgis.maps.errors import MapError
+from cqgis.maps.opentype import cut
 
 #: A4 landscape, in points.
 A4_LANDSCAPE = (841.89, 595.28)
@@ -138,31 +139,20 @@ class _EmbeddedFont:
     """The subset of a CID-keyed CFF font holding some characters, with what PDF needs to draw and map them."""
 
     def __init__(self, path: Path, characters: str) -> None:
-        from fontTools.ttLib import TTFont
-
-        from cqgis.maps.webfont import subset_font
-
         wanted = sorted(set(characters) - {"\n"})
-        data = subset_font(path, wanted)
-        font = TTFont(io.BytesIO(data), lazy=True)
-        if "CFF " not in font or not hasattr(font["CFF "].cff.topDictIndex[0], "ROS"):
-            msg = f"{path.name} cannot be embedded in a PDF book: it is not a CID-keyed CFF (OpenType) font"
-            raise AssetError(msg)
-        scale = 1000 / font["head"].unitsPerEm
-        cmap = font.getBestCmap()
-        metrics = font["hmtx"].metrics
-        self.cid = {char: _cid(cmap.get(ord(char), ".notdef")) for char in wanted}
-        self.width = {char: round(metrics[cmap.get(ord(char), ".notdef")][0] * scale) for char in wanted}
-        head, os2 = font["head"], font["OS/2"]
-        self.bbox = [round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)]
-        self.ascent = round(os2.sTypoAscender * scale)
-        self.descent = round(os2.sTypoDescender * scale)
-        self.cap_height = round(getattr(os2, "sCapHeight", os2.sTypoAscender) * scale)
-        self.cff = font.getTableData("CFF ")
+        subset = cut(path, wanted)
+        scale = 1000 / subset.units_per_em
+        self.cid = {char: subset.cids.get(char, 0) for char in wanted}
+        self.width = {char: round(subset.advances[char] * scale) if char in subset.advances else 1000 for char in wanted}
+        self.bbox = [round(v * scale) for v in subset.bbox]
+        self.ascent = round(subset.ascent * scale)
+        self.descent = round(subset.descent * scale)
+        self.cap_height = round(subset.cap_height * scale)
+        self.cff = subset.cff
         # The subset's tag: six capitals that depend on its characters only.
         digest = hashlib.sha256("".join(wanted).encode()).digest()
         tag = "".join(chr(ord("A") + byte % 26) for byte in digest[:6])
-        self.name = f"{tag}+{font['name'].getDebugName(6) or path.stem}".replace(" ", "")
+        self.name = f"{tag}+{subset.name}".replace(" ", "")
 
     def encode(self, text: str) -> str:
         """Return the text as a PDF hex string of two-byte CIDs."""
@@ -171,11 +161,6 @@ class _EmbeddedFont:
     def measure(self, text: str, size: float) -> float:
         """Return the advance of the text at ``size`` points."""
         return sum(self.width.get(char, 1000) for char in text) * size / 1000
-
-
-def _cid(glyph: str) -> int:
-    # fontTools names the glyphs of a CID-keyed font "cid" and the CID.
-    return int(glyph[3:]) if glyph.startswith("cid") else 0
 
 
 class _Writer:

@@ -147,7 +147,6 @@ def write(
     path: str | os.PathLike,
     basemap: str = "none",
     tianditu_key: str | None = None,
-    cache_dir: Path | None = None,
 ) -> Path:
     """Write a map in the format its suffix names (see :data:`SUFFIXES`).
 
@@ -164,9 +163,6 @@ def write(
         by relative path.
     basemap, tianditu_key : str, optional
         Tile basemap of the web map (see :func:`cqgis.maps.web.render_html`).
-    cache_dir : pathlib.Path, optional
-        Cache folder that makes a web map's font faster to embed (the page
-        is the same either way).
 
     Returns
     -------
@@ -181,7 +177,7 @@ def write(
     path = check_suffix(path)
     suffix = path.suffix.lower()
     if suffix in web.HTML_SUFFIXES:
-        return web.render_html(spec, path, basemap=basemap, tianditu_key=tianditu_key, cache_dir=cache_dir)
+        return web.render_html(spec, path, basemap=basemap, tianditu_key=tianditu_key)
     if suffix in static.STATIC_FORMATS:
         return static.render_static(spec, path)
     if suffix == PROJECT_SUFFIX:
@@ -227,8 +223,6 @@ class Map:
         Tiles under the web map (inline and ``.html``); ``"none"`` needs no network.
     tianditu_key : str, optional
         Key of the ``tianditu`` basemap.
-    cache_dir : pathlib.Path, optional
-        Cache folder of the web page's font (see :func:`write`).
 
     Examples
     --------
@@ -240,7 +234,6 @@ class Map:
     spec: MapSpec
     basemap: str = "none"
     tianditu_key: str | None = None
-    cache_dir: Path | None = None
 
     @property
     def title(self) -> str:
@@ -266,11 +259,11 @@ class Map:
         MapOptionError
             Unknown suffix.
         """
-        return write(self.spec, path, self.basemap, self.tianditu_key, self.cache_dir)
+        return write(self.spec, path, self.basemap, self.tianditu_key)
 
     def _repr_html_(self) -> str:
         """Show the map inline in Jupyter: its self-contained web page (no network needed) in an iframe."""
-        return web.notebook_frame(self.spec, self.basemap, self.tianditu_key, self.cache_dir)
+        return web.notebook_frame(self.spec, self.basemap, self.tianditu_key)
 
     def __repr__(self) -> str:
         return f"<cqgis Map {self.spec.title!r}: {len(self.spec.layers)} layers>"
@@ -320,7 +313,7 @@ def make_map(
     web.tile_sources(basemap, tianditu_key)
     settings = settings or default_settings()
     spec = build_spec(theme, district=district, basin=basin, river=river, settings=settings, **theme_options)
-    return Map(spec, basemap, tianditu_key, settings.cache_dir)
+    return Map(spec, basemap, tianditu_key)
 
 
 def render(
@@ -416,5 +409,5 @@ def render_item(item: AtlasItem) -> tuple[Path, ...]:
             # Its previews are made from the picture in hand, not by reading the file back.
             write_previews(item, static.render_png(spec, path))
         else:
-            write(spec, path, cache_dir=settings.cache_dir)
+            write(spec, path)
     return item.paths

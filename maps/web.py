@@ -136,7 +136,6 @@ def render_html(
     basemap: str = "none",
     tianditu_key: str | None = None,
     tolerance_m: float = DISPLAY_TOLERANCE_M,
-    cache_dir: Path | None = None,
 ) -> Path:
     """Write a map as one self-contained HTML page, atomically.
 
@@ -156,9 +155,6 @@ def render_html(
     tolerance_m : float
         Display simplification in metres (see :data:`DISPLAY_TOLERANCE_M`);
         0 keeps every vertex.
-    cache_dir : pathlib.Path, optional
-        Cache folder that makes embedding the Chinese font faster (see
-        :func:`cqgis.maps.webfont.embed`); the page is the same either way.
 
     Returns
     -------
@@ -176,7 +172,7 @@ def render_html(
     if path.suffix.lower() not in HTML_SUFFIXES:
         msg = f"cannot write {path.name} as a web map: use a .html file name"
         raise MapOptionError(msg)
-    page = build_html(spec, basemap, tianditu_key, tolerance_m, cache_dir)
+    page = build_html(spec, basemap, tianditu_key, tolerance_m)
     with atomic(path) as temp:
         temp.write_text(page, encoding="utf-8")
     return Path(path)
@@ -187,7 +183,6 @@ def build_html(
     basemap: str = "none",
     tianditu_key: str | None = None,
     tolerance_m: float = DISPLAY_TOLERANCE_M,
-    cache_dir: Path | None = None,
 ) -> str:
     """Return the HTML page of a map.
 
@@ -201,9 +196,6 @@ def build_html(
         Tianditu browser key (32 hex digits), required for ``"tianditu"``.
     tolerance_m : float
         Display simplification in metres; 0 keeps every vertex.
-    cache_dir : pathlib.Path, optional
-        Cache folder that makes embedding the Chinese font faster (see
-        :func:`cqgis.maps.webfont.embed`); the page is the same either way.
 
     Returns
     -------
@@ -230,12 +222,10 @@ def build_html(
     ScriptElement(lambda: _controls_script(fmap.get_name(), spec, bool(tiles))).add_to(fmap)
     figure.html.add_child(RawElement(title_html(spec)), name="cqgis_title")
     number_elements(figure)
-    return webfont.embed(figure.render(), cache_dir)
+    return webfont.embed(figure.render())
 
 
-def notebook_frame(
-    spec: MapSpec, basemap: str = "none", tianditu_key: str | None = None, cache_dir: Path | None = None
-) -> str:
+def notebook_frame(spec: MapSpec, basemap: str = "none", tianditu_key: str | None = None) -> str:
     """Return the HTML that shows a map inline in Jupyter: its page in an ``<iframe srcdoc>``.
 
     The page is the one :func:`render_html` writes, so with ``basemap="none"``
@@ -248,16 +238,13 @@ def notebook_frame(
         What to draw.
     basemap, tianditu_key : str, optional
         Tiles under the data, as for :func:`render_html`.
-    cache_dir : pathlib.Path, optional
-        Cache folder that makes embedding the Chinese font faster (see
-        :func:`cqgis.maps.webfont.embed`); the page is the same either way.
 
     Returns
     -------
     str
         An ``<iframe>`` element, the page escaped as its attribute value.
     """
-    page = build_html(spec, basemap, tianditu_key, cache_dir=cache_dir)
+    page = build_html(spec, basemap, tianditu_key)
     # Escaping quotes too keeps the page inside the attribute; the sandbox
     # lets Leaflet run but keeps the page away from the notebook's cookies and DOM.
     return (

@@ -298,15 +298,11 @@ def test_font_stack_puts_system_fonts_first_and_the_subset_before_sans_serif():
     assert page.index(webfont.FONT_STACK) < page.index("@font-face") < page.index("</head>")
 
 
-def test_font_subset_is_deterministic():
+def test_font_face_is_deterministic():
     characters = webfont.page_characters(web.build_html(make_spec()))
     path = fonts.packaged_font_path()
-    for flavor in ("woff", None):
-        first = webfont.subset_font(path, characters, flavor)
-        assert webfont.subset_font(path, sorted(characters, reverse=True), flavor) == first
-    # No timestamp recalculated at save time: the subset keeps the original's.
-    head, original = TTFont(io.BytesIO(first))["head"], TTFont(path, lazy=True)["head"]
-    assert (head.created, head.modified) == (original.created, original.modified)
+    first = webfont.font_face_css(characters, path)
+    assert webfont.font_face_css(sorted(characters, reverse=True), path) == first
 
 
 def test_page_characters_read_references_and_escapes():
@@ -322,37 +318,3 @@ def test_page_without_the_packaged_font_still_renders(monkeypatch):
         page = web.build_html(make_spec())
     assert "@font-face" not in page
     assert webfont.FONT_STACK in page and "<title>测试地图</title>" in page
-
-
-def test_base_font_cache_gives_the_same_page(layer_cache):
-    cache = layer_cache
-    spec = make_spec()
-    assert web.build_html(spec, cache_dir=cache) == web.build_html(spec)
-    (base,) = (cache / "fonts").glob("NotoSansSC-Regular-base-*.otf")
-    held = set(map(chr, TTFont(base, lazy=True).getBestCmap()))
-    assert {"渝", "綦", "涪", "璧", "酉"} <= held and "。" in held
-    assert base.stat().st_size < 0.3 * fonts.packaged_font_path().stat().st_size
-    # 瀼 (瀼渡, 万州区) is not in GB 2312: such a page is cut from the whole font, into the same bytes as without the cache.
-    rare = MapSpec("瀼渡镇", spec.layers, sources=spec.sources)
-    page = web.build_html(rare, cache_dir=cache)
-    assert "瀼" not in held and page == web.build_html(rare)
-    assert "瀼" in set(map(chr, embedded_font(page).getBestCmap()))
-
-
-def test_unwritable_font_cache_falls_back_to_the_whole_font(tmp_path):
-    blocked = tmp_path / "cache"
-    blocked.write_text("a file where the cache folder should be", encoding="utf-8")
-    with pytest.warns(UserWarning, match="whole font"):
-        page = web.build_html(make_spec(), cache_dir=blocked)
-    assert page == web.build_html(make_spec())
-
-
-def test_page_is_cut_from_the_whole_font_while_another_process_makes_the_base(tmp_path):
-    fcntl = pytest.importorskip("fcntl")
-    target = webfont.base_path(fonts.packaged_font_path(), tmp_path)
-    target.parent.mkdir(parents=True)
-    with open(target.with_suffix(".lock"), "a") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        assert webfont.base_font(fonts.packaged_font_path(), tmp_path) is None
-        assert web.build_html(make_spec(), cache_dir=tmp_path) == web.build_html(make_spec())
-    assert not target.exists()

@@ -169,7 +169,7 @@ def run_atlas(
     index = root / INDEX
     sections = index_sections(outcomes, {theme for theme, _ in book_failures}, projects)
     whole = next((path.name for path in projects if path.name == ATLAS_PROJECT), None)
-    text = index_html(config.title, sections, whole, settings.cache_dir)
+    text = index_html(config.title, sections, whole)
     with atomic(index) as temp:
         temp.write_text(text, encoding="utf-8")
     return AtlasReport(outcomes, index, books, book_failures, projects, project_failures)
