@@ -220,7 +220,6 @@ class _CFF:
     """A CID-keyed CFF table: its glyph programs, subroutines, CIDs and font dictionaries."""
 
     def __init__(self, data: bytes, glyph_count: int, file_name: str) -> None:
-        self.data = data
         position = data[2]
         names, position = _index(data, position)
         tops, position = _index(data, position)
@@ -247,8 +246,9 @@ class _CFF:
 
     def flatten(self, gid: int) -> bytes:
         """Return glyph ``gid``'s program with every subroutine call replaced by the subroutine's code."""
-        writer = _Flattener(self.global_subrs, self.local_subrs[self.fd_of[gid]])
-        return writer.run(self.charstrings[gid], gid)
+        writer = _Flattener(gid, self.global_subrs, self.local_subrs[self.fd_of[gid]])
+        writer.run(self.charstrings[gid], 0)
+        return bytes(writer.out)
 
     def write(self, programs: list[bytes], old_gids: list[int]) -> bytes:
         """Return a CID-keyed CFF table of these glyph programs (already flattened), keeping their CIDs."""
@@ -291,19 +291,15 @@ class _CFF:
 class _Flattener:
     """Writes out a Type 2 glyph program with its subroutine calls replaced by the subroutines' code."""
 
-    def __init__(self, global_subrs: _Index, local_subrs: _Index) -> None:
+    def __init__(self, gid: int, global_subrs: _Index, local_subrs: _Index) -> None:
+        self.gid = gid
         self.subrs = {_CALLGSUBR: (global_subrs, _bias(len(global_subrs))), _CALLSUBR: (local_subrs, _bias(len(local_subrs)))}
         self.out = bytearray()
         # Start in self.out of each number on the operand stack (subroutine indexes are removed from it).
         self.stack: list[int] = []
         self.stems = 0
 
-    def run(self, code: bytes, gid: int) -> bytes:
-        self.gid = gid
-        self._run(code, 0)
-        return bytes(self.out)
-
-    def _run(self, code: bytes, depth: int) -> bool:
+    def run(self, code: bytes, depth: int) -> bool:
         """Copy ``code`` to the output; return True once the glyph's ``endchar`` is written."""
         if depth > 10:
             msg = f"glyph {self.gid}: subroutines nested deeper than Type 2 allows"
@@ -313,9 +309,8 @@ class _Flattener:
         while position < end:
             byte = code[position]
             if byte >= 32 or byte == 28:
-                size = 1 if byte <= 246 else 2 if byte <= 254 else 5
-                if byte == 28:
-                    size = 3
+                # Numbers: 32-246 one byte, 247-254 two, 28 three (16-bit), 255 five (16.16 fixed).
+                size = 3 if byte == 28 else 1 if byte <= 246 else 2 if byte <= 254 else 5
                 stack.append(len(out))
                 out += code[position : position + size]
                 position += size
@@ -327,7 +322,7 @@ class _Flattener:
                 if not 0 <= number + bias < len(subrs):
                     msg = f"glyph {self.gid}: call of a subroutine that does not exist"
                     raise AssetError(msg)
-                if self._run(subrs[number + bias], depth + 1):
+                if self.run(subrs[number + bias], depth + 1):
                     return True
                 continue
             if byte == _RETURN:
