@@ -63,6 +63,8 @@ def main() -> None:
     ]
     print(f"pages: the water map of each of {len(pages)} districts, "
           f"{min(map(len, pages))}-{max(map(len, pages))} characters each")
+    # Building the pages read the font already: from a fresh read, as in a new worker process.
+    opentype._Font.read.cache_clear()
     timings = {}
     results = {}
     for label, function in (
