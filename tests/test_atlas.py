@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from shapely.geometry import Point
 from cqgis.cli.main import MainGroup
 from cqgis.geo.io import atomic
 from cqgis.maps import atlas, export_styles
+from cqgis.maps.atlas.workers import run_jobs
 from cqgis.maps.errors import MapError, MapOptionError
 from cqgis.maps.style import LayerSpec
 from cqgis.maps.theme_names import THEMES
@@ -403,6 +405,20 @@ def test_same_bytes_with_one_and_two_workers(tmp_path, stable_inputs):
         outputs[workers] = files(folder / "out")
     assert len(outputs[1]) > N_ITEMS
     assert outputs[1] == outputs[2]
+
+
+def test_jobs_run_here_while_the_workers_start_and_each_result_comes_once():
+    # os.getpid tells who ran a job; int("x") fails wherever it runs.
+    results = dict(run_jobs(os.getpid, [()] * 8, workers=2))
+    assert sorted(results) == list(range(8))
+    pids = {result() for result in results.values()}
+    # The first jobs go to the workers; this process takes the next one before any worker is done.
+    assert os.getpid() in pids and len(pids) >= 2
+    numbers = dict(run_jobs(int, [("1",), ("x",), ("3",), ("4",), ("y",), ("6",)], workers=2))
+    assert [numbers[i]() for i in (0, 2, 3, 5)] == [1, 3, 4, 6]
+    for failed in (1, 4):
+        with pytest.raises(ValueError, match="invalid literal"):
+            numbers[failed]()
 
 
 def test_dask_local_cluster(config_file, tmp_path, stable_inputs):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from cqgis.errors import one_line
@@ -109,7 +110,8 @@ def run_jobs(
         The arguments of each call; picklable.
     workers : int
         1 runs here, one job after another; more runs in that many worker
-        processes (a single job runs here).
+        processes (a single job runs here), this process taking jobs too
+        until the first worker has finished one.
     scheduler : str, optional
         Address of a Dask scheduler (``tcp://host:port``); overrides ``workers``.
     preload : str, optional
@@ -139,12 +141,16 @@ def run_jobs(
 
 def _serial(function: Callable, jobs: Sequence[tuple]) -> Iterator[tuple[int, Callable[[], object]]]:
     for index, job in enumerate(jobs):
-        try:
-            result = function(*job)
-        except Exception as exc:
-            yield index, functools.partial(_raise, exc)
-            continue
-        yield index, functools.partial(_identity, result)
+        yield index, _call(function, job)
+
+
+def _call(function: Callable, job: tuple) -> Callable[[], object]:
+    """Run ``function(*job)`` here; return a function that returns its result or raises what it raised."""
+    try:
+        result = function(*job)
+    except Exception as exc:
+        return functools.partial(_raise, exc)
+    return functools.partial(_identity, result)
 
 
 def _identity(value: object) -> object:
@@ -159,10 +165,25 @@ def _processes(
     function: Callable, jobs: Sequence[tuple], workers: int, preload: str
 ) -> Iterator[tuple[int, Callable[[], object]]]:
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(preload))
+    waiting = collections.deque(range(len(jobs)))
+    pending: dict[Future, int] = {}
+    running = False
     try:
-        pending = {executor.submit(function, *job): index for index, job in enumerate(jobs)}
-        while pending:
+        while waiting or pending:
+            # Each worker is kept one job ahead; the rest wait here, for whoever is free.
+            while waiting and len(pending) < 2 * workers:
+                index = waiting.popleft()
+                pending[executor.submit(function, *jobs[index])] = index
+            if not running and waiting:
+                # Until a worker has finished a job, the workers are still
+                # starting (seconds of imports): this process, idle otherwise,
+                # runs the next job itself.
+                index = waiting.popleft()
+                yield index, _call(function, jobs[index])
+                running = any(future.done() for future in pending)
+                continue
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            running = True
             for future in finished:
                 yield pending.pop(future), future.result
     except BaseException:
