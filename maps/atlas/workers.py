@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import functools
 import multiprocessing
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
@@ -166,18 +167,28 @@ def _processes(
 ) -> Iterator[tuple[int, Callable[[], object]]]:
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(preload))
     waiting = collections.deque(range(len(jobs)))
+    # Each worker is kept one job ahead; the rest wait here, for whoever is free.
+    ahead = 2 * workers
     pending: dict[Future, int] = {}
-    running = False
+    # Starting a worker waits for the server's imports (seconds): a thread
+    # hands out the first jobs while this process, idle otherwise, runs jobs itself.
+    first = [waiting.popleft() for _ in range(min(ahead, len(waiting)))]
+    starter = _Starter(executor, function, jobs, first, pending)
+    starter.start()
     try:
+        while starter.is_alive() and waiting:
+            index = waiting.popleft()
+            yield index, _call(function, jobs[index])
+        starter.join()
+        if starter.error is not None:
+            raise starter.error
+        # Until a worker has finished a job, the workers are still warming up: this process goes on too.
+        running = any(future.done() for future in pending)
         while waiting or pending:
-            # Each worker is kept one job ahead; the rest wait here, for whoever is free.
-            while waiting and len(pending) < 2 * workers:
+            while waiting and len(pending) < ahead:
                 index = waiting.popleft()
                 pending[executor.submit(function, *jobs[index])] = index
             if not running and waiting:
-                # Until a worker has finished a job, the workers are still
-                # starting (seconds of imports): this process, idle otherwise,
-                # runs the next job itself.
                 index = waiting.popleft()
                 yield index, _call(function, jobs[index])
                 running = any(future.done() for future in pending)
@@ -190,6 +201,25 @@ def _processes(
         executor.shutdown(wait=True, cancel_futures=True)
         raise
     executor.shutdown(wait=True)
+
+
+class _Starter(threading.Thread):
+    """Submits the first jobs to a pool, which starts its workers; keeps the error that stopped it."""
+
+    def __init__(
+        self, executor: ProcessPoolExecutor, function: Callable, jobs: Sequence[tuple], first: list[int],
+        pending: dict[Future, int],
+    ) -> None:
+        super().__init__(name="cqgis-worker-start", daemon=True)
+        self.executor, self.function, self.jobs, self.first, self.pending = executor, function, jobs, first, pending
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for index in self.first:
+                self.pending[self.executor.submit(self.function, *self.jobs[index])] = index
+        except BaseException as exc:
+            self.error = exc
 
 
 def _dask(function: Callable, jobs: Sequence[tuple], scheduler: str) -> Iterator[tuple[int, Callable[[], object]]]:
