@@ -86,6 +86,21 @@ def test_cut_is_deterministic_and_ignores_order_and_repeats():
     assert opentype.cut(path, sorted(CHARACTERS * 2, reverse=True)).font == first
 
 
+def test_a_cut_font_can_be_cut_again(whole, tmp_path):
+    # The cut has a format 4 character map, a format 0 charset and no
+    # subroutines: the other forms the reader handles.
+    first = opentype.cut(fonts.packaged_font_path(), "长江嘉陵江乌江，ABC")
+    path = tmp_path / "first.otf"
+    path.write_bytes(first.font)
+    again = opentype.cut(path, "嘉陵江A")
+    cut = TTFont(io.BytesIO(again.font))
+    original = whole.getBestCmap()
+    assert set(cut.getBestCmap()) == set(map(ord, "嘉陵江A"))
+    for code, glyph in cut.getBestCmap().items():
+        assert outline(cut, glyph) == outline(whole, original[code])
+    assert again.cids == {char: first.cids[char] for char in "嘉陵江A"}
+
+
 def test_a_truetype_font_is_refused_with_its_name():
     import matplotlib
 
