@@ -36,7 +36,7 @@ from cqgis.maps.errors import AssetError
 
 #: Name records kept: names, version, and the SIL OFL notice and its address.
 NAME_IDS = frozenset({0, 1, 2, 3, 4, 5, 6, 13, 14})
-#: Tables written, in the order of their tags.
+#: Tables the font must have and the cut is made of, in the order of their tags.
 _TAGS = (b"CFF ", b"OS/2", b"cmap", b"head", b"hhea", b"hmtx", b"maxp", b"name", b"post")
 
 # Top DICT and Font DICT operators whose operands are offsets, rewritten for the new layout.
@@ -157,7 +157,6 @@ class _Font:
 
     def __init__(self, path: Path) -> None:
         data = path.read_bytes()
-        self.path = path
         if data[:4] != b"OTTO":
             msg = f"{path.name} is not an OpenType font with CFF outlines"
             raise AssetError(msg)
@@ -166,7 +165,7 @@ class _Font:
         for n in range(count):
             tag, _, offset, length = struct.unpack_from(">4sIII", data, 12 + 16 * n)
             self.tables[tag] = data[offset : offset + length]
-        missing = [tag.decode() for tag in (*_TAGS, b"hmtx") if tag not in self.tables]
+        missing = [tag.decode() for tag in _TAGS if tag not in self.tables]
         if missing:
             msg = f"{path.name} lacks the table(s) {', '.join(missing)}"
             raise AssetError(msg)
