@@ -10,8 +10,9 @@ search order is:
 3. any other Noto/Source Han CJK face on the system (Japanese, Traditional
    Chinese or Korean glyph variants, but every character is there).
 
-PDFs embed the chosen font (``pdf.fonttype`` 42: TrueType, or CFF inside a
-CID font for OpenType CFF fonts such as Noto), so they print anywhere.
+PDFs embed the chosen font (``pdf.fonttype`` 42), so they print anywhere.
+matplotlib embeds every such font as TrueType, CFF ones (Noto) included;
+:func:`cqgis.maps.pdf.truetype_fonts` then gives those TrueType outlines.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""OpenType CFF fonts cut down to some characters: a small font file for a web page, and what a PDF needs to embed it.
+"""OpenType CFF fonts cut down to some characters (a small font for a web page, what a PDF embeds) or given TrueType outlines.
 
 The maps' Chinese font, Noto Sans SC, is an 8 MB CID-keyed CFF OpenType
 font of 31,000 glyphs; a map shows a few hundred characters. :func:`cut`
@@ -18,7 +18,8 @@ tables are dropped. The result depends only on the font and the
 characters: the same page always gets the same bytes.
 
 :func:`woff` wraps a font in a WOFF 1.0 container (zlib), a third of its
-size.
+size. :func:`to_truetype` gives a font TrueType outlines, for matplotlib's
+PDFs, which embed every font as TrueType.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ _TAGS = (b"CFF ", b"OS/2", b"cmap", b"head", b"hhea", b"hmtx", b"maxp", b"name",
 # Top DICT and Font DICT operators whose operands are offsets, rewritten for the new layout.
 _CHARSET, _CHARSTRINGS, _PRIVATE, _SUBRS = 15, 17, 18, 19
 _FDARRAY, _FDSELECT = 1236, 1237
-_ROS = 1230
+_ROS, _CIDCOUNT = 1230, 1234
 # Charstring operators (Type 2).
 _CALLSUBR, _RETURN, _ENDCHAR, _CALLGSUBR, _ESCAPE = 10, 11, 14, 29, 12
 _STEMS = frozenset({1, 3, 18, 23})
@@ -146,6 +147,71 @@ def woff(font: bytes) -> bytes:
     return b"".join([header, *directory, *body])
 
 
+def to_truetype(font: bytes, max_error: float = 1.0) -> bytes:
+    """Return an OpenType font with CFF outlines as the same font with TrueType (quadratic) outlines.
+
+    For PDF writers that embed every font as TrueType (matplotlib): the
+    glyph order, metrics and tables stay; only the outlines change, each
+    cubic curve replaced by quadratic ones within ``max_error`` font units.
+
+    Parameters
+    ----------
+    font : bytes
+        An OpenType font with CFF outlines (``OTTO``).
+    max_error : float
+        Largest distance, in font units (1,000 to the em for Noto Sans SC),
+        between a curve and its quadratic replacement.
+
+    Returns
+    -------
+    bytes
+        A TrueType font (``glyf`` and ``loca`` tables, no hints).
+
+    Raises
+    ------
+    AssetError
+        ``font`` has no CFF outlines.
+    """
+    import io
+
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import TTFont, newTable
+
+    parsed = TTFont(io.BytesIO(font), recalcTimestamp=False)
+    if "CFF " not in parsed:
+        msg = "the font has no CFF outlines to convert"
+        raise AssetError(msg)
+    order = parsed.getGlyphOrder()
+    outlines = parsed.getGlyphSet()
+    glyf = newTable("glyf")
+    glyf.glyphOrder = order
+    glyf.glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(None)
+        # TrueType contours run clockwise, PostScript ones counter-clockwise.
+        outlines[name].draw(Cu2QuPen(pen, max_error, reverse_direction=True))
+        glyf.glyphs[name] = pen.glyph()
+    del parsed["CFF "]
+    if "VORG" in parsed:
+        del parsed["VORG"]
+    parsed["glyf"] = glyf
+    parsed["loca"] = newTable("loca")
+    parsed["head"].glyphDataFormat = 0
+    maxp = parsed["maxp"]
+    maxp.tableVersion = 0x00010000
+    maxp.maxZones = 1
+    # No hints; the point and contour counts are measured again when the font is saved.
+    for field in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                  "maxStackElements", "maxSizeOfInstructions", "maxComponentElements", "maxComponentDepth",
+                  "maxPoints", "maxContours", "maxCompositePoints", "maxCompositeContours"):
+        setattr(maxp, field, 0)
+    parsed.sfntVersion = "\x00\x01\x00\x00"
+    buffer = io.BytesIO()
+    parsed.save(buffer)
+    return buffer.getvalue()
+
+
 class _Font:
     """The tables of a CID-keyed CFF OpenType font, parsed once, and the glyph programs written out so far."""
 
@@ -153,12 +219,11 @@ class _Font:
     @functools.cache
     def read(path: str, size: int, mtime_ns: int) -> _Font:
         # Keyed by size and time too, so a font replaced on disk is read again.
-        return _Font(Path(path))
+        return _Font(Path(path).read_bytes(), Path(path).name)
 
-    def __init__(self, path: Path) -> None:
-        data = path.read_bytes()
+    def __init__(self, data: bytes, name: str) -> None:
         if data[:4] != b"OTTO":
-            msg = f"{path.name} is not an OpenType font with CFF outlines"
+            msg = f"{name} is not an OpenType font with CFF outlines"
             raise AssetError(msg)
         count = struct.unpack_from(">H", data, 4)[0]
         self.tables = {}
@@ -167,12 +232,12 @@ class _Font:
             self.tables[tag] = data[offset : offset + length]
         missing = [tag.decode() for tag in _TAGS if tag not in self.tables]
         if missing:
-            msg = f"{path.name} lacks the table(s) {', '.join(missing)}"
+            msg = f"{name} lacks the table(s) {', '.join(missing)}"
             raise AssetError(msg)
-        self.cmap = _read_cmap(self.tables[b"cmap"], path.name)
+        self.cmap = _read_cmap(self.tables[b"cmap"], name)
         self.glyph_count = struct.unpack_from(">H", self.tables[b"maxp"], 4)[0]
         self.advances, self.bearings = _read_hmtx(self.tables[b"hhea"], self.tables[b"hmtx"], self.glyph_count)
-        self.cff = _CFF(self.tables[b"CFF "], self.glyph_count, path.name)
+        self.cff = _CFF(self.tables[b"CFF "], self.glyph_count, name)
         self.names = _read_names(self.tables[b"name"])
         self.flat: dict[int, bytes] = {}
 
@@ -183,7 +248,9 @@ class _Font:
         for gid in old_gids:
             if gid not in self.flat:
                 self.flat[gid] = self.cff.flatten(gid)
-        cff = self.cff.write([self.flat[gid] for gid in old_gids], old_gids)
+        cid_of = [int(self.cff.cids[gid]) for gid in old_gids]
+        cff = self.cff.write([self.flat[gid] for gid in old_gids], old_gids, cid_of)
+        cids = dict(zip(old_gids, cid_of))
         codes = [(ord(char), new_gid[self.cmap[ord(char)]]) for char in wanted]
         tables = {
             b"CFF ": cff,
@@ -204,7 +271,7 @@ class _Font:
         return Subset(
             font=_sfnt(tables),
             cff=cff,
-            cids={char: int(self.cff.cids[self.cmap[ord(char)]]) for char in wanted},
+            cids={char: cids[self.cmap[ord(char)]] for char in wanted},
             advances={char: int(self.advances[self.cmap[ord(char)]]) for char in wanted},
             units_per_em=units,
             bbox=bbox,
@@ -249,11 +316,13 @@ class _CFF:
         writer.run(self.charstrings[gid], 0)
         return bytes(writer.out)
 
-    def write(self, programs: list[bytes], old_gids: list[int]) -> bytes:
-        """Return a CID-keyed CFF table of these glyph programs (already flattened), keeping their CIDs."""
+    def write(self, programs: list[bytes], old_gids: list[int], cids: list[int]) -> bytes:
+        """Return a CID-keyed CFF table of these glyph programs (already flattened), with these CIDs."""
         used = sorted({int(self.fd_of[gid]) for gid in old_gids})
         fd_index = {fd: n for n, fd in enumerate(used)}
-        top_kept = _dict_bytes(self.top, skip={_CHARSET, _CHARSTRINGS, _FDARRAY, _FDSELECT, _PRIVATE})
+        skipped = {_CHARSET, _CHARSTRINGS, _FDARRAY, _FDSELECT, _PRIVATE, _CIDCOUNT}
+        count = max(self.top[_CIDCOUNT][0][0] if _CIDCOUNT in self.top else 8720, max(cids) + 1)
+        top_kept = _dict_bytes(self.top, skip=skipped) + _int5(count) + bytes((12, _CIDCOUNT - 1200))
 
         def top(charset_at: int, fdselect_at: int, charstrings_at: int, fdarray_at: int) -> bytes:
             # Offsets as 5-byte integers: the DICT's size does not depend on them.
@@ -267,7 +336,7 @@ class _CFF:
 
         header = bytes((1, 0, 4, 4))
         name = _index_bytes([self.name.encode("latin-1")])
-        charset = b"\0" + b"".join(struct.pack(">H", int(self.cids[gid])) for gid in old_gids[1:])
+        charset = b"\0" + b"".join(struct.pack(">H", cid) for cid in cids[1:])
         fdselect = _fdselect([fd_index[int(self.fd_of[gid])] for gid in old_gids])
         charstrings = _index_bytes(programs)
         privates = [_dict_bytes(self.privates[fd], skip={_SUBRS}) for fd in used]

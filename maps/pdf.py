@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import struct
 import zlib
 from collections.abc import Iterable, Sequence
@@ -28,7 +29,7 @@ from typing import BinaryIO
 
 from cqgis.geo.io import atomic
 from cqgis.maps.errors import MapError
-from cqgis.maps.opentype import cut
+from cqgis.maps.opentype import cut, to_truetype
 
 #: A4 landscape, in points.
 A4_LANDSCAPE = (841.89, 595.28)
@@ -133,6 +134,80 @@ def write_pdf(
     with atomic(path) as temp, open(temp, "wb") as stream:
         _Writer(stream).write(pages, embedded, title, size)
     return Path(path)
+
+
+def truetype_fonts(data: bytes) -> bytes:
+    """Return a matplotlib PDF whose fonts embedded as TrueType all have TrueType outlines.
+
+    matplotlib embeds an OpenType font with CFF outlines (Noto Sans SC) as
+    a ``CIDFontType2`` whose ``FontFile2`` holds the CFF font, but the PDF
+    format keeps ``FontFile2`` for TrueType outlines: readers warn
+    ("Mismatch between font type and embedded font file") and strict ones
+    may refuse the text. Each such font file is replaced, in an incremental
+    update appended to the file, by the same font with its outlines
+    converted (:func:`cqgis.maps.opentype.to_truetype`): same glyphs in the
+    same order, so matplotlib's ``CIDToGIDMap``, widths and text stay right.
+
+    Parameters
+    ----------
+    data : bytes
+        A PDF written by matplotlib's PDF backend.
+
+    Returns
+    -------
+    bytes
+        The PDF, unchanged when no font needed it.
+    """
+    objects = {int(m.group(1)): m.end() for m in _OBJECT.finditer(data)}
+    updates: dict[int, bytes] = {}
+    for start in objects.values():
+        body = data[start : data.index(b"endobj", start)]
+        found = re.search(rb"/FontFile2 (\d+) 0 R", body) if b"/Type /FontDescriptor" in body else None
+        if found is None:
+            continue
+        ident = int(found.group(1))
+        embedded = _stream(data, objects, ident)
+        if embedded.startswith(b"OTTO"):
+            packed = zlib.compress(to_truetype(embedded), 9)
+            updates[ident] = b"<< /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream\n" % (len(packed), packed)
+    if not updates:
+        return data
+    return _append_update(data, updates, max(objects) + 1)
+
+
+_OBJECT = re.compile(rb"(?:^|\n)(\d+) 0 obj\n")
+
+
+def _stream(data: bytes, objects: dict[int, int], ident: int) -> bytes:
+    """Return the decoded data of stream object ``ident``."""
+    start = objects[ident]
+    head_end = data.index(b"stream", start)
+    head = data[start:head_end]
+    length = re.search(rb"/Length (\d+)( 0 R)?", head)
+    size = int(length.group(1))
+    if length.group(2):
+        size = int(data[objects[size] : data.index(b"endobj", objects[size])].strip())
+    begin = head_end + len(b"stream") + (2 if data[head_end + 6 : head_end + 8] == b"\r\n" else 1)
+    raw = data[begin : begin + size]
+    return zlib.decompress(raw) if b"/FlateDecode" in head else raw
+
+
+def _append_update(data: bytes, updates: dict[int, bytes], size: int) -> bytes:
+    """Return ``data`` with the objects ``updates`` appended as an incremental update (new xref and trailer)."""
+    previous = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    trailer = re.findall(rb"trailer\s*<<(.*?)>>\s*startxref", data, re.S)[-1]
+    kept = re.sub(rb"/(Size|Prev) \d+", b"", trailer).strip()
+    out = bytearray(data if data.endswith(b"\n") else data + b"\n")
+    offsets = {}
+    for ident in sorted(updates):
+        offsets[ident] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (ident, updates[ident].strip(b"\n"))
+    xref_at = len(out)
+    out += b"xref\n0 1\n0000000000 65535 f \n"
+    for ident in sorted(offsets):
+        out += b"%d 1\n%010d 00000 n \n" % (ident, offsets[ident])
+    out += b"trailer\n<< /Size %d /Prev %d %s >>\nstartxref\n%d\n%%%%EOF\n" % (size, previous, kept, xref_at)
+    return bytes(out)
 
 
 class _EmbeddedFont:

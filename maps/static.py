@@ -35,6 +35,7 @@ from cqgis.geo import crs
 from cqgis.maps import fonts, style
 from cqgis.geo.io import atomic
 from cqgis.maps.errors import MapOptionError
+from cqgis.maps.pdf import truetype_fonts
 from cqgis.maps.labels import MAX_BLOCKING_MARKERS, MAX_REQUIRED_LABELS, PRIORITY, LabelPlacer
 from cqgis.maps.style import LayerSpec, LegendEntry, MapSpec
 
@@ -135,6 +136,9 @@ def render_static(
         figure = draw(spec, figsize, dpi)
         with atomic(path) as temp:
             figure.savefig(temp, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white")
+            if fmt == "pdf":
+                # matplotlib embeds a CFF font (Noto Sans SC) as if it were TrueType.
+                temp.write_bytes(truetype_fonts(temp.read_bytes()))
     return path
 
 

@@ -60,6 +60,44 @@ def test_pdf_embeds_a_chinese_font(tmp_path):
         assert "测试地图" in text and "示例数据" in text
 
 
+def test_pdf_fonts_have_the_outlines_their_type_says(tmp_path):
+    # matplotlib writes a CFF font (Noto Sans SC) into a TrueType slot; static maps convert its outlines.
+    if shutil.which("pdffonts") is None or shutil.which("pdftotext") is None:
+        pytest.skip("pdffonts and pdftotext (poppler-utils) are not installed")
+    path = static.render_static(make_spec(), tmp_path / "map.pdf")
+    listing = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True)
+    assert "Mismatch" not in listing.stderr
+    types = {" ".join(line.split()[1:3]) for line in listing.stdout.splitlines()[2:]}
+    assert types == {"CID TrueType"}, listing.stdout
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
+    assert "测试地图" in text.stdout and "Mismatch" not in text.stderr
+
+
+def test_truetype_conversion_keeps_glyph_order_metrics_and_shapes():
+    import io
+
+    from fontTools.pens.boundsPen import BoundsPen
+    from fontTools.ttLib import TTFont
+
+    from cqgis.maps import opentype
+
+    cut = opentype.cut(fonts.packaged_font_path(), "重庆市长江Ⅳ类2025")
+    before, after = TTFont(io.BytesIO(cut.font)), TTFont(io.BytesIO(opentype.to_truetype(cut.font)))
+    assert after.sfntVersion == "\x00\x01\x00\x00" and "glyf" in after and "CFF " not in after
+    # The same glyphs at the same indices (the PDF's CIDToGIDMap points at them); names may differ.
+    pairs = list(zip(before.getGlyphOrder(), after.getGlyphOrder(), strict=True))
+    for old, new in pairs:
+        assert after["hmtx"][new] == before["hmtx"][old]
+        bounds = []
+        for font, name in ((before, old), (after, new)):
+            pen = BoundsPen(font.getGlyphSet())
+            font.getGlyphSet()[name].draw(pen)
+            bounds.append(pen.bounds)
+        assert (bounds[0] is None) == (bounds[1] is None), old
+        if bounds[0] is not None:
+            assert np.allclose(bounds[0], bounds[1], atol=2), old
+
+
 def test_same_spec_gives_the_same_bytes(tmp_path):
     for suffix in (".pdf", ".svg", ".png"):
         first = static.render_static(make_spec(), tmp_path / f"a{suffix}", dpi=50)
