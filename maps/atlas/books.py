@@ -15,7 +15,7 @@ from cqgis.maps.atlas.items import BOOK_NAME, PROJECT_NAME, AtlasItem
 from cqgis.maps.atlas.workers import run_jobs
 from cqgis.maps.errors import AssetError
 from cqgis.maps.index_page import Card, Group, Section
-from cqgis.maps.pdf import A4_LANDSCAPE
+from cqgis.maps.pdf import A4_LANDSCAPE, Page, Picture, Text, write_pdf
 from cqgis.maps.theme_names import THEMES
 
 #: Contents lines per page of a theme PDF.
@@ -133,7 +133,8 @@ def write_book(path: Path, title: str, items: Sequence[AtlasItem]) -> Path:
     MapError
         A page image cannot be read.
     """
-    from cqgis.maps import fonts, pdf
+    # matplotlib's font manager, which fonts imports, is not needed until a book is written.
+    from cqgis.maps import fonts
 
     font = fonts.packaged_font_path()
     if font is None:
@@ -146,7 +147,7 @@ def write_book(path: Path, title: str, items: Sequence[AtlasItem]) -> Path:
         for number in range(contents)
     ]
     pages += [_map_page(title, item, contents + offset + 1) for offset, item in enumerate(items)]
-    return pdf.write_pdf(path, pages, font, title, BOOK_PAGE)
+    return write_pdf(path, pages, font, title, BOOK_PAGE)
 
 
 def _area_label(item: AtlasItem) -> str:
@@ -164,9 +165,7 @@ def _above(fraction: float, size: float) -> float:
     return fraction * BOOK_PAGE[1] + 0.12 * size
 
 
-def _contents_page(title: str, items: Sequence[AtlasItem], first_page: int, number: int):
-    from cqgis.maps.pdf import Page, Text
-
+def _contents_page(title: str, items: Sequence[AtlasItem], first_page: int, number: int) -> Page:
     width = BOOK_PAGE[0]
     texts = [Text(width / 2, _below(0.93, 20), title, 20, "center"), Text(width / 2, _below(0.86, 15), "目录", 15, "center")]
     step = 0.74 / CONTENTS_LINES
@@ -177,9 +176,7 @@ def _contents_page(title: str, items: Sequence[AtlasItem], first_page: int, numb
     return Page(tuple(texts))
 
 
-def _map_page(title: str, item: AtlasItem, number: int):
-    from cqgis.maps.pdf import Page, Picture, Text
-
+def _map_page(title: str, item: AtlasItem, number: int) -> Page:
     width, height = BOOK_PAGE
     texts = (
         Text(width / 2, _below(0.97, 15), _area_label(item), 15, "center"),

@@ -175,24 +175,24 @@ def _processes(
     first = [waiting.popleft() for _ in range(min(ahead, len(waiting)))]
     starter = _Starter(executor, function, jobs, first, pending)
     starter.start()
+    # Until a worker has finished a job the workers are still starting: this process goes on too.
+    running = False
     try:
-        while starter.is_alive() and waiting:
-            index = waiting.popleft()
-            yield index, _call(function, jobs[index])
-        starter.join()
-        if starter.error is not None:
-            raise starter.error
-        # Until a worker has finished a job, the workers are still warming up: this process goes on too.
-        running = any(future.done() for future in pending)
-        while waiting or pending:
+        while waiting or pending or starter.is_alive():
+            if not starter.is_alive() and starter.error is not None:
+                raise starter.error
+            if waiting and (starter.is_alive() or not running):
+                index = waiting.popleft()
+                yield index, _call(function, jobs[index])
+                running = not starter.is_alive() and any(future.done() for future in pending)
+                continue
+            # The thread is done with ``pending`` from here on.
+            starter.join()
+            if starter.error is not None:
+                continue  # raised at the top of the loop
             while waiting and len(pending) < ahead:
                 index = waiting.popleft()
                 pending[executor.submit(function, *jobs[index])] = index
-            if not running and waiting:
-                index = waiting.popleft()
-                yield index, _call(function, jobs[index])
-                running = any(future.done() for future in pending)
-                continue
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             running = True
             for future in finished:
