@@ -219,6 +219,16 @@ def test_csv_in_each_encoding(tmp_path, encoding):
     assert frame.attrs[io.COORDINATE_COLUMNS] == ("经度", "纬度")
 
 
+def test_attrs_hold_only_the_coordinate_column_names(tmp_path):
+    # pandas deep-copies attrs into every derived frame: nothing large may live there.
+    from cqgis.geo import validate
+
+    path = _write_csv(tmp_path / "站点.csv", CSV_TEXT, "utf-8")
+    expected = {io.COORDINATE_COLUMNS: ("经度", "纬度")}
+    assert io.read_table(path).attrs == expected
+    assert validate.validate_file(path).frame.attrs == expected
+
+
 def test_usual_english_names_are_found_case_insensitively(tmp_path):
     text = "Name\tLNG\t Lat \n" + "".join(f"p{i}\t{x}\t{y}\n" for i, (x, y) in enumerate(zip(LON, LAT)))
     frame = io.read(_write_csv(tmp_path / "tabbed.txt", text))
